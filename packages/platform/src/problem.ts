@@ -1,0 +1,95 @@
+// Every error leaves as application/problem+json (RFC 9457). Validation errors name the field;
+// database outages become 503 + Retry-After (clients retry, orchestrators do not restart us);
+// unexpected errors become a 500 with no internals leaked.
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import fp from 'fastify-plugin';
+import { Type } from '@sinclair/typebox';
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String({ maxLength: 256 }),
+    title: Type.String({ maxLength: 256 }),
+    status: Type.Integer(),
+    detail: Type.Optional(Type.String({ maxLength: 2048 })),
+    instance: Type.Optional(Type.String({ maxLength: 2048 })),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String({ maxLength: 256 }), message: Type.String({ maxLength: 512 }) }), { maxItems: 20 })),
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem details' },
+);
+
+const titles: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
+  412: 'Precondition Failed', 413: 'Content Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content',
+  428: 'Precondition Required', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway',
+  503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+
+/** An error a handler throws on purpose; its message is safe to show to the client. */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    detail: string,
+    readonly extra: { headers?: Record<string, string>; errors?: Array<{ field: string; message: string }> } = {},
+  ) {
+    super(detail);
+  }
+}
+
+/** Errors that mean "the database is unreachable right now" rather than "the request is wrong". */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { code?: string; name?: string; message?: string; cause?: unknown } | undefined;
+  if (!e) return false;
+  const codes = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300', '08006', '08001', '08003', 'P1001', 'P1002', 'P1017', 'P2024'];
+  if (e.code && codes.includes(e.code)) return true;
+  if (e.name === 'DriverAdapterError' || e.name === 'PrismaClientInitializationError') return true;
+  if (/Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Can't reach database/i.test(e.message ?? '')) return true;
+  return e.cause !== undefined && e.cause !== error ? isDatabaseUnavailable(e.cause) : false;
+}
+
+export function sendProblem(reply: FastifyReply, status: number, detail?: string, errors?: Array<{ field: string; message: string }>) {
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({ type: 'about:blank', title: titles[status] ?? 'Error', status, ...(detail ? { detail } : {}), instance: reply.request.url.slice(0, 2048), ...(errors ? { errors } : {}) });
+}
+
+function fieldOf(instancePath: string | undefined, missing: string | undefined, context: string | undefined): string {
+  const path = (instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+  const base = missing ? (path ? `${path}.${missing}` : missing) : path;
+  return base || context || 'body';
+}
+
+async function problemPlugin(fastify: FastifyInstance) {
+  fastify.addSchema(ProblemSchema);
+
+  fastify.setNotFoundHandler((request, reply) => sendProblem(reply, 404, `No route ${request.method} ${request.url.split('?')[0]}`));
+
+  fastify.setErrorHandler((error: FastifyError | HttpProblem, request, reply) => {
+    if (error instanceof HttpProblem) {
+      if (error.extra.headers) reply.headers(error.extra.headers);
+      return sendProblem(reply, error.status, error.message, error.extra.errors);
+    }
+    if (error.validation) {
+      const errors = error.validation.map((v) => ({
+        field: fieldOf(v.instancePath, (v.params as { missingProperty?: string }).missingProperty, error.validationContext),
+        message: v.message ?? 'is invalid',
+      }));
+      const first = errors[0];
+      return sendProblem(reply, 400, first ? `${error.validationContext ?? 'request'} ${first.field}: ${first.message}` : error.message, errors);
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, 'database unavailable');
+      reply.header('retry-after', '2');
+      return sendProblem(reply, 503, 'The database is unavailable; retry shortly.');
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'unhandled error');
+      return sendProblem(reply, status, 'An unexpected error occurred.');
+    }
+    // Fastify's own 4xx (bad JSON, body too large, unsupported media type, rate limited…).
+    return sendProblem(reply, status, error.message);
+  });
+}
+
+export default fp(problemPlugin, { name: 'problem', fastify: '5.x' });

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the project needs from Debian and npm when it is missing. Idempotent: a machine
+# that already has everything only pays for a few `command -v` checks.
+source "$(dirname "$0")/common.sh"
+
+need=()
+[ -x "$PG_BIN/initdb" ] || need+=(postgresql-15)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
+if [ "${WITH_CHROMIUM:-0}" = 1 ] && ! command -v chromium >/dev/null; then need+=(chromium); fi
+if [ ${#need[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || { log "missing ${need[*]}: run as root or install them with apt-get"; exit 1; }
+  log "installing from Debian: ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# nginx's package starts a system instance on port 80; the project runs its own, so stop that one.
+if [ -f /etc/init.d/nginx ] && pgrep -f 'nginx: master process /usr/sbin/nginx -g' >/dev/null 2>&1; then
+  /usr/sbin/nginx -s quit 2>/dev/null || true
+fi
+
+want_pnpm=$(node -p "require(process.argv[1]).packageManager.split('@')[1]" "$(cd "$(dirname "$0")/../.." && pwd)/package.json")
+if [ "$(pnpm --version 2>/dev/null || true)" != "$want_pnpm" ]; then
+  log "installing pnpm@$want_pnpm (the version pinned in package.json)"
+  npm install -g --silent "pnpm@$want_pnpm"
+fi
