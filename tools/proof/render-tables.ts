@@ -1,0 +1,152 @@
+// The tables of the report: the run summary, each run's checks and anomaly examples, and the
+// stateless-vs-stateful comparison. Numbers that mean data went wrong are marked "bad" so a
+// reader can spot them without knowing the checker.
+import { esc, fmtInt, fmtMs, fmtSeconds } from './html.ts';
+import type { ProofReport, RunReport } from './report-types.ts';
+
+const MAX_ANOMALIES = 5;
+
+export interface RunStatus {
+  label: string;
+  className: 'pass' | 'fail' | 'demo';
+  detail: string;
+}
+
+/** A run passes or fails against its own expectation: stateful runs are there to fail. */
+export function runStatus(run: RunReport): RunStatus {
+  if (run.expectation === 'pass') {
+    return run.pass
+      ? { label: 'PASS', className: 'pass', detail: 'met every check' }
+      : { label: 'FAIL', className: 'fail', detail: 'failed its checks' };
+  }
+  return run.pass
+    ? { label: 'DEMONSTRATION', className: 'demo', detail: 'failure shown, as expected' }
+    : { label: 'FAIL', className: 'fail', detail: 'the expected failure did not show' };
+}
+
+export function statusBadge(run: RunReport): string {
+  const s = runStatus(run);
+  return `<span class="badge badge-${s.className}">${esc(s.label)}</span> <span class="muted">${esc(s.detail)}</span>`;
+}
+
+export function modeLabel(run: RunReport): string {
+  return run.mode === 'shared' ? 'stateless (shared store)' : 'stateful (in-memory)';
+}
+
+const pct = (part: number, whole: number) => (whole > 0 && part > 0 ? ` (${((100 * part) / whole).toFixed(part / whole < 0.01 ? 2 : 1)}%)` : '');
+
+interface Row {
+  label: string;
+  hint?: string;
+  cell: (r: RunReport) => string;
+  /** true when the value means data went wrong */
+  bad?: (r: RunReport) => boolean;
+}
+
+const GROUPS: Array<{ title: string; rows: Row[] }> = [
+  {
+    title: 'Setup',
+    rows: [
+      { label: 'Mode', hint: 'where carts and sessions live', cell: modeLabel },
+      { label: 'Kill type', hint: 'graceful = SIGTERM then drain', cell: (r) => (r.kill === 'sigkill' ? 'SIGKILL' : 'graceful') },
+      { label: 'Routing', hint: 'how the ingress picks a replica', cell: (r) => r.routing },
+      { label: 'Kills', hint: 'replicas deleted during the run', cell: (r) => fmtInt(r.kills) },
+      { label: 'Load', cell: (r) => `${fmtInt(r.virtualUsers)} users for ${fmtSeconds(r.durationMs)}` },
+    ],
+  },
+  {
+    title: 'Requests (attempts)',
+    rows: [
+      { label: 'Attempts', hint: 'HTTP requests sent, retries included', cell: (r) => fmtInt(r.attempts.total) },
+      { label: 'Failed attempts', hint: 'error status or no answer', cell: (r) => fmtInt(r.attempts.failed) + pct(r.attempts.failed, r.attempts.total) },
+      {
+        label: 'Failed during kills',
+        hint: 'of the attempts made while a kill was under way',
+        cell: (r) => `${fmtInt(r.attempts.failedDuringKills)} of ${fmtInt(r.attempts.duringKills)}`,
+      },
+    ],
+  },
+  {
+    title: 'Operations (what users tried to do)',
+    rows: [
+      { label: 'Acknowledged', hint: 'the server said it happened', cell: (r) => fmtInt(r.operations.acknowledged) + pct(r.operations.acknowledged, r.operations.total) },
+      { label: 'Failed', hint: 'certainly did not happen', cell: (r) => fmtInt(r.operations.failed) },
+      { label: 'Indeterminate', hint: 'no clear answer; may have happened', cell: (r) => fmtInt(r.operations.indeterminate) },
+    ],
+  },
+  {
+    title: 'Writes (set checker)',
+    rows: [
+      { label: 'Lost', hint: 'acknowledged, then missing from the final read', cell: (r) => fmtInt(r.writes.lost), bad: (r) => r.writes.lost > 0 },
+      { label: 'Unexpected', hint: 'in the final read but never attempted', cell: (r) => fmtInt(r.writes.unexpected), bad: (r) => r.writes.unexpected > 0 },
+      { label: 'Duplicated', hint: 'applied more than once', cell: (r) => fmtInt(r.writes.duplicated), bad: (r) => r.writes.duplicated > 0 },
+      { label: 'Recovered', hint: 'indeterminate, found applied afterwards', cell: (r) => fmtInt(r.writes.recovered) },
+      { label: 'Quantity bound violations', hint: 'cart quantities outside what was possible', cell: (r) => fmtInt(r.quantityBoundViolations), bad: (r) => r.quantityBoundViolations > 0 },
+    ],
+  },
+  {
+    title: 'Sessions',
+    rows: [
+      { label: 'Sessions', cell: (r) => fmtInt(r.sessions.total) },
+      { label: 'Min distinct pods', hint: 'fewest replicas that served one session', cell: (r) => `${fmtInt(r.sessions.minDistinctPods)} (max ${fmtInt(r.sessions.maxDistinctPods)})` },
+      { label: 'Lost sessions', hint: 'users logged out by a kill', cell: (r) => fmtInt(r.sessions.lostSessions), bad: (r) => r.sessions.lostSessions > 0 },
+    ],
+  },
+  {
+    title: 'Latency',
+    rows: [
+      { label: 'p50', cell: (r) => fmtMs(r.latencyMs.p50) },
+      { label: 'p99', cell: (r) => fmtMs(r.latencyMs.p99) },
+      { label: 'p99 during kills', cell: (r) => fmtMs(r.latencyMs.p99DuringKills) },
+    ],
+  },
+];
+
+/** Metrics down, runs across: a handful of runs fit side by side and each metric gets a hint. */
+export function summaryTable(report: ProofReport): string {
+  const runs = report.runs;
+  const head = `<tr><th scope="col">Metric</th>${runs.map((r, i) => `<th scope="col"><a href="#run-${i + 1}">${esc(r.name)}</a></th>`).join('')}</tr>`;
+  const body = GROUPS.map((g) => {
+    const title = `<tr class="group"><th colspan="${runs.length + 1}" scope="colgroup">${esc(g.title)}</th></tr>`;
+    const rows = g.rows
+      .map((row) => {
+        const label = `<th scope="row">${esc(row.label)}${row.hint ? `<div class="hint">${esc(row.hint)}</div>` : ''}</th>`;
+        const cells = runs.map((r) => `<td${row.bad?.(r) ? ' class="bad"' : ''}>${esc(row.cell(r))}</td>`).join('');
+        return `<tr>${label}${cells}</tr>`;
+      })
+      .join('');
+    return title + rows;
+  }).join('');
+  const result = `<tr class="result"><th scope="row">Result<div class="hint">against the run's own expectation</div></th>${runs.map((r) => `<td>${statusBadge(r)}</td>`).join('')}</tr>`;
+  return `<div class="table-wrap"><table class="summary"><thead>${head}</thead><tbody>${body}${result}</tbody></table></div>`;
+}
+
+export function checksTable(run: RunReport): string {
+  if (run.checks.length === 0) return '<p class="muted">No checks were recorded for this run.</p>';
+  const rows = run.checks
+    .map(
+      (c) =>
+        `<tr class="${c.pass ? 'ok' : 'bad'}"><td>${esc(c.name)}</td><td>${esc(c.expected)}</td><td>${esc(c.actual)}</td><td><span class="badge badge-${c.pass ? 'pass' : 'fail'}">${c.pass ? '✓ met' : '✗ not met'}</span></td></tr>`,
+    )
+    .join('');
+  return `<table class="checks"><thead><tr><th>Check</th><th>Expected</th><th>Actual</th><th>Result</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+export function anomalyList(run: RunReport): string {
+  if (run.anomalies.length === 0) return '<p class="muted">The checker found no anomalies in this run.</p>';
+  const shown = run.anomalies.slice(0, MAX_ANOMALIES);
+  const items = shown
+    .map((a) => `<li><span class="tag tag-${esc(a.type)}">${esc(a.type)}</span> <code>${esc(a.user)}</code> ${esc(a.detail)}</li>`)
+    .join('');
+  const rest = run.anomalies.length - shown.length;
+  const more = rest > 0 ? `<p class="muted">…and ${rest} more ${rest === 1 ? 'example' : 'examples'} in report.json.</p>` : '';
+  return `<ul class="anomalies">${items}</ul>${more}`;
+}
+
+export function comparisonTable(report: ProofReport): string {
+  if (report.comparison.length === 0) return '<p class="muted">No comparison was recorded.</p>';
+  const rows = report.comparison
+    .map((c) => `<tr><th scope="row">${esc(c.property)}</th><td>${esc(c.stateless)}</td><td>${esc(c.stateful)}</td></tr>`)
+    .join('');
+  return `<div class="table-wrap"><table class="comparison"><thead><tr><th>Property</th><th>Stateless (shared store)</th><th>Stateful (in-memory)</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}

@@ -1,0 +1,233 @@
+// A realistic ProofReport for tests and for working on the page without running the cluster:
+// 3 cart replicas, 45 s of load, a kill every 10 s with a replacement, for the four runs the
+// proof makes. Deterministic (seeded), so a screenshot diff means the page changed.
+import type { KillEvent, KillType, Mode, ProofReport, Routing, RunReport } from './report-types.ts';
+
+const DURATION_MS = 45_000;
+const BUCKET_MS = 1_000;
+const KILL_TIMES_MS = [10_000, 20_000, 30_000, 40_000];
+const REPLICAS = 3;
+
+/** mulberry32: tiny seeded PRNG, enough for plausible noise. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Spec {
+  name: string;
+  mode: Mode;
+  kill: KillType;
+  routing: Routing;
+  seed: number;
+  /** ms from a kill until the replacement takes traffic */
+  readyAfterMs: number;
+  /** failed attempts in the bucket of a kill, and steady failures per bucket */
+  killFailures: number;
+  steadyFailureRate: number;
+  latency: { p50: number; p99: number; killP99: number };
+  writes: { lost: number; unexpected: number; duplicated: number; recovered: number; indeterminate: number };
+  quantityBoundViolations: number;
+  sessions: { minDistinctPods: number; maxDistinctPods: number; lostSessions: number };
+}
+
+function replicaName(rand: () => number): string {
+  const chars = 'abcdefghjkmnpqrstvwxz23456789';
+  let id = '';
+  for (let i = 0; i < 4; i++) id += chars[Math.floor(rand() * chars.length)];
+  return `cart-${id}`;
+}
+
+function simulate(spec: Spec): Pick<RunReport, 'killEvents' | 'timeline'> {
+  const rand = prng(spec.seed);
+  const started = new Map<string, number>(); // replica -> ms it started taking traffic
+  const stopped = new Map<string, number>();
+  for (let i = 0; i < REPLICAS; i++) started.set(replicaName(rand), 0);
+  const killEvents: KillEvent[] = KILL_TIMES_MS.map((at) => {
+    // Like a rollout, the oldest live replica goes first.
+    const victim = [...started].find(([name, from]) => from <= at && !stopped.has(name))?.[0] ?? '';
+    const atMs = at + Math.round(rand() * 400);
+    const replacement = replicaName(rand);
+    stopped.set(victim, atMs);
+    started.set(replacement, atMs + spec.readyAfterMs);
+    return { atMs, kind: spec.kill, replica: victim, replacement };
+  });
+  const buckets: RunReport['timeline']['buckets'] = [];
+  for (let atMs = 0; atMs < DURATION_MS; atMs += BUCKET_MS) {
+    const total = Math.round(180 * (0.92 + rand() * 0.16));
+    // Share of the bucket each replica was live for; sticky routing skews the split a little.
+    const weights = [...started].map(([name, from], i) => {
+      const to = stopped.get(name) ?? Infinity;
+      const live = Math.max(0, Math.min(atMs + BUCKET_MS, to) - Math.max(atMs, from)) / BUCKET_MS;
+      return [name, live * (spec.routing === 'sticky' ? 0.8 + 0.2 * i : 1)] as const;
+    });
+    const weightSum = weights.reduce((a, [, w]) => a + w, 0);
+    const byReplica: Record<string, number> = {};
+    for (const [name, w] of weights) if (w > 0) byReplica[name] = Math.round((total * w) / weightSum);
+    const killHere = killEvents.some((k) => k.atMs >= atMs && k.atMs < atMs + BUCKET_MS);
+    const afterKill = killEvents.some((k) => k.atMs < atMs && atMs - k.atMs < spec.readyAfterMs);
+    const failed =
+      (killHere ? spec.killFailures : 0) +
+      (afterKill ? Math.round(spec.killFailures / 4) : 0) +
+      Math.round(total * spec.steadyFailureRate * rand() * 2);
+    const spike = killHere ? 1 : afterKill ? 0.35 : 0;
+    const p50 = spec.latency.p50 * (0.9 + rand() * 0.2) * (1 + spike * 0.6);
+    const p99 = spec.latency.p99 * (0.85 + rand() * 0.3) + spike * (spec.latency.killP99 - spec.latency.p99);
+    buckets.push({ atMs, byReplica, failed, p50: Math.round(p50 * 10) / 10, p99: Math.round(p99) });
+  }
+  return { killEvents, timeline: { bucketMs: BUCKET_MS, buckets } };
+}
+
+function buildRun(spec: Spec, checks: RunReport['checks'], anomalies: RunReport['anomalies']): RunReport {
+  const { killEvents, timeline } = simulate(spec);
+  const answered = timeline.buckets.reduce((a, b) => a + Object.values(b.byReplica).reduce((x, n) => x + n, 0), 0);
+  const failed = timeline.buckets.reduce((a, b) => a + b.failed, 0);
+  // "During a kill" = from the kill until its replacement is ready (at least 2 s).
+  const inKill = (atMs: number) => killEvents.some((k) => atMs + BUCKET_MS > k.atMs && atMs < k.atMs + Math.max(2_000, spec.readyAfterMs));
+  const killBuckets = timeline.buckets.filter((b) => inKill(b.atMs));
+  const duringKills = killBuckets.reduce((a, b) => a + b.failed + Object.values(b.byReplica).reduce((x, n) => x + n, 0), 0);
+  const operationsTotal = Math.round((answered + failed) / 1.04); // ~4% of attempts are retries
+  const opsFailed = Math.round(failed * 0.3) + spec.writes.duplicated;
+  const writesAttempted = Math.round(operationsTotal * 0.32);
+  return {
+    name: spec.name,
+    mode: spec.mode,
+    kill: spec.kill,
+    routing: spec.routing,
+    durationMs: DURATION_MS,
+    virtualUsers: 24,
+    kills: killEvents.length,
+    killEvents,
+    attempts: { total: answered + failed, failed, duringKills, failedDuringKills: killBuckets.reduce((a, b) => a + b.failed, 0) },
+    operations: {
+      total: operationsTotal,
+      acknowledged: operationsTotal - opsFailed - spec.writes.indeterminate,
+      failed: opsFailed,
+      indeterminate: spec.writes.indeterminate,
+    },
+    writes: {
+      attempted: writesAttempted,
+      acknowledged: writesAttempted - Math.round(opsFailed * 0.4) - spec.writes.indeterminate,
+      lost: spec.writes.lost,
+      unexpected: spec.writes.unexpected,
+      duplicated: spec.writes.duplicated,
+      recovered: spec.writes.recovered,
+    },
+    quantityBoundViolations: spec.quantityBoundViolations,
+    sessions: { total: 24, ...spec.sessions },
+    latencyMs: { p50: spec.latency.p50, p99: spec.latency.p99 + 4, p99DuringKills: spec.latency.killP99 },
+    timeline,
+    checks,
+    anomalies,
+    expectation: spec.mode === 'shared' ? 'pass' : 'demonstrates-failure',
+    pass: checks.every((c) => c.pass),
+  };
+}
+
+const ZERO_WRITES = { lost: 0, unexpected: 0, duplicated: 0 };
+
+function statelessChecks(spec: Spec): RunReport['checks'] {
+  return [
+    { name: 'No lost writes', expected: '0', actual: String(spec.writes.lost), pass: spec.writes.lost === 0 },
+    { name: 'No unexpected writes', expected: '0', actual: String(spec.writes.unexpected), pass: spec.writes.unexpected === 0 },
+    { name: 'No duplicated writes (idempotency keys)', expected: '0', actual: String(spec.writes.duplicated), pass: spec.writes.duplicated === 0 },
+    { name: 'Cart quantities within bounds', expected: '0 violations', actual: `${spec.quantityBoundViolations} violations`, pass: spec.quantityBoundViolations === 0 },
+    { name: 'No session lost to a kill', expected: '0', actual: String(spec.sessions.lostSessions), pass: spec.sessions.lostSessions === 0 },
+    { name: 'Sessions served by several pods', expected: 'min distinct pods ≥ 2', actual: String(spec.sessions.minDistinctPods), pass: spec.sessions.minDistinctPods >= 2 },
+    { name: 'Every killed replica replaced', expected: '4 of 4', actual: '4 of 4', pass: true },
+    { name: 'p99 latency during kills', expected: '≤ 1000 ms', actual: `${spec.latency.killP99} ms`, pass: spec.latency.killP99 <= 1000 },
+  ];
+}
+
+const statelessGraceful: Spec = {
+  name: 'stateless-graceful', mode: 'shared', kill: 'graceful', routing: 'round-robin', seed: 11, readyAfterMs: 2_500,
+  killFailures: 0, steadyFailureRate: 0.0005, latency: { p50: 7.8, p99: 38, killP99: 96 },
+  writes: { ...ZERO_WRITES, recovered: 0, indeterminate: 0 }, quantityBoundViolations: 0,
+  sessions: { minDistinctPods: 3, maxDistinctPods: 6, lostSessions: 0 },
+};
+
+const statelessSigkill: Spec = {
+  name: 'stateless-sigkill', mode: 'shared', kill: 'sigkill', routing: 'round-robin', seed: 23, readyAfterMs: 2_800,
+  killFailures: 14, steadyFailureRate: 0.0005, latency: { p50: 8.1, p99: 41, killP99: 412 },
+  writes: { ...ZERO_WRITES, recovered: 5, indeterminate: 7 }, quantityBoundViolations: 0,
+  sessions: { minDistinctPods: 3, maxDistinctPods: 6, lostSessions: 0 },
+};
+
+const statefulRoundRobin: Spec = {
+  name: 'stateful-round-robin', mode: 'memory', kill: 'graceful', routing: 'round-robin', seed: 37, readyAfterMs: 2_200,
+  killFailures: 3, steadyFailureRate: 0.03, latency: { p50: 3.4, p99: 19, killP99: 74 },
+  writes: { lost: 1184, unexpected: 0, duplicated: 37, recovered: 0, indeterminate: 2 }, quantityBoundViolations: 17,
+  sessions: { minDistinctPods: 3, maxDistinctPods: 6, lostSessions: 0 },
+};
+
+const statefulSticky: Spec = {
+  name: 'stateful-sticky-sigkill', mode: 'memory', kill: 'sigkill', routing: 'sticky', seed: 41, readyAfterMs: 2_400,
+  killFailures: 12, steadyFailureRate: 0.001, latency: { p50: 3.1, p99: 17, killP99: 388 },
+  writes: { lost: 212, unexpected: 0, duplicated: 4, recovered: 2, indeterminate: 6 }, quantityBoundViolations: 3,
+  sessions: { minDistinctPods: 1, maxDistinctPods: 3, lostSessions: 31 },
+};
+
+export function sampleReport(): ProofReport {
+  const runs = [
+    buildRun(statelessGraceful, statelessChecks(statelessGraceful), []),
+    buildRun(statelessSigkill, statelessChecks(statelessSigkill), []),
+  ];
+  const rr = buildRun(
+    statefulRoundRobin,
+    [
+      { name: 'Shows lost writes', expected: '> 0', actual: '1,184', pass: true },
+      { name: 'Shows duplicated writes (keys kept per pod)', expected: '> 0', actual: '37', pass: true },
+      { name: 'Shows quantity bound violations', expected: '> 0', actual: '17', pass: true },
+    ],
+    [],
+  );
+  const sticky = buildRun(
+    statefulSticky,
+    [
+      { name: 'Sticky routing pins users', expected: 'min distinct pods = 1', actual: '1', pass: true },
+      { name: 'Shows lost writes after a kill', expected: '> 0', actual: '212', pass: true },
+      { name: 'Shows sessions lost to a kill', expected: '> 0', actual: '31', pass: true },
+    ],
+    [],
+  );
+  const [a, b, c] = rr.timeline.buckets.length ? Object.keys(rr.timeline.buckets[0]?.byReplica ?? {}) : [];
+  rr.anomalies = [
+    { type: 'lost', user: 'vu-07', detail: `add p-1042 ×2 acknowledged by ${a} at 12.4 s; the final cart read from ${b} does not contain it` },
+    { type: 'lost', user: 'vu-19', detail: `add p-0210 ×1 acknowledged by ${b} at 3.1 s; missing from the final read (served by ${c})` },
+    { type: 'duplicated', user: 'vu-03', detail: `add p-0311 (idempotency key 6f1c…) applied by ${a}, and again on retry by ${c}` },
+    { type: 'quantity', user: 'vu-11', detail: 'line p-0877 reads quantity 0 after 3 acknowledged adds and no removal' },
+    { type: 'lost', user: 'vu-22', detail: 'checkout answered 409 "cart is empty" after 4 acknowledged adds' },
+    { type: 'lost', user: 'vu-05', detail: 'set p-0544 quantity 3 acknowledged; final read shows quantity 1' },
+  ];
+  const k = sticky.killEvents[1];
+  sticky.anomalies = [
+    { type: 'session', user: 'vu-14', detail: `session unknown after ${k?.replica} was killed at 20.1 s; the user had to log in again` },
+    { type: 'lost', user: 'vu-14', detail: `cart with 3 acknowledged lines held only by ${k?.replica}; empty after the kill` },
+    { type: 'duplicated', user: 'vu-09', detail: `add p-0033 retried after a reset; applied by ${k?.replica} and by ${k?.replacement}` },
+  ];
+  runs.push(rr, sticky);
+  const pctFailedDuringKills = (r: RunReport) => `${((100 * r.attempts.failedDuringKills) / Math.max(1, r.attempts.duringKills)).toFixed(1)}%`;
+  const [sg, sk] = runs;
+  const n = (v: number) => v.toLocaleString('en-US');
+  return {
+    verdict: runs.every((r) => r.pass) ? 'pass' : 'fail',
+    generatedAt: '2025-06-02T14:31:07.412Z',
+    machine: { node: 'v20.20.2', cpus: 8, replicasPerService: REPLICAS },
+    runs,
+    comparison: [
+      { property: 'Acknowledged writes lost', stateless: `0 of ${n((sg?.writes.acknowledged ?? 0) + (sk?.writes.acknowledged ?? 0))}`, stateful: `${n(rr.writes.lost + sticky.writes.lost)} of ${n(rr.writes.acknowledged + sticky.writes.acknowledged)}` },
+      { property: 'Writes applied twice', stateless: '0 (idempotency keys in the shared store)', stateful: `${rr.writes.duplicated + sticky.writes.duplicated} (keys remembered by one pod only)` },
+      { property: 'Sessions lost when a pod dies', stateless: '0', stateful: String(sticky.sessions.lostSessions) },
+      { property: 'Pods that served one user', stateless: 'any (3 or more)', stateful: '1 with sticky routing; state splits across pods without it' },
+      { property: 'Failed attempts during kills', stateless: `${sg ? pctFailedDuringKills(sg) : '-'} graceful, ${sk ? pctFailedDuringKills(sk) : '-'} SIGKILL`, stateful: `${pctFailedDuringKills(rr)} graceful, ${pctFailedDuringKills(sticky)} SIGKILL` },
+      { property: 'p99 latency during kills', stateless: `${sg?.latencyMs.p99DuringKills} ms graceful, ${sk?.latencyMs.p99DuringKills} ms SIGKILL`, stateful: `${rr.latencyMs.p99DuringKills} ms graceful, ${sticky.latencyMs.p99DuringKills} ms SIGKILL` },
+      { property: 'Safe to delete or scale a pod at any time', stateless: 'yes', stateful: 'no' },
+    ],
+  };
+}
