@@ -68,7 +68,8 @@ async function tokenVerifier(fastify: FastifyInstance, opts: TokenVerifierOption
     const publicKey = createPublicKey(opts.signing.privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
     await fastify.register(jwt, {
       secret: { private: opts.signing.privateKeyPem, public: publicKey },
-      sign: { algorithm: ACCESS_TOKEN_ALGORITHM, iss: opts.issuer, aud: opts.audience, kid: opts.signing.kid, expiresIn: opts.signing.expiresInSeconds * 1000, header: { alg: ACCESS_TOKEN_ALGORITHM, typ: ACCESS_TOKEN_TYPE } },
+      // A numeric expiresIn is seconds in @fastify/jwt.
+      sign: { algorithm: ACCESS_TOKEN_ALGORITHM, iss: opts.issuer, aud: opts.audience, kid: opts.signing.kid, expiresIn: opts.signing.expiresInSeconds, header: { alg: ACCESS_TOKEN_ALGORITHM, typ: ACCESS_TOKEN_TYPE } },
       verify,
     });
   } else if (opts.jwksUrl) {

@@ -1,0 +1,58 @@
+// Real service processes for multi-replica and shutdown tests: spawn with an environment, wait
+// until /readyz answers, stop with a signal and observe the exit code.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface ServiceProcess {
+  name: string;
+  port: number;
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Starts `node --import tsx <entry>` from `cwd` and waits for /readyz. */
+export async function startService(opts: { name: string; cwd: string; entry?: string; env: Record<string, string>; port?: number; readyTimeoutMs?: number }): Promise<ServiceProcess> {
+  const port = opts.port ?? (await freePort());
+  let log = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', opts.entry ?? 'src/server.ts'], {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env, PORT: String(port), HOST: '127.0.0.1', POD_NAME: opts.name },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d) => (log += d));
+  child.stderr?.on('data', (d) => (log += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${opts.name} exited with ${child.exitCode} before becoming ready:\n${log}`);
+    try {
+      const res = await fetch(`${url}/readyz`);
+      if (res.status === 200) return { name: opts.name, port, url, child, output: () => log, exited };
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${opts.name} was not ready within the timeout:\n${log}`);
+}
+
+export async function stopService(service: ServiceProcess, signal: NodeJS.Signals = 'SIGTERM') {
+  if (service.child.exitCode === null && service.child.signalCode === null) service.child.kill(signal);
+  return service.exited;
+}
