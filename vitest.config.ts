@@ -4,5 +4,6 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: ['packages/*', 'services/*', 'tools'],
+    reporters: ['default', './tools/vitest/summary-reporter.ts'],
   },
 });
