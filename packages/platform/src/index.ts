@@ -6,5 +6,4 @@ export * from './postgres.ts';
 export * from './server-options.ts';
 export * from './token-verifier.ts';
 export { default as platform, type PlatformOptions } from './platform.ts';
-export { runService } from './run-service.ts';
 export { createRedis } from './redis.ts';

@@ -1,5 +1,8 @@
-// Process entry only: everything else is in app.ts.
-import { runService } from '@anypod/platform';
-import { AuthConfigSchema } from './config.ts';
+// Process entry only: everything else is in app.ts. Telemetry starts before anything else is
+// imported so its instrumentations can patch http, pg and ioredis as they load.
+import { startTelemetry } from '@anypod/platform/telemetry';
 
-await runService({ service: 'auth', configSchema: AuthConfigSchema, loadApp: async () => (await import('./app.ts')).default });
+const telemetry = startTelemetry('auth');
+const { runService } = await import('@anypod/platform/run-service');
+const { AuthConfigSchema } = await import('./config.ts');
+await runService({ service: 'auth', configSchema: AuthConfigSchema, telemetry, loadApp: async () => (await import('./app.ts')).default });
