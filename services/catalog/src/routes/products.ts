@@ -1,0 +1,113 @@
+// Products: public reads (cached, X-Cache says how), admin writes guarded by If-Match.
+import { HttpProblem } from '@anypod/platform';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { etagOf, ifMatchVersions, noneMatchHits } from '../etag.ts';
+import {
+  ConditionalReadHeadersSchema,
+  ConditionalWriteHeadersSchema,
+  CreateProductSchema,
+  ListProductsQuerySchema,
+  ProductPageSchema,
+  ProductParamsSchema,
+  ProductSchema,
+  UpdateProductSchema,
+} from '../schemas/products.ts';
+
+const problem = { $ref: 'Problem#' };
+const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, problem]));
+const tags = ['products'];
+const bearer = [{ bearer: [] }];
+
+/** 428 without If-Match: an unconditional write could silently undo someone else's (RFC 6585 §3). */
+function requireIfMatch(header: string | undefined, id: string) {
+  if (!header) throw new HttpProblem(428, 'Send If-Match with the ETag from your last read of this product.');
+  const versions = ifMatchVersions(header, id);
+  if (versions !== 'any' && versions.length === 0) throw new HttpProblem(412, 'If-Match names no version of this product; read it again for its ETag.');
+  return versions;
+}
+
+export default async function productRoutes(app: FastifyInstance) {
+  const fastify = app.withTypeProvider<TypeBoxTypeProvider>();
+  // onRequest, so a caller without the role learns nothing from body validation.
+  const adminOnly = [fastify.authenticate, fastify.requireRole('admin')];
+
+  fastify.get('/products', {
+    schema: {
+      tags,
+      summary: 'Search and browse products (the whole query is in the URL, so any replica answers it)',
+      querystring: ListProductsQuerySchema,
+      response: { 200: ProductPageSchema, ...errors(400) },
+    },
+  }, async (request, reply) => {
+    const { value, cache } = await fastify.products.list(request.query);
+    reply.header('x-cache', cache);
+    return value;
+  });
+
+  fastify.get('/products/:id', {
+    schema: {
+      tags,
+      summary: 'One product, with a strong ETag; If-None-Match gives 304 when unchanged',
+      params: ProductParamsSchema,
+      headers: ConditionalReadHeadersSchema,
+      response: { 200: ProductSchema, 304: Type.Null({ description: 'Not Modified' }), ...errors(400, 404) },
+    },
+  }, async (request, reply) => {
+    const { value: product, cache } = await fastify.products.get(request.params.id);
+    reply.header('x-cache', cache);
+    if (!product) throw new HttpProblem(404, `There is no product "${request.params.id}".`);
+    const etag = etagOf(product);
+    // no-cache: clients may store it but must revalidate, which the ETag makes cheap.
+    reply.header('etag', etag).header('cache-control', 'no-cache');
+    if (noneMatchHits(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
+    return product;
+  });
+
+  fastify.post('/products', {
+    onRequest: adminOnly,
+    schema: {
+      tags,
+      summary: 'Create a product (admin)',
+      security: bearer,
+      body: CreateProductSchema,
+      response: { 201: ProductSchema, ...errors(400, 401, 403, 409, 422) },
+    },
+  }, async (request, reply) => {
+    const product = await fastify.products.create(request.body);
+    return reply.code(201).header('etag', etagOf(product)).header('location', `/catalog/products/${product.id}`).send(product);
+  });
+
+  fastify.patch('/products/:id', {
+    onRequest: adminOnly,
+    schema: {
+      tags,
+      summary: 'Change a product (admin); If-Match with its ETag is required',
+      security: bearer,
+      params: ProductParamsSchema,
+      headers: ConditionalWriteHeadersSchema,
+      body: UpdateProductSchema,
+      response: { 200: ProductSchema, ...errors(400, 401, 403, 404, 412, 422, 428) },
+    },
+  }, async (request, reply) => {
+    const versions = requireIfMatch(request.headers['if-match'], request.params.id);
+    const product = await fastify.products.update(request.params.id, versions, request.body);
+    return reply.header('etag', etagOf(product)).send(product);
+  });
+
+  fastify.delete('/products/:id', {
+    onRequest: adminOnly,
+    schema: {
+      tags,
+      summary: 'Delete a product (admin); If-Match with its ETag is required',
+      security: bearer,
+      params: ProductParamsSchema,
+      headers: ConditionalWriteHeadersSchema,
+      response: { 204: Type.Null(), ...errors(400, 401, 403, 404, 412, 428) },
+    },
+  }, async (request, reply) => {
+    await fastify.products.remove(request.params.id, requireIfMatch(request.headers['if-match'], request.params.id));
+    return reply.code(204).send(null);
+  });
+}

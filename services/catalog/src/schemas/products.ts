@@ -1,0 +1,70 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** Product ids are URL-safe slugs such as "sku-00042" (they appear in paths, ETags and cache keys). */
+export const ProductId = Type.String({ pattern: '^[a-z0-9-]{1,64}$', minLength: 1, maxLength: 64, examples: ['sku-00042'] });
+export const CategoryId = Type.String({ pattern: '^[a-z0-9-]{1,64}$', minLength: 1, maxLength: 64, examples: ['kitchen'] });
+// Upper bounds keep sums of a whole order inside a 32-bit integer column and reject typos early.
+const PriceCents = Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'price in cents' });
+const Stock = Type.Integer({ minimum: 0, maximum: 1_000_000 });
+const Name = Type.String({ minLength: 1, maxLength: 200 });
+const Description = Type.String({ maxLength: 2000 });
+
+export const ProductSchema = Type.Object({
+  id: ProductId,
+  name: Name,
+  description: Description,
+  categoryId: CategoryId,
+  priceCents: PriceCents,
+  stock: Stock,
+  version: Type.Integer({ minimum: 1, description: 'changes on every write; the ETag is derived from it' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+export type Product = Static<typeof ProductSchema>;
+
+export const CreateProductSchema = Type.Object(
+  { id: ProductId, name: Name, description: Description, categoryId: CategoryId, priceCents: PriceCents, stock: Stock },
+  { additionalProperties: false },
+);
+export type CreateProduct = Static<typeof CreateProductSchema>;
+
+export const UpdateProductSchema = Type.Partial(
+  Type.Object({ name: Name, description: Description, categoryId: CategoryId, priceCents: PriceCents, stock: Stock }),
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateProduct = Static<typeof UpdateProductSchema>;
+
+export const ProductParamsSchema = Type.Object({ id: ProductId });
+
+export const SORTS = ['price', '-price', 'name', '-name', 'newest'] as const;
+export type Sort = (typeof SORTS)[number];
+
+export const ListProductsQuerySchema = Type.Object(
+  {
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'words that must all appear in the name or description (case-insensitive)' })),
+    category: Type.Optional(CategoryId),
+    minPrice: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'lowest price in cents, inclusive' })),
+    maxPrice: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'highest price in cents, inclusive' })),
+    sort: Type.Union(SORTS.map((s) => Type.Literal(s)), { default: 'name' }),
+    // A bound on page keeps OFFSET scans cheap; deeper browsing should narrow the query instead.
+    page: Type.Integer({ minimum: 1, maximum: 10_000, default: 1 }),
+    pageSize: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  },
+  { additionalProperties: false },
+);
+export type ListProductsQuery = Static<typeof ListProductsQuerySchema>;
+
+export const ProductPageSchema = Type.Object({
+  items: Type.Array(ProductSchema, { maxItems: 100 }),
+  page: Type.Integer({ minimum: 1 }),
+  pageSize: Type.Integer({ minimum: 1, maximum: 100 }),
+  total: Type.Integer({ minimum: 0, description: 'products matching the query, across all pages' }),
+});
+export type ProductPage = Static<typeof ProductPageSchema>;
+
+export const ConditionalReadHeadersSchema = Type.Object({
+  'if-none-match': Type.Optional(Type.String({ maxLength: 1024, description: 'an ETag from an earlier read: 304 if unchanged' })),
+});
+export const ConditionalWriteHeadersSchema = Type.Object({
+  'if-match': Type.Optional(Type.String({ maxLength: 1024, description: 'required: the ETag of the version being changed (428 if missing, 412 if stale)' })),
+});
