@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import type { Operation } from '../../src/history.ts';
+import { perform, type Action, type OperationContext, type OperationSpec, type Sent } from '../../src/journeys/index.ts';
+import * as api from '../../src/requests.ts';
+import type { HttpRequest, HttpResponse } from '../../src/requests.ts';
+
+/** Runs one operation against scripted answers; returns the recorded operation and what was sent. */
+function run(spec: OperationSpec, answers: HttpResponse[], stopAfterSends?: number) {
+  let now = 0;
+  const recorded: Operation[] = [];
+  const sent: HttpRequest[] = [];
+  const sleeps: number[] = [];
+  const ctx: OperationContext = { vu: 1, user: 'u1', clock: () => now, random: () => 0.5, nextId: () => 'op1', record: (op) => recorded.push(op) };
+  const gen = perform(ctx, spec);
+  let step = gen.next();
+  while (!step.done) {
+    const action: Action = step.value;
+    if (action.type === 'sleep') {
+      sleeps.push(action.ms);
+      now += action.ms;
+      step = gen.next(undefined);
+      continue;
+    }
+    if (stopAfterSends !== undefined && sent.length === stopAfterSends) {
+      now += 3;
+      gen.return({ op: recorded[0] as Operation });
+      break;
+    }
+    sent.push(action.request);
+    const response = answers.shift() ?? { status: 0, headers: {}, body: '', error: 'ECONNRESET' };
+    const startMs = now;
+    now += 10;
+    step = gen.next({ response, startMs, durationMs: 10 } satisfies Sent);
+  }
+  return { op: recorded[0] as Operation, recorded, sent, sleeps };
+}
+
+const answer = (status: number, replica = 'cart-a', body: unknown = {}, headers: Record<string, string> = {}): HttpResponse => ({
+  status,
+  headers: { 'x-served-by': replica, ...headers },
+  body: JSON.stringify(body),
+});
+const reset: HttpResponse = { status: 0, headers: {}, body: '', error: 'ECONNRESET' };
+const add = (): OperationSpec => ({ kind: 'add', request: api.addItem('t', { productId: 'sku-1', quantity: 2 }, 'key-00000001'), idempotencyKey: 'key-00000001', productId: 'sku-1', quantity: 2 });
+
+describe('perform', () => {
+  it('records one acknowledged attempt with its replica and timing', () => {
+    const { op, recorded } = run(add(), [answer(200, 'cart-b')]);
+    expect(recorded).toHaveLength(1);
+    expect(op).toMatchObject({ id: 'op1', vu: 1, user: 'u1', kind: 'add', outcome: 'ok', idempotencyKey: 'key-00000001', productId: 'sku-1', quantity: 2 });
+    expect(op.attempts).toEqual([{ startMs: 0, durationMs: 10, status: 200, servedBy: 'cart-b' }]);
+  });
+
+  it('retries an indeterminate write with the same key and the same bytes, then takes the replay', () => {
+    const { op, sent } = run(add(), [reset, answer(502, 'cart-c', { title: 'Bad Gateway' }), answer(200, 'cart-a', {}, { 'idempotent-replayed': 'true' })]);
+    expect(op.outcome).toBe('ok');
+    expect(sent).toHaveLength(3);
+    expect(new Set(sent.map((r) => JSON.stringify(r))).size).toBe(1);
+    expect(op.attempts.map((a) => [a.status, a.servedBy, a.error])).toEqual([
+      [0, undefined, 'ECONNRESET'],
+      [502, 'cart-c', 'Bad Gateway'],
+      [200, 'cart-a', undefined],
+    ]);
+  });
+
+  it('gives up after 3 retries and leaves the operation indeterminate', () => {
+    const { op, sent, sleeps } = run(add(), [reset, reset, reset, reset, answer(200)]);
+    expect(sent).toHaveLength(4);
+    expect(op.outcome).toBe('info');
+    expect(sleeps).toHaveLength(3);
+    expect(sleeps[0]).toBeLessThan(sleeps[2] as number);
+  });
+
+  it('does not retry a definite refusal', () => {
+    const { op, sent } = run(add(), [answer(422, 'cart-a', { title: 'Unprocessable Content', detail: 'key reused' })]);
+    expect(sent).toHaveLength(1);
+    expect(op.outcome).toBe('fail');
+    expect(op.attempts[0]?.error).toBe('Unprocessable Content: key reused');
+  });
+
+  it('retries an indeterminate PATCH with the same If-Match; its 412 then proves nothing, so it stays info', () => {
+    const spec: OperationSpec = { kind: 'set', request: api.setItemQuantity('t', 'sku-1', 3, '"v4"', 'key-00000002'), idempotencyKey: 'key-00000002', productId: 'sku-1', quantity: 3 };
+    const { op, sent } = run(spec, [reset, answer(412, 'cart-b', { title: 'Precondition Failed' })]);
+    expect(sent.map((r) => r.headers['if-match'])).toEqual(['"v4"', '"v4"']);
+    expect(op.outcome).toBe('info');
+  });
+
+  it('takes a 409 in flight as info and keeps retrying until the replay', () => {
+    const { op, sent } = run(add(), [reset, answer(409, 'cart-b', {}, { 'retry-after': '1' }), answer(200)]);
+    expect(sent).toHaveLength(3);
+    expect(op.outcome).toBe('ok');
+  });
+
+  it('lets an operation read an answer its own way (register: 409 after an unclear attempt is our account)', () => {
+    const spec: OperationSpec = {
+      kind: 'register',
+      request: api.register('a@b.test', 'password1'),
+      classify: (r, previous) => (r.status === 409 && previous.some((v) => v.outcome === 'info') ? { outcome: 'ok', retryable: false } : undefined),
+    };
+    expect(run(spec, [reset, answer(409)]).op.outcome).toBe('ok');
+    expect(run(spec, [answer(409)]).op.outcome).toBe('fail');
+  });
+
+  it('takes fields from the acknowledged answer (a checkout order id)', () => {
+    const spec: OperationSpec = { kind: 'checkout', request: api.checkout('t', 'key-00000003'), idempotencyKey: 'key-00000003', fromAnswer: (s) => ({ orderId: (JSON.parse(s.response.body) as { id: string }).id }) };
+    expect(run(spec, [answer(201, 'cart-a', { id: 'o-1' })]).op).toMatchObject({ outcome: 'ok', orderId: 'o-1' });
+  });
+
+  it('still records an operation cut off at the end of the run, as indeterminate', () => {
+    // Cut off while the retry was on the wire: that attempt may have landed.
+    const { recorded } = run(add(), [reset], 1);
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]?.outcome).toBe('info');
+    expect(recorded[0]?.attempts.map((a) => [a.status, a.error])).toEqual([
+      [0, 'ECONNRESET'],
+      [0, 'abandoned at the end of the run'],
+    ]);
+  });
+});
