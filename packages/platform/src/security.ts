@@ -17,7 +17,7 @@ async function security(fastify: FastifyInstance, opts: { corsOrigins: string })
     credentials: true,
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
     allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'if-match', 'if-none-match'],
-    exposedHeaders: ['etag', 'x-served-by', 'retry-after'],
+    exposedHeaders: ['etag', 'x-served-by', 'retry-after', 'x-cache', 'idempotent-replayed', 'location'],
     maxAge: 600,
   });
 }
