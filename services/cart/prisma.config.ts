@@ -1,0 +1,3 @@
+import { servicePrismaConfig } from '@anypod/platform/prisma-config';
+
+export default servicePrismaConfig('cart');

@@ -1,0 +1,22 @@
+// Responses that an Idempotency-Key remembers are built as bytes before they are sent, so the
+// first answer and every replay are the same bytes.
+import type { FastifyReply } from 'fastify';
+import type { StoredResponse } from './idempotency.ts';
+
+export const JSON_TYPE = 'application/json; charset=utf-8';
+const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
+
+const titles: Record<number, string> = { 409: 'Conflict', 422: 'Unprocessable Content' };
+
+/** A problem+json answer that is recorded as the key's final outcome (same shape as the platform's). */
+export function problemResponse(status: number, detail: string, instance: string): StoredResponse {
+  const body = JSON.stringify({ type: 'about:blank', title: titles[status] ?? 'Error', status, detail, instance });
+  return { status, headers: { 'content-type': PROBLEM_TYPE }, body };
+}
+
+/** Sends recorded bytes as they are (a string payload skips Fastify's serializer). */
+export function sendStored(reply: FastifyReply, response: StoredResponse, replayed: boolean): FastifyReply {
+  reply.code(response.status).headers(response.headers);
+  if (replayed) reply.header('idempotent-replayed', 'true');
+  return reply.send(response.body);
+}

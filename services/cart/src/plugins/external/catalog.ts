@@ -1,0 +1,127 @@
+// The catalog client: reserves stock and learns unit prices for a checkout. Catalog applies a
+// reservation once per reservationId, which is what makes retrying safe — on a timeout, a reset
+// or a 5xx this client retries (at most CATALOG_RETRIES times) with the same id. Each attempt is
+// bounded by CATALOG_TIMEOUT_MS so a slow catalog costs a bounded wait, never a hung request.
+// W3C trace context is added by the OpenTelemetry undici instrumentation when tracing is on.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { Agent, request } from 'undici';
+import { ProductId } from '../../schemas/cart.ts';
+
+const ReservationSchema = Type.Object({
+  reservationId: Type.String({ maxLength: 128 }),
+  lines: Type.Array(Type.Object({ productId: ProductId, quantity: Type.Integer({ minimum: 1 }), unitPriceCents: Type.Integer({ minimum: 0 }) }), { maxItems: 1000 }),
+});
+export type Reservation = Static<typeof ReservationSchema>;
+
+export interface ReservationRequest {
+  reservationId: string;
+  lines: Array<{ productId: string; quantity: number }>;
+}
+
+/** Catalog could not be reached or kept failing: nothing is known to have happened; retry later. */
+export class CatalogUnavailableError extends Error {
+  override name = 'CatalogUnavailableError';
+}
+
+/** Catalog answered with a definite refusal (e.g. 409 not enough stock); retrying will not help. */
+export class CatalogRefusedError extends Error {
+  override name = 'CatalogRefusedError';
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+  ) {
+    super(`catalog refused the reservation with ${status}: ${detail}`);
+  }
+}
+
+export interface CatalogClient {
+  reserveStock(reservation: ReservationRequest, authorization: string): Promise<Reservation>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    catalog: CatalogClient;
+  }
+}
+
+export interface CatalogOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  retries: number;
+}
+
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
+const BACKOFF_MS = [100, 300];
+
+/** Worst-case time one reserveStock call can take (the checkout lease must be longer). */
+export const worstCaseCallMs = (opts: Pick<CatalogOptions, 'timeoutMs' | 'retries'>) =>
+  (opts.retries + 1) * opts.timeoutMs + BACKOFF_MS.slice(0, opts.retries).reduce((a, b) => a + b, 0);
+
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+function detailOf(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { detail?: unknown; title?: unknown };
+    return String(parsed.detail ?? parsed.title ?? '').slice(0, 512);
+  } catch {
+    return body.slice(0, 200);
+  }
+}
+
+async function catalogPlugin(fastify: FastifyInstance, opts: CatalogOptions) {
+  const agent = new Agent({ connect: { timeout: opts.timeoutMs }, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, keepAliveTimeout: 4000 });
+  fastify.addHook('onClose', async () => agent.close());
+  const url = new URL('/catalog/stock/reservations', opts.baseUrl).toString();
+
+  async function attempt(reservation: ReservationRequest, authorization: string): Promise<{ status: number; body: string }> {
+    const res = await request(url, {
+      dispatcher: agent,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', authorization },
+      body: JSON.stringify(reservation),
+      signal: AbortSignal.timeout(opts.timeoutMs),
+    });
+    return { status: res.statusCode, body: await res.body.text() };
+  }
+
+  async function reserveStock(reservation: ReservationRequest, authorization: string): Promise<Reservation> {
+    let lastProblem = '';
+    for (let attemptNo = 0; attemptNo <= opts.retries; attemptNo++) {
+      if (attemptNo > 0) await sleep(BACKOFF_MS[attemptNo - 1] ?? 300);
+      let answer: { status: number; body: string };
+      try {
+        answer = await attempt(reservation, authorization);
+      } catch (error) {
+        lastProblem = (error as Error).message;
+        fastify.log.warn({ err: lastProblem, attempt: attemptNo + 1, reservationId: reservation.reservationId }, 'catalog call failed');
+        continue;
+      }
+      if (answer.status === 200 || answer.status === 201) {
+        const parsed = parseJson(answer.body);
+        if (!Value.Check(ReservationSchema, parsed)) throw new CatalogRefusedError(502, 'catalog answered the reservation with an unexpected body');
+        return parsed;
+      }
+      if (RETRYABLE_STATUS.has(answer.status)) {
+        lastProblem = `HTTP ${answer.status}`;
+        fastify.log.warn({ status: answer.status, attempt: attemptNo + 1, reservationId: reservation.reservationId }, 'catalog answered with a retryable status');
+        continue;
+      }
+      throw new CatalogRefusedError(answer.status, detailOf(answer.body));
+    }
+    throw new CatalogUnavailableError(`catalog unavailable after ${opts.retries + 1} attempts: ${lastProblem}`);
+  }
+
+  fastify.decorate('catalog', { reserveStock });
+}
+
+export default fp(catalogPlugin, { name: 'catalog', fastify: '5.x' });

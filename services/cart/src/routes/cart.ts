@@ -1,0 +1,87 @@
+// The cart itself: read it (with an ETag), add to it (commutative, Idempotency-Key required),
+// and edit or remove a line (If-Match required, Idempotency-Key optional).
+import { HttpProblem } from '@anypod/platform';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { cartEtag, ifNoneMatchHits, parseIfMatch } from '../lib/etag.ts';
+import { sendStored } from '../lib/stored-response.ts';
+import { AddItemSchema, CartSchema, EditHeadersSchema, ProductParamsSchema, ReadHeadersSchema, RequiredKeyHeadersSchema, SetQuantitySchema } from '../schemas/cart.ts';
+import type { CartEdit } from '../stores/cart-store.ts';
+import { bearer, cartView, errors, idempotencyOf, requireIdempotency, respondWithCart, userIdOf } from './request-context.ts';
+
+/** RFC 6585 §3: an edit without If-Match could silently overwrite a change it never saw. */
+function ifMatchVersions(request: FastifyRequest): number[] {
+  const ifMatch = parseIfMatch(request.headers['if-match']);
+  if (ifMatch.kind === 'missing') throw new HttpProblem(428, "This edit needs If-Match with the cart's ETag (from GET /cart).");
+  // '*' would match any version and defeat the lost-update check it is required for.
+  if (ifMatch.kind === 'wildcard') throw new HttpProblem(428, "If-Match: * is not accepted here; send the cart's ETag.");
+  return ifMatch.versions;
+}
+
+export default async function cartRoutes(app: FastifyInstance) {
+  const fastify = app.withTypeProvider<TypeBoxTypeProvider>();
+  const store = fastify.cartStore;
+
+  // '' rather than '/': the route is exactly /cart (the prefix), which is also what OpenAPI lists.
+  fastify.get('', {
+    schema: {
+      summary: 'The signed-in user’s cart (an empty cart, version 0, if nothing was ever added)',
+      security: bearer,
+      headers: ReadHeadersSchema,
+      response: { 200: CartSchema, 304: Type.Null({ description: 'Not modified: the If-None-Match ETag is current' }), ...errors(400, 401, 503) },
+    },
+  }, async (request, reply) => {
+    const cart = await store.read(userIdOf(request));
+    // Carts are per user and change often: caches may keep them only to revalidate.
+    reply.header('etag', cartEtag(cart.version)).header('cache-control', 'private, no-cache');
+    if (ifNoneMatchHits(request.headers['if-none-match'], cart.version)) return reply.code(304).send(null);
+    return cartView(cart);
+  });
+
+  fastify.post('/items', {
+    schema: {
+      summary: 'Add a quantity of a product (adds commute: concurrent adds all count)',
+      description: 'Idempotency-Key is required: a retry with the same key and body replays the first answer (Idempotent-Replayed: true).',
+      security: bearer,
+      headers: RequiredKeyHeadersSchema,
+      body: AddItemSchema,
+      response: { 200: CartSchema, ...errors(400, 401, 409, 422, 503) },
+    },
+  }, async (request, reply) => {
+    const result = await store.add(userIdOf(request), request.body, requireIdempotency(request), respondWithCart(reply));
+    return sendStored(reply, result.response, result.replayed);
+  });
+
+  fastify.patch('/items/:productId', {
+    schema: {
+      summary: 'Set the quantity of a line already in the cart',
+      description: "If-Match with the cart's ETag is required (428 without it, 412 when stale). An Idempotency-Key is optional.",
+      security: bearer,
+      headers: EditHeadersSchema,
+      params: ProductParamsSchema,
+      body: SetQuantitySchema,
+      response: { 200: CartSchema, ...errors(400, 401, 404, 409, 412, 422, 428, 503) },
+    },
+  }, async (request, reply) => {
+    const versions = ifMatchVersions(request);
+    const change: CartEdit = { kind: 'set', productId: request.params.productId, quantity: request.body.quantity };
+    const result = await store.edit(userIdOf(request), change, versions, idempotencyOf(request), respondWithCart(reply));
+    return sendStored(reply, result.response, result.replayed);
+  });
+
+  fastify.delete('/items/:productId', {
+    schema: {
+      summary: 'Remove a line from the cart',
+      description: "If-Match with the cart's ETag is required (428 without it, 412 when stale). An Idempotency-Key is optional.",
+      security: bearer,
+      headers: EditHeadersSchema,
+      params: ProductParamsSchema,
+      response: { 200: CartSchema, ...errors(400, 401, 404, 409, 412, 422, 428, 503) },
+    },
+  }, async (request, reply) => {
+    const versions = ifMatchVersions(request);
+    const result = await store.edit(userIdOf(request), { kind: 'remove', productId: request.params.productId }, versions, idempotencyOf(request), respondWithCart(reply));
+    return sendStored(reply, result.response, result.replayed);
+  });
+}

@@ -1,0 +1,75 @@
+// What the routes need from storage, whatever holds it. STATE_STORE=shared (default) is Postgres,
+// reachable by every replica; STATE_STORE=memory is a per-process Map, the deliberately
+// stateful demonstration. Routes never know which one they talk to.
+import type { IdempotencyRequest, StoredResponse } from '../lib/idempotency.ts';
+import type { AddItem, CartLine, Order, OrderLine } from '../schemas/cart.ts';
+
+export interface CartState {
+  lines: CartLine[];
+  version: number;
+  updatedAt: Date | null;
+}
+
+export type CartEdit = { kind: 'set'; productId: string; quantity: number } | { kind: 'remove'; productId: string };
+
+/** A store calls this inside its atomic unit, so the response it records is the one sent. */
+export type RespondWithCart = (cart: CartState) => StoredResponse;
+export type RespondWithOrder = (order: Order) => StoredResponse;
+
+export interface MutationResult {
+  response: StoredResponse;
+  replayed: boolean;
+}
+
+/** What claiming a checkout key gives: an earlier outcome to replay, or the right to do the work. */
+export type CheckoutClaim =
+  | { kind: 'replay'; response: StoredResponse }
+  /** `lines` is the cart as it was when the key was first claimed (the recovery point). */
+  | { kind: 'owned'; leaseToken: string; lines: CartLine[] };
+
+export interface PricedOrder {
+  id: string;
+  reservationId: string;
+  lines: OrderLine[];
+  totalCents: number;
+  createdAt: Date;
+}
+
+export interface CartStore {
+  read(userId: string): Promise<CartState>;
+  /** Commutative add; the key is recorded atomically with the effect. */
+  add(userId: string, item: AddItem, idempotency: IdempotencyRequest, respond: RespondWithCart): Promise<MutationResult>;
+  /** Applies only if the cart's version is one of `ifMatch` (else 412); 404 if the line is absent. */
+  edit(userId: string, edit: CartEdit, ifMatch: number[], idempotency: IdempotencyRequest | null, respond: RespondWithCart): Promise<MutationResult>;
+  /** Claims the key as in flight with a lease (or takes over an expired one); 409 if the cart is empty. */
+  claimCheckout(userId: string, idempotency: IdempotencyRequest, leaseMs: number): Promise<CheckoutClaim>;
+  /**
+   * Atomically: the order and its lines, the cart minus what was ordered, the key done with its
+   * response. Null when the lease was lost to another attempt (nothing written).
+   */
+  completeCheckout(userId: string, key: string, leaseToken: string, order: PricedOrder, ordered: CartLine[], respond: RespondWithOrder): Promise<StoredResponse | null>;
+  /** Records a final failure (e.g. not enough stock) as the key's outcome. */
+  failCheckout(userId: string, key: string, leaseToken: string, response: StoredResponse): Promise<void>;
+  /** Ends the lease at once, keeping the recovery point, so a retry with the key resumes the same checkout. */
+  releaseCheckout(userId: string, key: string, leaseToken: string): Promise<void>;
+  listOrders(userId: string, limit: number): Promise<Order[]>;
+  findOrder(userId: string, orderId: string): Promise<Order | null>;
+  /** Forgets keys older than their expiry (24 h by default). */
+  removeExpiredRecords(): Promise<number>;
+}
+
+export interface CartStoreLimits {
+  maxLineQuantity: number;
+  maxLines: number;
+  /** how long an Idempotency-Key is remembered */
+  recordTtlMs: number;
+}
+
+/** Errors both stores raise with the same wording. */
+export const cartErrors = {
+  stale: (version: number) => `The cart changed (it is now version ${version}); read it again and resend with its ETag in If-Match.`,
+  lineMissing: (productId: string) => `Product ${productId} is not in the cart.`,
+  lineTooLarge: (productId: string, max: number) => `A cart line holds at most ${max} of a product; ${productId} would exceed it.`,
+  tooManyLines: (max: number) => `A cart holds at most ${max} different products.`,
+  emptyCart: 'The cart is empty: there is nothing to check out.',
+};

@@ -1,0 +1,270 @@
+// The default store: Postgres, the one place every replica reads and writes, so any replica
+// serves any request and killing one loses nothing acknowledged.
+//
+// Concurrency, in one paragraph: every change to a cart first locks its `carts` row (the add's
+// upsert, the edit's conditional version bump, checkout's version bump), so changes to one cart
+// are serialised by Postgres while different carts never wait on each other. Adds are a single
+// commutative statement; edits apply only if the version still matches If-Match. Idempotency
+// records are written in the same transaction as the effect (lock order: record, then cart), so
+// an effect never commits without its record, nor a record without its effect.
+import { randomUUID } from 'node:crypto';
+import { HttpProblem } from '@anypod/platform';
+import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
+import { cartEtag } from '../lib/etag.ts';
+import { resolveExisting, type ExistingRecord, type IdempotencyRequest, type StoredResponse } from '../lib/idempotency.ts';
+import type { AddItem, CartLine, Order } from '../schemas/cart.ts';
+import {
+  cartErrors,
+  type CartEdit,
+  type CartState,
+  type CartStore,
+  type CartStoreLimits,
+  type CheckoutClaim,
+  type MutationResult,
+  type PricedOrder,
+  type RespondWithCart,
+  type RespondWithOrder,
+} from './cart-store.ts';
+
+type Db = Prisma.TransactionClient;
+
+interface RecordRow {
+  fingerprint: string;
+  status: 'in_flight' | 'done';
+  lease_left_ms: number | null;
+  recovery_point: { lines: CartLine[] } | null;
+  response_status: number | null;
+  response_headers: Record<string, string> | null;
+  response_body: string | null;
+}
+
+// Short transactions only: the network call of a checkout happens between two of them.
+const TX_OPTIONS = { maxWait: 5000, timeout: 10_000 };
+
+function existingFrom(row: RecordRow): ExistingRecord {
+  const response = row.response_status === null ? null : { status: row.response_status, headers: row.response_headers ?? {}, body: row.response_body ?? '' };
+  return { fingerprint: row.fingerprint, status: row.status, leaseLeftMs: Number(row.lease_left_ms ?? 0), response };
+}
+
+function orderFrom(row: { id: string; totalCents: bigint; createdAt: Date; lines: Array<{ productId: string; quantity: number; unitPriceCents: number }> }): Order {
+  return {
+    id: row.id,
+    lines: row.lines.map(({ productId, quantity, unitPriceCents }) => ({ productId, quantity, unitPriceCents })),
+    totalCents: Number(row.totalCents),
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+const orderInclude = { lines: { orderBy: { productId: 'asc' as const } } };
+
+export class SharedCartStore implements CartStore {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly limits: CartStoreLimits,
+  ) {}
+
+  /** Runs `work` in a transaction; a pool too busy to start one is an overload (503), not a bug (500). */
+  private async transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    try {
+      return await this.prisma.$transaction(work, TX_OPTIONS);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'P2028') {
+        throw new HttpProblem(503, 'The cart database is busy; retry shortly.', { headers: { 'retry-after': '1' } });
+      }
+      throw error;
+    }
+  }
+
+  async read(userId: string): Promise<CartState> {
+    return readCart(this.prisma, userId);
+  }
+
+  /**
+   * Inserts the key's record as in flight, or — when the key is taken — returns what the earlier
+   * request decided. An insert that meets another transaction's uncommitted insert of the same
+   * key waits for it, so concurrent duplicates of an add see its outcome instead of running twice.
+   * A record past its expiry is reclaimed as if new.
+   */
+  private async claim(tx: Db, userId: string, idem: IdempotencyRequest, lease: { token: string; ms: number } | null): Promise<'claimed' | RecordRow> {
+    const inserted = await tx.$executeRaw`
+      INSERT INTO idempotency_records (user_id, key, fingerprint, status, lease_token, lease_expires_at, expires_at)
+      VALUES (${userId}, ${idem.key}, ${idem.fingerprint}, 'in_flight', ${lease?.token ?? null}::uuid,
+              ${lease ? Prisma.sql`now() + ${lease.ms}::float8 * interval '1 millisecond'` : Prisma.sql`NULL`},
+              now() + ${this.limits.recordTtlMs}::float8 * interval '1 millisecond')
+      ON CONFLICT (user_id, key) DO UPDATE SET
+        fingerprint = EXCLUDED.fingerprint, status = 'in_flight', lease_token = EXCLUDED.lease_token,
+        lease_expires_at = EXCLUDED.lease_expires_at, recovery_point = NULL, response_status = NULL,
+        response_headers = NULL, response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
+      WHERE idempotency_records.expires_at <= now()`;
+    if (inserted === 1) return 'claimed';
+    const rows = await tx.$queryRaw<RecordRow[]>`
+      SELECT fingerprint, status, recovery_point, response_status, response_headers, response_body,
+             GREATEST(0, EXTRACT(EPOCH FROM (lease_expires_at - clock_timestamp())) * 1000)::float8 AS lease_left_ms
+      FROM idempotency_records WHERE user_id = ${userId} AND key = ${idem.key} FOR UPDATE`;
+    const row = rows[0];
+    if (!row) throw new Error('idempotency record vanished between insert and read');
+    return row;
+  }
+
+  private async finishRecord(tx: Db, userId: string, key: string, response: StoredResponse, leaseToken?: string): Promise<boolean> {
+    const done = await tx.idempotencyRecord.updateMany({
+      where: { userId, key, status: 'in_flight', ...(leaseToken ? { leaseToken } : {}) },
+      data: { status: 'done', leaseToken: null, leaseExpiresAt: null, responseStatus: response.status, responseHeaders: response.headers, responseBody: response.body },
+    });
+    return done.count === 1;
+  }
+
+  /** Claim, effect, response and record in one transaction; a taken key replays instead. */
+  private async mutate(userId: string, idem: IdempotencyRequest | null, effect: (tx: Db) => Promise<void>, respond: RespondWithCart): Promise<MutationResult> {
+    return this.transaction(async (tx) => {
+      if (idem) {
+        const claim = await this.claim(tx, userId, idem, null);
+        if (claim !== 'claimed') {
+          const earlier = resolveExisting(existingFrom(claim), idem.fingerprint);
+          if (earlier === 'lease-expired') throw new HttpProblem(409, 'This Idempotency-Key belongs to an unfinished checkout.');
+          return { response: earlier, replayed: true };
+        }
+      }
+      await effect(tx);
+      const response = respond(await readCart(tx, userId));
+      if (idem) await this.finishRecord(tx, userId, idem.key, response);
+      return { response, replayed: false };
+    });
+  }
+
+  add(userId: string, item: AddItem, idem: IdempotencyRequest, respond: RespondWithCart): Promise<MutationResult> {
+    return this.mutate(userId, idem, async (tx) => {
+      // The commutative add (reliability.md): one statement creates the cart or bumps its version,
+      // and creates the line or adds to it. Concurrent adds never overwrite each other.
+      const rows = await tx.$queryRaw<Array<{ cart_id: string; quantity: number }>>`
+        WITH cart AS (
+          INSERT INTO carts (id, user_id, version, updated_at) VALUES (gen_random_uuid(), ${userId}, 1, ${new Date()})
+          ON CONFLICT (user_id) DO UPDATE SET version = carts.version + 1, updated_at = EXCLUDED.updated_at
+          RETURNING id
+        )
+        INSERT INTO cart_lines (cart_id, product_id, quantity)
+        SELECT id, ${item.productId}, ${item.quantity}::int FROM cart
+        ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = cart_lines.quantity + EXCLUDED.quantity
+        RETURNING cart_id, quantity`;
+      const line = rows[0];
+      if (!line) throw new Error('add returned no line');
+      if (line.quantity > this.limits.maxLineQuantity) throw new HttpProblem(409, cartErrors.lineTooLarge(item.productId, this.limits.maxLineQuantity));
+      // The cart row is locked by the statement above, so this count cannot race another add.
+      if ((await tx.cartLine.count({ where: { cartId: line.cart_id } })) > this.limits.maxLines) throw new HttpProblem(409, cartErrors.tooManyLines(this.limits.maxLines));
+    }, respond);
+  }
+
+  edit(userId: string, edit: CartEdit, ifMatch: number[], idem: IdempotencyRequest | null, respond: RespondWithCart): Promise<MutationResult> {
+    return this.mutate(userId, idem, async (tx) => {
+      // Conditional write: only the version the client saw may be changed (lost-update guard).
+      const bumped = await tx.cart.updateMany({ where: { userId, version: { in: ifMatch } }, data: { version: { increment: 1 }, updatedAt: new Date() } });
+      if (bumped.count !== 1) {
+        const current = await tx.cart.findUnique({ where: { userId }, select: { version: true } });
+        const version = current?.version ?? 0;
+        if (current || !ifMatch.includes(0)) throw new HttpProblem(412, cartErrors.stale(version), { headers: { etag: cartEtag(version) } });
+        throw new HttpProblem(404, cartErrors.lineMissing(edit.productId));
+      }
+      const where = { cart: { userId }, productId: edit.productId };
+      const changed = edit.kind === 'set' ? await tx.cartLine.updateMany({ where, data: { quantity: edit.quantity } }) : await tx.cartLine.deleteMany({ where });
+      // Throwing rolls the version bump back: a failed edit changes nothing.
+      if (changed.count !== 1) throw new HttpProblem(404, cartErrors.lineMissing(edit.productId));
+    }, respond);
+  }
+
+  async claimCheckout(userId: string, idem: IdempotencyRequest, leaseMs: number): Promise<CheckoutClaim> {
+    const leaseToken = randomUUID();
+    return this.transaction(async (tx) => {
+      const claim = await this.claim(tx, userId, idem, { token: leaseToken, ms: leaseMs });
+      if (claim === 'claimed') {
+        // The recovery point: what this checkout orders, fixed now, so a retry after a crash
+        // asks catalog for exactly the same reservation even if the cart changed meanwhile.
+        const { lines } = await readCart(tx, userId);
+        if (lines.length === 0) throw new HttpProblem(409, cartErrors.emptyCart); // rolls the claim back: nothing recorded
+        await tx.idempotencyRecord.update({ where: { userId_key: { userId, key: idem.key } }, data: { recoveryPoint: { lines } } });
+        return { kind: 'owned', leaseToken, lines };
+      }
+      const earlier = resolveExisting(existingFrom(claim), idem.fingerprint);
+      if (earlier !== 'lease-expired') return { kind: 'replay', response: earlier };
+      // The previous owner stopped (crashed or gave up): take over under the row lock taken above.
+      await tx.$executeRaw`
+        UPDATE idempotency_records SET lease_token = ${leaseToken}::uuid, lease_expires_at = now() + ${leaseMs}::float8 * interval '1 millisecond'
+        WHERE user_id = ${userId} AND key = ${idem.key}`;
+      return { kind: 'owned', leaseToken, lines: claim.recovery_point?.lines ?? [] };
+    });
+  }
+
+  async completeCheckout(userId: string, key: string, leaseToken: string, order: PricedOrder, ordered: CartLine[], respond: RespondWithOrder): Promise<StoredResponse | null> {
+    return this.transaction(async (tx) => {
+      const mine = await tx.$queryRaw<unknown[]>`
+        SELECT 1 FROM idempotency_records
+        WHERE user_id = ${userId} AND key = ${key} AND status = 'in_flight' AND lease_token = ${leaseToken}::uuid FOR UPDATE`;
+      if (mine.length !== 1) return null;
+      // The order id is derived from the key: if it exists, an earlier life of this key (its record
+      // since expired) already ordered — answer with that order and leave the cart alone.
+      const existing = await tx.order.findUnique({ where: { id: order.id }, include: orderInclude });
+      let result: Order;
+      if (existing) {
+        result = orderFrom(existing);
+      } else {
+        const created = await tx.order.create({
+          data: { id: order.id, userId, reservationId: order.reservationId, totalCents: BigInt(order.totalCents), createdAt: order.createdAt, lines: { create: order.lines } },
+          include: orderInclude,
+        });
+        result = orderFrom(created);
+        await removeOrderedFromCart(tx, userId, ordered);
+      }
+      const response = respond(result);
+      await this.finishRecord(tx, userId, key, response, leaseToken);
+      return response;
+    });
+  }
+
+  async failCheckout(userId: string, key: string, leaseToken: string, response: StoredResponse): Promise<void> {
+    await this.transaction((tx) => this.finishRecord(tx, userId, key, response, leaseToken));
+  }
+
+  async releaseCheckout(userId: string, key: string, leaseToken: string): Promise<void> {
+    await this.prisma.idempotencyRecord.updateMany({ where: { userId, key, status: 'in_flight', leaseToken }, data: { leaseToken: null, leaseExpiresAt: new Date(0) } });
+  }
+
+  async listOrders(userId: string, limit: number): Promise<Order[]> {
+    const rows = await this.prisma.order.findMany({ where: { userId }, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }], take: limit, include: orderInclude });
+    return rows.map(orderFrom);
+  }
+
+  async findOrder(userId: string, orderId: string): Promise<Order | null> {
+    const row = await this.prisma.order.findFirst({ where: { id: orderId, userId }, include: orderInclude });
+    return row ? orderFrom(row) : null;
+  }
+
+  async removeExpiredRecords(): Promise<number> {
+    const removed = await this.prisma.idempotencyRecord.deleteMany({ where: { expiresAt: { lt: new Date() } } });
+    return removed.count;
+  }
+}
+
+async function readCart(db: Db, userId: string): Promise<CartState> {
+  const cart = await db.cart.findUnique({
+    where: { userId },
+    include: { lines: { orderBy: [{ addedAt: 'asc' }, { productId: 'asc' }], select: { productId: true, quantity: true } } },
+  });
+  if (!cart) return { lines: [], version: 0, updatedAt: null };
+  return { lines: cart.lines, version: cart.version, updatedAt: cart.updatedAt };
+}
+
+/**
+ * The cart minus what was ordered (usually: empty). Subtracting rather than clearing keeps an
+ * item the user added while the checkout was in flight. The version bump comes first so the
+ * cart row is locked and the line statements see every committed change.
+ */
+async function removeOrderedFromCart(tx: Db, userId: string, ordered: CartLine[]): Promise<void> {
+  await tx.cart.updateMany({ where: { userId }, data: { version: { increment: 1 }, updatedAt: new Date() } });
+  const lines = JSON.stringify(ordered.map((l) => ({ product_id: l.productId, quantity: l.quantity })));
+  await tx.$executeRaw`
+    DELETE FROM cart_lines l USING carts c, jsonb_to_recordset(${lines}::jsonb) AS o(product_id text, quantity int)
+    WHERE c.user_id = ${userId} AND l.cart_id = c.id AND l.product_id = o.product_id AND l.quantity <= o.quantity`;
+  await tx.$executeRaw`
+    UPDATE cart_lines l SET quantity = l.quantity - o.quantity
+    FROM carts c, jsonb_to_recordset(${lines}::jsonb) AS o(product_id text, quantity int)
+    WHERE c.user_id = ${userId} AND l.cart_id = c.id AND l.product_id = o.product_id AND l.quantity > o.quantity`;
+}

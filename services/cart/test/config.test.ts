@@ -1,0 +1,29 @@
+// Configuration mistakes stop the service at start-up with a message naming the variable.
+import { loadConfig } from '@anypod/platform';
+import { testEnv } from '@anypod/platform/testing/env';
+import { describe, expect, it } from 'vitest';
+import { CartConfigSchema } from '../src/config.ts';
+import { buildCart } from './helper.ts';
+
+const urls = { AUTH_JWKS_URL: 'http://127.0.0.1:9/auth/.well-known/jwks.json', CATALOG_URL: 'http://127.0.0.1:9' };
+
+describe('cart configuration', () => {
+  it('requires the catalog and JWKS URLs and defaults the rest', () => {
+    expect(() => loadConfig(CartConfigSchema, testEnv({ AUTH_JWKS_URL: urls.AUTH_JWKS_URL }))).toThrow(/^CATALOG_URL is required/);
+    expect(() => loadConfig(CartConfigSchema, testEnv({ CATALOG_URL: urls.CATALOG_URL }))).toThrow(/^AUTH_JWKS_URL is required/);
+    expect(() => loadConfig(CartConfigSchema, testEnv({ ...urls, IDEMPOTENCY_TTL_HOURS: '1' }))).toThrow(/^IDEMPOTENCY_TTL_HOURS is invalid/);
+    expect(loadConfig(CartConfigSchema, testEnv(urls))).toMatchObject({
+      JWT_ISSUER: 'anypod-auth',
+      JWT_AUDIENCE: 'anypod',
+      STATE_STORE: 'shared',
+      CATALOG_TIMEOUT_MS: 2000,
+      CATALOG_RETRIES: 2,
+      IDEMPOTENCY_LEASE_SECONDS: 30,
+      IDEMPOTENCY_TTL_HOURS: 24,
+    });
+  });
+
+  it('refuses a checkout lease shorter than the longest catalog call', async () => {
+    await expect(buildCart({ ...urls, IDEMPOTENCY_LEASE_SECONDS: '5', CATALOG_TIMEOUT_MS: '2000', CATALOG_RETRIES: '2' })).rejects.toThrow(/IDEMPOTENCY_LEASE_SECONDS must exceed the longest catalog call \(6400 ms/);
+  });
+});
