@@ -14,6 +14,8 @@ export interface HttpRequest {
   headers: Record<string, string>;
   /** JSON text, already serialised */
   body?: string;
+  /** a longer bound than the client's default, for requests that are slow by design */
+  timeoutMs?: number;
 }
 
 /** What a client hands back for one attempt. Header names are lower case. */
@@ -55,10 +57,21 @@ export function queryString(query: Query): string {
 
 // --- auth ---------------------------------------------------------------------------------
 
-export const register = (email: string, password: string): HttpRequest => json('POST', '/auth/register', { email, password });
+/**
+ * Password hashing is slow on purpose (scrypt at OWASP's cost, a few hundred ms of CPU) and
+ * queues behind a bounded number of hashes per replica: a burst of sign-ins waits its turn.
+ */
+export const PASSWORD_HASHING_TIMEOUT_MS = 15_000;
 
-export const login = (email: string, password: string, mode: 'token' | 'cookie' = 'token'): HttpRequest =>
-  json('POST', '/auth/login', mode === 'token' ? { email, password } : { email, password, mode });
+export const register = (email: string, password: string): HttpRequest => ({
+  ...json('POST', '/auth/register', { email, password }),
+  timeoutMs: PASSWORD_HASHING_TIMEOUT_MS,
+});
+
+export const login = (email: string, password: string, mode: 'token' | 'cookie' = 'token'): HttpRequest => ({
+  ...json('POST', '/auth/login', mode === 'token' ? { email, password } : { email, password, mode }),
+  timeoutMs: PASSWORD_HASHING_TIMEOUT_MS,
+});
 
 export const refresh = (refreshToken: string): HttpRequest => json('POST', '/auth/refresh', { refreshToken });
 

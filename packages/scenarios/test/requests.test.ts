@@ -44,6 +44,12 @@ describe('request builders', () => {
     expect(api.refresh('r')).toMatchObject({ method: 'POST', path: '/auth/refresh', body: '{"refreshToken":"r"}' });
   });
 
+  it('gives the password-hashing calls a longer time bound than the client default', () => {
+    expect(api.login('a@b.test', 'password1').timeoutMs).toBe(api.PASSWORD_HASHING_TIMEOUT_MS);
+    expect(api.register('a@b.test', 'password1').timeoutMs).toBe(api.PASSWORD_HASHING_TIMEOUT_MS);
+    expect(api.getCart('t').timeoutMs).toBeUndefined();
+  });
+
   it('reads a cookie out of Set-Cookie, including when several are joined and attributes hold commas', () => {
     const headers = { 'set-cookie': 'other=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT; Path=/, anypod_session=s3cr3t; Path=/; HttpOnly; Secure' };
     expect(api.cookieFrom({ status: 200, headers, body: '' }, 'anypod_session')).toBe('anypod_session=s3cr3t');

@@ -5,7 +5,13 @@ import type { HttpRequest, HttpResponse } from '../requests.ts';
 
 export type Action =
   | { type: 'send'; request: HttpRequest }
-  | { type: 'sleep'; ms: number };
+  | { type: 'sleep'; ms: number }
+  /**
+   * Signed in, ready to shop. A driver may hold every VU here until all are (like k6's setup()
+   * before the scenario), so the measured part of a run is shopping, not password hashing.
+   * Drivers that do not care resume at once.
+   */
+  | { type: 'ready' };
 
 /** What the client returns for a 'send': the answer and when it was made (ms since run start). */
 export interface Sent {
@@ -14,7 +20,7 @@ export interface Sent {
   durationMs: number;
 }
 
-/** A journey step: yields actions, is resumed with a Sent after 'send' (undefined after 'sleep'). */
+/** A journey step: yields actions, is resumed with a Sent after 'send' (undefined otherwise). */
 export type Step<T = void> = Generator<Action, T, Sent | undefined>;
 
 export function* send(request: HttpRequest): Step<Sent> {

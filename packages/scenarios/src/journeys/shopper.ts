@@ -41,6 +41,8 @@ export interface ShopperBehaviour {
   refreshAheadMs: number;
   /** no checkout after this many orders: the read-back lists at most 100 */
   maxOrders: number;
+  /** only products with at least this much stock go into the cart */
+  minStock: number;
 }
 
 export const DEFAULT_BEHAVIOUR: ShopperBehaviour = {
@@ -56,6 +58,7 @@ export const DEFAULT_BEHAVIOUR: ShopperBehaviour = {
   pageSizes: [10, 20, 50],
   refreshAheadMs: 30_000,
   maxOrders: 80,
+  minStock: 20,
 };
 
 /** Something a user would notice, beyond an operation's own outcome. */
@@ -78,8 +81,11 @@ export interface ShopperOptions {
   seed: number;
   /** ms since the run started */
   clock: () => number;
-  /** no operation starts at or after this (ms since run start) */
-  stopAtMs: number;
+  /**
+   * No operation starts at or after this (ms since run start). A function when the end is
+   * only known later (a driver that starts the clock of the measured phase after sign-in).
+   */
+  stopAtMs: number | (() => number);
   record: (op: Operation) => void;
   observe?: (observation: Observation) => void;
   retry?: RetryPolicy;
@@ -119,6 +125,8 @@ interface Product {
 }
 
 const MAX_KNOWN_PRODUCTS = 500;
+/** login operations (each with its own retries) before a VU gives up signing in */
+const MAX_SIGN_IN_TRIES = 5;
 
 export interface Shopper {
   readonly session: ShopperSession;
@@ -152,7 +160,8 @@ export function createShopper(options: ShopperOptions): Shopper {
   /** products certainly in the cart: acknowledged adds not since (possibly) removed or checked out */
   const certain = new Set<string>();
 
-  const timeUp = (): boolean => options.clock() >= options.stopAtMs;
+  const stopAt = typeof options.stopAtMs === 'function' ? options.stopAtMs : () => options.stopAtMs as number;
+  const timeUp = (): boolean => options.clock() >= stopAt();
   const op = (spec: OperationSpec): Step<OperationResult> => perform(ctx, spec);
   const think = (): Step => sleep(random.int(b.thinkMs[0], b.thinkMs[1]));
   const token = (): string => session.accessToken ?? '';
@@ -233,7 +242,8 @@ export function createShopper(options: ShopperOptions): Shopper {
     for (const item of body?.items ?? []) {
       if (typeof item?.id !== 'string') continue;
       if (typeof item.categoryId === 'string') categories.add(item.categoryId);
-      if (item.stock !== undefined && item.stock <= 0) products.delete(item.id);
+      // Scarce products are left alone: a checkout refused for stock says nothing about replicas.
+      if (item.stock !== undefined && item.stock < b.minStock) products.delete(item.id);
       else if (products.size < MAX_KNOWN_PRODUCTS || products.has(item.id)) products.set(item.id, item);
     }
   }
@@ -353,10 +363,15 @@ export function createShopper(options: ShopperOptions): Shopper {
   function* run(): Step {
     // A register that failed for sure (the address exists) still lets the login decide.
     yield* registerUser();
-    while (!timeUp() && !session.accessToken) {
-      if (!(yield* tokenLogin())) yield* sleep(random.int(300, 700));
+    for (let tries = 1; !timeUp() && !session.accessToken; tries++) {
+      if (yield* tokenLogin()) break;
+      // A user who cannot sign in gives up: the others must not wait for them.
+      if (tries >= MAX_SIGN_IN_TRIES) return;
+      yield* sleep(random.int(300, 700));
     }
+    if (!session.accessToken) return;
     if (b.cookieSession && !timeUp()) yield* cookieLogin();
+    yield { type: 'ready' };
     while (!timeUp()) yield* round();
   }
 

@@ -45,6 +45,10 @@ export function driveShoppers(shop: FakeShop, opts: { vus: number; durationMs: n
       continue;
     }
     const action: Action = step.value;
+    if (action.type === 'ready') {
+      v.resume = undefined;
+      continue;
+    }
     if (action.type === 'sleep') {
       v.due = now + action.ms;
       v.resume = undefined;

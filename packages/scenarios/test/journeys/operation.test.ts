@@ -15,6 +15,7 @@ function run(spec: OperationSpec, answers: HttpResponse[], stopAfterSends?: numb
   let step = gen.next();
   while (!step.done) {
     const action: Action = step.value;
+    if (action.type === 'ready') throw new Error('perform never waits for the other VUs');
     if (action.type === 'sleep') {
       sleeps.push(action.ms);
       now += action.ms;

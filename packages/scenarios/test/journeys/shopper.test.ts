@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkHistory } from '../../src/checker.ts';
 import type { Operation } from '../../src/history.ts';
 import { sessionStats } from '../../src/sessions.ts';
+import { createShopper } from '../../src/journeys/index.ts';
 import { FakeShop } from '../fake-shop.ts';
 import { driveShoppers, readBack } from './drive.ts';
 
@@ -62,6 +63,37 @@ describe('the shopper journey', () => {
       }
     }
     expect(Math.max(...operations.map((o) => o.attempts[0]?.startMs ?? 0))).toBeLessThan(5_000);
+  });
+
+  it('signs in first, then says it is ready, then shops', () => {
+    const shopper = createShopper({ vu: 1, runId: 't', seed: 1, clock: () => 0, stopAtMs: 1, record: () => undefined });
+    const shop = new FakeShop();
+    const journey = shopper.run();
+    const seen: string[] = [];
+    let step = journey.next();
+    while (!step.done) {
+      const action = step.value;
+      if (action.type === 'ready') {
+        seen.push('ready');
+        break;
+      }
+      if (action.type === 'send') seen.push(`${action.request.method} ${action.request.path}`);
+      step = journey.next(action.type === 'send' ? { response: shop.handle(action.request).response, startMs: 0, durationMs: 1 } : undefined);
+    }
+    expect(seen).toEqual(['POST /auth/register', 'POST /auth/login', 'POST /auth/login', 'ready']);
+  });
+
+  it('gives up signing in after five refused logins, without shopping', () => {
+    const shop = new FakeShop();
+    const original = shop.handle.bind(shop);
+    shop.handle = (r) => (r.path === '/auth/login' ? { response: { status: 401, headers: {}, body: '{}' }, drop: false } : original(r));
+    const { operations } = driveShoppers(shop, { vus: 1, durationMs: 60_000 });
+    expect(operations.map((o) => o.kind)).toEqual(['register', 'login', 'login', 'login', 'login', 'login']);
+  });
+
+  it('leaves scarce products alone (a stock refusal says nothing about replicas)', () => {
+    const { operations } = driveShoppers(new FakeShop(), { vus: 2, durationMs: 5_000, behaviour: { minStock: 2_000 } });
+    expect(operations.some((o) => o.kind === 'add')).toBe(false);
   });
 
   it('is deterministic for a seed, and differs between seeds', () => {
