@@ -1,0 +1,413 @@
+// The controller: a ReplicaSet per service (keep N replicas, replace any that is deleted or
+// dies) and the endpoint controller in front of the Ingress (a replica is routed to only once
+// its readiness probe passes, and taken out when it is deleted). Everything it starts is a child
+// of this process and dies with it.
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Ingress, type RouteSpec } from './nginx.ts';
+import { migrateServices, checkServices } from './prepare.ts';
+import { freePort } from './process-utils.ts';
+import { newReplicaName, Replica, type ReplicaExit } from './replica.ts';
+import { generateSecrets, type ClusterSecrets } from './secrets.ts';
+import { loadTopology, serviceDir, type ServiceTopology } from './topology.ts';
+import type { Cluster, ClusterEvent, ClusterOptions, KillType, ReplicaInfo, Routing, ServiceName } from './types.ts';
+
+/** The local infra's defaults (tools/infra/common.sh); DATABASE_URL / REDIS_URL override them. */
+export const DEFAULT_DATABASE_URL = 'postgresql://anypod:anypod-local-only@127.0.0.1:55432/anypod';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:56379';
+export const DEFAULT_RUN_DIR = '/tmp/anypod/cluster';
+
+interface Member {
+  replica: Replica;
+  ready: boolean;
+  /** wanted in the upstream: ready, and not deleted (or its removal lag has passed) */
+  endpoint: boolean;
+  terminating: boolean;
+  deleting?: KillType;
+}
+
+interface Settings {
+  runDir: string;
+  topology: Map<ServiceName, ServiceTopology>;
+  replicas: Map<ServiceName, number>;
+  ingressPort: number;
+  secrets: ClusterSecrets;
+  env: Record<string, string>;
+  stateStore: 'shared' | 'memory';
+  routing: Routing;
+  readyTimeoutMs: number;
+  endpointLagMs: number;
+  onEvent?: (event: ClusterEvent) => void;
+}
+
+// Processes of every live cluster in this process, killed synchronously if the process exits
+// (a failed test, an uncaught exception) before stop() ran.
+const live = new Set<LocalCluster>();
+let exitHandlersInstalled = false;
+let signalClusters = 0;
+
+function killAllNow(): void {
+  for (const cluster of live) cluster.killNow();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  killAllNow();
+  // Only ours is listening: behave as if we had not been there (the default action: exit).
+  if (process.listenerCount(signal) === 1) {
+    process.removeListener(signal, onSignal);
+    process.kill(process.pid, signal);
+  }
+}
+
+function track(cluster: LocalCluster, handleSignals: boolean): void {
+  live.add(cluster);
+  if (!exitHandlersInstalled) {
+    process.on('exit', killAllNow);
+    exitHandlersInstalled = true;
+  }
+  if (handleSignals && signalClusters++ === 0) for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+}
+
+function untrack(cluster: LocalCluster, handleSignals: boolean): void {
+  live.delete(cluster);
+  if (handleSignals && --signalClusters === 0) for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeListener(s, onSignal);
+}
+
+/** Variables passed through from the runner's environment (telemetry, time zone, locale). */
+function passthroughEnv(): Record<string, string> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' };
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && (/^OTEL_/.test(key) || key === 'TZ' || key === 'LANG' || key === 'NODE_EXTRA_CA_CERTS')) env[key] = value;
+  }
+  return env;
+}
+
+class LocalCluster implements Cluster {
+  readonly ingressUrl: string;
+  readonly runDir: string;
+  private readonly members = new Map<ServiceName, Member[]>();
+  private readonly names = new Set<string>();
+  private readonly nginx: Ingress;
+  private readonly crashes = new Map<ServiceName, number>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly abort = new AbortController();
+  private stopping: Promise<void> | null = null;
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly handleSignals: boolean,
+  ) {
+    this.runDir = settings.runDir;
+    this.ingressUrl = `http://127.0.0.1:${settings.ingressPort}`;
+    for (const service of settings.replicas.keys()) this.members.set(service, []);
+    this.nginx = new Ingress({
+      dir: join(settings.runDir, 'nginx'),
+      port: settings.ingressPort,
+      routing: settings.routing,
+      routes: () => this.routes(),
+      onReload: ({ generation, routes, tookMs, atMs }) =>
+        this.emit({ type: 'ingress-reloaded', generation, endpoints: Object.fromEntries(routes.map((r) => [r.service, r.servers.map((s) => s.name)])), tookMs, atMs }),
+    });
+  }
+
+  get ingress(): Cluster['ingress'] {
+    return { pids: this.nginx.pids, accessLog: this.nginx.accessLog, configDir: join(this.runDir, 'nginx') };
+  }
+
+  async start(): Promise<void> {
+    track(this, this.handleSignals);
+    try {
+      await this.nginx.start();
+      const starting: Promise<void>[] = [];
+      for (const [service, count] of this.settings.replicas) {
+        for (let i = 0; i < count; i++) starting.push(this.spawn(service).then((m) => this.whenReady(m, true)));
+      }
+      await Promise.all(starting);
+      await this.waitForFullStrength(this.settings.readyTimeoutMs);
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  private emit(event: ClusterEvent): void {
+    try {
+      appendFileSync(join(this.runDir, 'events.jsonl'), `${JSON.stringify(event)}\n`);
+    } catch {
+      // the run dir is gone (a test cleaned it up): events still reach onEvent
+    }
+    this.settings.onEvent?.(event);
+  }
+
+  private routes(): RouteSpec[] {
+    return [...this.members].map(([service, members]) => ({
+      service,
+      prefix: (this.settings.topology.get(service) as ServiceTopology).prefix,
+      servers: members.filter((m) => m.endpoint).map((m) => ({ name: m.replica.name, port: m.replica.port })),
+    }));
+  }
+
+  private syncIngress(): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return this.nginx.sync();
+  }
+
+  private replicaEnv(service: ServiceName, name: string, port: number): Record<string, string> {
+    const topology = this.settings.topology.get(service) as ServiceTopology;
+    const s = this.settings;
+    const env: Record<string, string> = {
+      ...passthroughEnv(),
+      DATABASE_URL: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
+      REDIS_URL: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
+      LOG_LEVEL: 'info',
+      // The pre-stop sleep is the runner's (like Kubernetes); the process drains at SIGTERM and
+      // must be done before the SIGKILL at the end of the grace period.
+      SHUTDOWN_DELAY_MS: '0',
+      SHUTDOWN_TIMEOUT_MS: String(Math.max(1000, (topology.terminationGracePeriodSeconds - topology.preStopSeconds - 2) * 1000)),
+      // Services reach each other through the Ingress, like ClusterIP Services.
+      AUTH_JWKS_URL: `${this.ingressUrl}/auth/.well-known/jwks.json`,
+      CATALOG_URL: this.ingressUrl,
+      COOKIE_SECURE: 'false',
+      ...s.env,
+      STATE_STORE: s.env.STATE_STORE ?? s.stateStore,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      POD_NAME: name,
+      HOSTNAME: name,
+    };
+    // Only the service that owns a secret gets it, as with Kubernetes Secrets.
+    if (service === 'auth') {
+      env.JWT_PRIVATE_KEY = s.env.JWT_PRIVATE_KEY ?? s.secrets.jwtPrivateKey;
+      env.REFRESH_TOKEN_SECRET = s.env.REFRESH_TOKEN_SECRET ?? s.secrets.refreshTokenSecret;
+    }
+    return env;
+  }
+
+  private async spawn(service: ServiceName): Promise<Member> {
+    const name = newReplicaName(service, this.names);
+    this.names.add(name);
+    const port = await freePort();
+    const replica = Replica.start({ service, name, port, cwd: serviceDir(service), env: this.replicaEnv(service, name, port), logFile: join(this.runDir, 'logs', `${name}.log`) });
+    const member: Member = { replica, ready: false, endpoint: false, terminating: false };
+    (this.members.get(service) as Member[]).push(member);
+    this.emit({ type: 'replica-started', service, replica: name, port, pid: replica.pid, atMs: replica.startedAtMs });
+    void replica.exited.then((exit) => this.onExit(member, exit));
+    return member;
+  }
+
+  /**
+   * Readiness gate: in the upstream once /readyz says 200. `strict` (initial start) rethrows a
+   * failure; otherwise a replica that never gets ready is killed and replaced like a crash.
+   */
+  private async whenReady(member: Member, strict: boolean): Promise<void> {
+    const { replica } = member;
+    try {
+      await replica.waitUntilReady({ timeoutMs: this.settings.readyTimeoutMs, signal: this.abort.signal });
+    } catch (error) {
+      if (this.stopping || member.terminating) return;
+      replica.signal('SIGKILL');
+      if (strict) throw error;
+      return;
+    }
+    if (this.stopping || member.terminating) return;
+    member.ready = true;
+    member.endpoint = true;
+    this.crashes.set(replica.service, 0);
+    this.emit({ type: 'replica-ready', service: replica.service, replica: replica.name, port: replica.port, atMs: Date.now() });
+    await this.syncIngress();
+  }
+
+  private background<T>(promise: Promise<T>): void {
+    const tracked = promise.catch((error: Error) => {
+      if (!this.stopping) process.stderr.write(`cluster: ${error.message}\n`);
+    });
+    this.pending.add(tracked);
+    void tracked.finally(() => this.pending.delete(tracked));
+  }
+
+  private remove(member: Member): void {
+    const list = this.members.get(member.replica.service) as Member[];
+    const i = list.indexOf(member);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  /** Starts a replacement now (or after a crash-loop back-off) and gates it on readiness. */
+  private async replace(old: Member, delayMs: number): Promise<string> {
+    if (delayMs > 0) await sleep(delayMs, undefined, { signal: this.abort.signal });
+    const member = await this.spawn(old.replica.service);
+    this.emit({ type: 'replica-replaced', service: old.replica.service, replica: old.replica.name, replacement: member.replica.name, atMs: Date.now() });
+    this.background(this.whenReady(member, false));
+    return member.replica.name;
+  }
+
+  private onExit(member: Member, exit: ReplicaExit): void {
+    const { replica } = member;
+    this.emit({ type: 'replica-exited', service: replica.service, replica: replica.name, code: exit.code, signal: exit.signal, atMs: exit.atMs });
+    if (this.stopping || member.deleting) return;
+    // A crash: nobody asked for it. Replace it (with a back-off when replicas keep dying before
+    // they get ready, like CrashLoopBackOff) and take its endpoint out after the usual lag.
+    member.terminating = true;
+    const crashes = member.ready ? 0 : (this.crashes.get(replica.service) ?? 0) + 1;
+    this.crashes.set(replica.service, crashes);
+    const backoff = crashes === 0 ? 0 : Math.min(30_000, 1000 * 2 ** (crashes - 1));
+    this.background(this.replace(member, backoff));
+    this.background(
+      sleep(member.endpoint ? this.settings.endpointLagMs : 0, undefined, { signal: this.abort.signal }).then(async () => {
+        member.endpoint = false;
+        await this.syncIngress();
+        this.remove(member);
+      }),
+    );
+  }
+
+  replicas(service?: ServiceName): ReplicaInfo[] {
+    const applied = new Set(this.nginx.applied.flatMap((r) => r.servers.map((s) => s.name)));
+    const out: ReplicaInfo[] = [];
+    for (const [name, members] of this.members) {
+      if (service && name !== service) continue;
+      for (const m of members) {
+        out.push({
+          service: name,
+          name: m.replica.name,
+          port: m.replica.port,
+          pid: m.replica.pid,
+          inRotation: applied.has(m.replica.name),
+          phase: m.terminating ? 'terminating' : m.ready ? 'ready' : 'starting',
+          logFile: m.replica.logFile,
+        });
+      }
+    }
+    return out;
+  }
+
+  async deleteReplica(name: string, kill: KillType): Promise<{ replacement: string }> {
+    if (this.stopping) throw new Error('the cluster is stopping');
+    const member = [...this.members.values()].flat().find((m) => m.replica.name === name);
+    if (!member) throw new Error(`no replica named ${name}; replicas: ${this.replicas().map((r) => r.name).join(', ')}`);
+    if (member.terminating) throw new Error(`${name} is already terminating`);
+    const { replica } = member;
+    const topology = this.settings.topology.get(replica.service) as ServiceTopology;
+    const startedAt = Date.now();
+    member.terminating = true;
+    member.deleting = kill;
+    this.emit({ type: 'replica-deleting', service: replica.service, replica: name, kill, atMs: startedAt });
+    // The ReplicaSet sees one replica fewer than desired and creates the replacement at once.
+    const replacement = this.replace(member, 0);
+    let removal: Promise<void>;
+    if (kill === 'graceful') {
+      // Endpoint removal and the pre-stop sleep start at the same moment (they are not ordered
+      // in Kubernetes either); SIGTERM after the sleep; SIGKILL at the end of the grace period,
+      // which counts from the deletion, pre-stop included.
+      member.endpoint = false;
+      removal = this.syncIngress();
+      await Promise.race([sleep(topology.preStopSeconds * 1000), replica.exited]);
+      await replica.terminate(startedAt + topology.terminationGracePeriodSeconds * 1000);
+    } else {
+      replica.signal('SIGKILL');
+      // The endpoint controller only notices a moment later: until then nginx still picks it,
+      // gets a refused connection and (for any method, nothing was sent) tries the next one.
+      removal = sleep(member.endpoint ? this.settings.endpointLagMs : 0).then(() => {
+        member.endpoint = false;
+        return this.syncIngress();
+      });
+      await replica.exited;
+    }
+    await removal;
+    this.remove(member);
+    return { replacement: await replacement };
+  }
+
+  async waitForFullStrength(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const missing = this.strengthProblems();
+      if (missing.length === 0) return;
+      if (this.stopping) throw new Error('the cluster is stopping');
+      if (Date.now() > deadline) throw new Error(`not at full strength after ${timeoutMs} ms: ${missing.join('; ')}`);
+      await sleep(50);
+    }
+  }
+
+  /** What keeps the cluster from full strength (empty when every upstream is exactly right). */
+  private strengthProblems(): string[] {
+    const problems: string[] = [];
+    const applied = new Map(this.nginx.applied.map((r) => [r.service, new Set(r.servers.map((s) => s.name))]));
+    for (const [service, want] of this.settings.replicas) {
+      const members = this.members.get(service) as Member[];
+      const ready = members.filter((m) => m.ready && !m.terminating).map((m) => m.replica.name);
+      const routed = applied.get(service) ?? new Set<string>();
+      if (ready.length !== want || routed.size !== want || !ready.every((n) => routed.has(n))) {
+        problems.push(`${service}: ${ready.length}/${want} ready, in rotation: ${[...routed].join(', ') || 'none'}`);
+      }
+    }
+    return problems;
+  }
+
+  /**
+   * Stops everything: nginx quits first (finishing what it is proxying), then every replica gets
+   * SIGTERM and, at the end of its grace period, SIGKILL.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.abort.abort();
+      try {
+        await this.nginx.stop();
+      } finally {
+        const members = [...this.members.values()].flat();
+        await Promise.all(
+          members.map((m) => {
+            const grace = (this.settings.topology.get(m.replica.service) as ServiceTopology).terminationGracePeriodSeconds;
+            return m.replica.terminate(Date.now() + grace * 1000);
+          }),
+        );
+        await Promise.allSettled([...this.pending]);
+        untrack(this, this.handleSignals);
+      }
+    })();
+    return this.stopping;
+  }
+
+  /** Synchronous last resort for exit handlers. */
+  killNow(): void {
+    this.nginx.killNow();
+    for (const m of [...this.members.values()].flat()) m.replica.signal('SIGKILL');
+  }
+}
+
+/**
+ * Starts the local cluster: migrations, nginx as the Ingress, then N replicas per service, each
+ * added to the upstream when ready. Resolves at full strength; on failure stops what it started
+ * and rejects with the reason (a replica's log tail, nginx's error log).
+ */
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const topology = loadTopology();
+  const byName = new Map(topology.services.map((s) => [s.name, s]));
+  const services = options.services ?? topology.services.map((s) => s.name);
+  for (const service of services) if (!byName.has(service)) throw new Error(`${service} is not in deploy/topology.json`);
+  checkServices(services);
+  const runDir = options.runDir ?? DEFAULT_RUN_DIR;
+  mkdirSync(join(runDir, 'logs'), { recursive: true });
+  if (options.migrate !== false) {
+    await migrateServices(services, { databaseUrl: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL });
+  }
+  const ingressPort = options.ingressPort === 0 ? await freePort() : (options.ingressPort ?? topology.ingress.port);
+  const cluster = new LocalCluster(
+    {
+      runDir,
+      topology: byName,
+      replicas: new Map(services.map((s) => [s, options.replicas ?? (byName.get(s) as ServiceTopology).replicas])),
+      ingressPort,
+      secrets: generateSecrets(),
+      env: options.env ?? {},
+      stateStore: options.stateStore ?? 'shared',
+      routing: options.routing ?? 'round-robin',
+      readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+      endpointLagMs: options.endpointLagMs ?? 1000,
+      onEvent: options.onEvent,
+    },
+    options.handleSignals ?? true,
+  );
+  await cluster.start();
+  return cluster;
+}

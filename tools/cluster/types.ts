@@ -1,0 +1,81 @@
+// The local cluster's public surface, shared by the runner (tools/cluster), the load driver and
+// the proof. A "replica" is one service process with its own pod name, like a Pod.
+
+export type ServiceName = 'auth' | 'catalog' | 'cart';
+export type KillType = 'graceful' | 'sigkill';
+export type Routing = 'round-robin' | 'sticky';
+
+export interface ClusterOptions {
+  /** replicas per service; default from deploy/topology.json */
+  replicas?: number;
+  /** STATE_STORE for every service: 'memory' is the stateful demonstration */
+  stateStore?: 'shared' | 'memory';
+  /** nginx balancing: round-robin, or sticky (hash of the Authorization header = the client) */
+  routing?: Routing;
+  /** ingress port on 127.0.0.1 (0 = pick a free one) */
+  ingressPort?: number;
+  /** services to run (default all three) */
+  services?: ServiceName[];
+  /** extra env for every replica */
+  env?: Record<string, string>;
+  /** where logs and nginx config go */
+  runDir?: string;
+  /** progress lines (replica started, deleted, replaced) */
+  onEvent?: (event: ClusterEvent) => void;
+  /** apply each service's migrations before starting replicas (default true; see prepare.ts) */
+  migrate?: boolean;
+  /**
+   * kill every child with SIGKILL when this process gets SIGINT/SIGTERM/SIGHUP (default true);
+   * a process that stops the cluster gracefully on signals itself (the CLI) turns it off.
+   * Children are always killed on process exit.
+   */
+  handleSignals?: boolean;
+  /** how long a replica may take to answer /readyz 200 (default 60 s) */
+  readyTimeoutMs?: number;
+  /** delay between a SIGKILL (or a crash) and the endpoint removal: the endpoint controller's lag (default 1000) */
+  endpointLagMs?: number;
+}
+
+/** atMs is an epoch time in milliseconds (Date.now()), comparable with the load driver's clock. */
+export type ClusterEvent =
+  | { type: 'replica-started'; service: ServiceName; replica: string; port: number; pid: number; atMs: number }
+  | { type: 'replica-ready'; service: ServiceName; replica: string; port: number; atMs: number }
+  | { type: 'replica-deleting'; service: ServiceName; replica: string; kill: KillType; atMs: number }
+  | { type: 'replica-exited'; service: ServiceName; replica: string; code: number | null; signal: string | null; atMs: number }
+  | { type: 'replica-replaced'; service: ServiceName; replica: string; replacement: string; atMs: number }
+  /** a new nginx config is live: `endpoints` lists the replica names in rotation per service */
+  | { type: 'ingress-reloaded'; generation: number; endpoints: Partial<Record<ServiceName, string[]>>; tookMs: number; atMs: number };
+
+export interface ReplicaInfo {
+  service: ServiceName;
+  name: string;
+  port: number;
+  pid: number;
+  /** in the ingress upstream (ready and not terminating) */
+  inRotation: boolean;
+  /** starting: not ready yet; ready: passed readiness; terminating: being deleted or crashed */
+  phase: 'starting' | 'ready' | 'terminating';
+  /** <runDir>/logs/<name>.log */
+  logFile: string;
+}
+
+export interface Cluster {
+  /** http://127.0.0.1:<port> — the Ingress */
+  readonly ingressUrl: string;
+  replicas(service?: ServiceName): ReplicaInfo[];
+  /**
+   * Deletes a replica like Kubernetes would and starts a replacement with a new name (like a
+   * ReplicaSet). graceful: endpoint removal and the pre-stop sleep start together, then SIGTERM,
+   * SIGKILL after the grace period. sigkill: no warning; endpoint removal follows shortly after.
+   * Resolves when the old process has exited and its endpoint is removed; the replacement joins
+   * the rotation when ready.
+   */
+  deleteReplica(name: string, kill: KillType): Promise<{ replacement: string }>;
+  /** waits until every service has its full replica count in rotation */
+  waitForFullStrength(timeoutMs?: number): Promise<void>;
+  /** the run directory: logs/, nginx/ (config, access.log in JSON, error.log), events.jsonl */
+  readonly runDir: string;
+  /** the nginx masters (edge: client connections, router: upstreams, reloaded) and the router's JSON access log */
+  readonly ingress: { pids: number[]; accessLog: string; configDir: string };
+  stop(): Promise<void>;
+}
