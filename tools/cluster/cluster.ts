@@ -2,10 +2,10 @@
 // dies) and the endpoint controller in front of the Ingress (a replica is routed to only once
 // its readiness probe passes, and taken out when it is deleted). Everything it starts is a child
 // of this process and dies with it.
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Ingress, type RouteSpec } from './nginx.ts';
+import { Ingress, NGINX_BIN, type RouteSpec } from './nginx.ts';
 import { migrateServices, checkServices } from './prepare.ts';
 import { freePort } from './process-utils.ts';
 import { newReplicaName, Replica, type ReplicaExit } from './replica.ts';
@@ -388,8 +388,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   checkServices(services);
   const runDir = options.runDir ?? DEFAULT_RUN_DIR;
   mkdirSync(join(runDir, 'logs'), { recursive: true });
+  if (!existsSync(NGINX_BIN)) throw new Error(`nginx is not installed at ${NGINX_BIN}: \`apt-get install -y nginx\` (make prepare does it) or set NGINX_BIN`);
   if (options.migrate !== false) {
-    await migrateServices(services, { databaseUrl: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL });
+    await migrateServices(services, { databaseUrl: options.env?.DATABASE_URL ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL });
   }
   const ingressPort = options.ingressPort === 0 ? await freePort() : (options.ingressPort ?? topology.ingress.port);
   const cluster = new LocalCluster(
