@@ -4,7 +4,7 @@ export default defineProject({
   test: {
     name: 'cart',
     include: ['test/**/*.test.ts'],
-    // Generates Prisma clients and applies pending migrations (cart, and catalog which the tests run).
+    // Generates the Prisma client and applies pending migrations, so a clean clone can run the tests.
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -1,8 +1,8 @@
 // Before any cart test: a Prisma client generated from the current schema and the cart schema
-// migrated — and the same for catalog, which these tests start as a real process. `migrate
-// deploy` is only spawned when a migration is pending, because the CLI lingers on exit.
+// migrated (catalog's fixture does the same for catalog). `migrate deploy` is only spawned when a
+// migration is pending, because the CLI lingers on exit.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TEST_DATABASE_URL } from '@anypod/platform/testing/env';
 import pg from 'pg';
@@ -27,14 +27,8 @@ async function pendingMigrations(cwd: string, schema: string): Promise<string[]>
   }
 }
 
-async function prepare(service: string) {
-  const cwd = fileURLToPath(new URL(`../../${service}`, import.meta.url));
-  if (!existsSync(`${cwd}/prisma/schema.prisma`)) return;
-  prisma(cwd, 'generate');
-  if ((await pendingMigrations(cwd, service)).length > 0) prisma(cwd, 'migrate', 'deploy');
-}
-
 export default async function setup() {
-  await prepare('cart');
-  await prepare('catalog');
+  const cwd = fileURLToPath(new URL('..', import.meta.url));
+  prisma(cwd, 'generate');
+  if ((await pendingMigrations(cwd, 'cart')).length > 0) prisma(cwd, 'migrate', 'deploy');
 }

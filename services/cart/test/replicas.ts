@@ -24,3 +24,10 @@ export async function call(replica: { url: string }, method: string, path: strin
   const body = await res.text();
   return { status: res.status, headers: res.headers, body, json: () => JSON.parse(body) };
 }
+
+/** The error-level log lines of replicas, to explain an unexpected status in a failure message. */
+export function errorLines(...replicas: ServiceProcess[]): string {
+  return replicas
+    .flatMap((replica) => replica.output().split('\n').filter((line) => line.includes('"level":50')).map((line) => `${replica.name}: ${line.slice(0, 2000)}`))
+    .join('\n');
+}

@@ -25,6 +25,7 @@ import {
   type RespondWithCart,
   type RespondWithOrder,
 } from './cart-store.ts';
+import { asUnavailable, isRetryableConflict } from './database-errors.ts';
 
 type Db = Prisma.TransactionClient;
 
@@ -40,6 +41,7 @@ interface RecordRow {
 
 // Short transactions only: the network call of a checkout happens between two of them.
 const TX_OPTIONS = { maxWait: 5000, timeout: 10_000 };
+const MAX_TX_ATTEMPTS = 3;
 
 function existingFrom(row: RecordRow): ExistingRecord {
   const response = row.response_status === null ? null : { status: row.response_status, headers: row.response_headers ?? {}, body: row.response_body ?? '' };
@@ -63,15 +65,19 @@ export class SharedCartStore implements CartStore {
     private readonly limits: CartStoreLimits,
   ) {}
 
-  /** Runs `work` in a transaction; a pool too busy to start one is an overload (503), not a bug (500). */
+  /**
+   * Runs `work` in a transaction. A deadlock or serialization failure rolled everything back, so
+   * the work runs again (a few times); overload and timeouts become 503 + Retry-After, which
+   * clients retry, rather than a 500.
+   */
   private async transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
-    try {
-      return await this.prisma.$transaction(work, TX_OPTIONS);
-    } catch (error) {
-      if ((error as { code?: string }).code === 'P2028') {
-        throw new HttpProblem(503, 'The cart database is busy; retry shortly.', { headers: { 'retry-after': '1' } });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.prisma.$transaction(work, TX_OPTIONS);
+      } catch (error) {
+        if (isRetryableConflict(error) && attempt < MAX_TX_ATTEMPTS) continue;
+        throw asUnavailable(error) ?? error;
       }
-      throw error;
     }
   }
 

@@ -1,0 +1,44 @@
+// Real Postgres failures, classified: the moment's (retry the transaction, or 503 + Retry-After)
+// versus the request's or the code's (left alone, so they surface as the bugs they are).
+import { postgresAdapter } from '@anypod/platform';
+import { TEST_DATABASE_URL } from '@anypod/platform/testing/env';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PrismaClient } from '../src/generated/prisma/client.ts';
+import { asUnavailable, isRetryableConflict, postgresCode } from '../src/stores/database-errors.ts';
+
+const prisma = new PrismaClient({ adapter: postgresAdapter(TEST_DATABASE_URL, 'cart', 4) });
+afterAll(async () => prisma.$disconnect());
+
+const failure = (promise: Promise<unknown>) => promise.then(() => Promise.reject(new Error('expected a failure')), (error: unknown) => error);
+
+describe('database errors', () => {
+  it('turns a statement timeout in a raw query into 503 + Retry-After', async () => {
+    const error = await failure(prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`SET LOCAL statement_timeout = 20`;
+      await tx.$queryRaw`SELECT pg_sleep(1)`;
+    }));
+    expect(postgresCode(error)).toBe('57014');
+    expect(asUnavailable(error)).toMatchObject({ status: 503, extra: { headers: { 'retry-after': '1' } } });
+  });
+
+  it('recognises a deadlock as a conflict worth running again', async () => {
+    const lockBoth = (first: number, second: number) =>
+      prisma.$transaction(async (tx) => {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${first}::bigint)`;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${second}::bigint)`;
+      });
+    const keys = [Date.now(), Date.now() + 1];
+    const outcomes = await Promise.allSettled([lockBoth(keys[0] as number, keys[1] as number), lockBoth(keys[1] as number, keys[0] as number)]);
+    const loser = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(postgresCode(loser.reason)).toBe('40P01');
+    expect(isRetryableConflict(loser.reason)).toBe(true);
+  });
+
+  it('leaves constraint violations alone (a bug, not an outage)', async () => {
+    const error = await failure(prisma.orderLine.create({ data: { order: { create: { id: crypto.randomUUID(), userId: 'u', reservationId: `r-${crypto.randomUUID()}`, totalCents: 0n, createdAt: new Date() } }, productId: 'p', quantity: -1, unitPriceCents: 1 } }));
+    expect(postgresCode(error)).toBe('23514');
+    expect(asUnavailable(error)).toBeNull();
+    expect(isRetryableConflict(error)).toBe(false);
+  });
+});
