@@ -1,0 +1,166 @@
+// `make demo`: runs the proof and writes out/proof/report.{json,html}.
+//
+//   node --import tsx tools/proof/cli.ts [--duration S] [--kill-every S] [--vus N] [--replicas N]
+//                                        [--runs LIST] [--min-kills N] [--seed N] [--out DIR]
+//
+// Every flag has an environment variable (flags win): PROOF_DURATION_S, PROOF_KILL_EVERY_S,
+// PROOF_VUS, REPLICAS, PROOF_RUNS, PROOF_MIN_KILLS, PROOF_SEED, PROOF_OUT_DIR.
+// PROOF_RUNS is a comma-separated subset of the runs, by name (stateless-graceful, ...), short
+// name (graceful, sigkill, memory, sticky) or letter (a, b, c, d).
+// Exit status: 0 when the verdict is pass, 1 when a stateless run failed its checks, 2 on bad usage.
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { PROOF_RUNS, type RunSpec } from './assemble-report.ts';
+import type { ProofReport, RunReport } from './report-types.ts';
+import { runProof } from './run-proof.ts';
+import { writeReport } from './write-report.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+const ALIASES: Record<string, string> = {
+  a: 'stateless-graceful',
+  graceful: 'stateless-graceful',
+  b: 'stateless-sigkill',
+  sigkill: 'stateless-sigkill',
+  c: 'stateful-round-robin',
+  memory: 'stateful-round-robin',
+  'round-robin': 'stateful-round-robin',
+  d: 'stateful-sticky',
+  sticky: 'stateful-sticky',
+};
+
+export class UsageError extends Error {}
+
+export function selectRuns(list: string | undefined): RunSpec[] {
+  if (list === undefined || list.trim() === '' || list.trim() === 'all') return [...PROOF_RUNS];
+  const names = list.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean).map((s) => ALIASES[s] ?? s);
+  const unknown = names.filter((n) => !PROOF_RUNS.some((r) => r.name === n));
+  if (unknown.length > 0) throw new UsageError(`PROOF_RUNS/--runs: unknown run(s) ${unknown.join(', ')}; choose from ${PROOF_RUNS.map((r) => r.name).join(', ')} (or a,b,c,d)`);
+  // Always in the proof's order, whatever order they were listed in.
+  return PROOF_RUNS.filter((r) => names.includes(r.name));
+}
+
+function positive(name: string, value: string | undefined, fallback: number, { integer = true, min = 1 } = {}): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) throw new UsageError(`${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got "${value}"`);
+  return n;
+}
+
+export interface CliConfig {
+  durationS: number;
+  killEveryS: number;
+  vus: number;
+  replicas: number;
+  minKills: number;
+  seed: number;
+  runs: RunSpec[];
+  outDir: string;
+}
+
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      duration: { type: 'string' },
+      'kill-every': { type: 'string' },
+      vus: { type: 'string' },
+      replicas: { type: 'string' },
+      runs: { type: 'string' },
+      'min-kills': { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) throw new UsageError('');
+  return {
+    durationS: positive('PROOF_DURATION_S/--duration', values.duration ?? env.PROOF_DURATION_S, 45, { integer: false }),
+    killEveryS: positive('PROOF_KILL_EVERY_S/--kill-every', values['kill-every'] ?? env.PROOF_KILL_EVERY_S, 10, { integer: false, min: 0.5 }),
+    vus: positive('PROOF_VUS/--vus', values.vus ?? env.PROOF_VUS, 16),
+    replicas: positive('REPLICAS/--replicas', values.replicas ?? env.REPLICAS, 3, { min: 2 }),
+    minKills: positive('PROOF_MIN_KILLS/--min-kills', values['min-kills'] ?? env.PROOF_MIN_KILLS, 3, { min: 0 }),
+    seed: positive('PROOF_SEED/--seed', values.seed ?? env.PROOF_SEED, 1, { min: 0 }),
+    runs: selectRuns(values.runs ?? env.PROOF_RUNS),
+    outDir: values.out ?? env.PROOF_OUT_DIR ?? join(REPO_ROOT, 'out/proof'),
+  };
+}
+
+// --- the summary printed at the end ----------------------------------------------------------
+
+function status(run: RunReport): string {
+  if (run.expectation === 'pass') return run.pass ? 'PASS' : 'FAIL';
+  return run.pass ? 'FAILS, AS SHOWN' : 'FAIL (no failure shown)';
+}
+
+export function summaryTable(report: ProofReport): string {
+  const header = ['run', 'kills', 'attempts (failed, in kills)', 'ops ok/fail/info', 'writes ack', 'lost', 'dup', 'unexp', 'recov', 'pods/session', 'lost sessions', 'p50/p99/p99 kills ms', 'result'];
+  const rows = report.runs.map((r) => [
+    r.name,
+    String(r.kills),
+    `${r.attempts.total} (${r.attempts.failed}, ${r.attempts.failedDuringKills}/${r.attempts.duringKills})`,
+    `${r.operations.acknowledged}/${r.operations.failed}/${r.operations.indeterminate}`,
+    String(r.writes.acknowledged),
+    String(r.writes.lost),
+    String(r.writes.duplicated),
+    String(r.writes.unexpected),
+    String(r.writes.recovered),
+    `${r.sessions.minDistinctPods}–${r.sessions.maxDistinctPods}`,
+    `${r.sessions.lostSessions}/${r.sessions.total}`,
+    `${r.latencyMs.p50}/${r.latencyMs.p99}/${r.latencyMs.p99DuringKills}`,
+    status(r),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  const out = [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)];
+  const failed = report.runs.flatMap((r) => r.checks.filter((c) => !c.pass).map((c) => `  ${r.name}: ${c.name}: expected ${c.expected}, got ${c.actual}`));
+  if (failed.length > 0) out.push('', 'Checks not met:', ...failed);
+  return out.join('\n');
+}
+
+async function main(): Promise<number> {
+  let config: CliConfig;
+  try {
+    config = parseConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      if ((error as Error).message) console.error((error as Error).message);
+      console.error(
+        'usage: node --import tsx tools/proof/cli.ts [--duration S] [--kill-every S] [--vus N] [--replicas N] [--runs LIST] [--min-kills N] [--seed N] [--out DIR]',
+      );
+      return 2;
+    }
+    throw error;
+  }
+  // Loaded here, not at the top: usage errors and the helpers above need no cluster code.
+  const { startCluster } = await import('../cluster/index.ts');
+  const report = await runProof({
+    runs: config.runs,
+    durationS: config.durationS,
+    killEveryS: config.killEveryS,
+    vus: config.vus,
+    replicas: config.replicas,
+    minKills: config.minKills,
+    seed: config.seed,
+    runDir: join(config.outDir, 'runs'),
+    startCluster: (options) => startCluster({ ...options, handleSignals: true }),
+  });
+  const { jsonPath, htmlPath } = await writeReport(config.outDir, report);
+  console.log('');
+  console.log(summaryTable(report));
+  console.log('');
+  console.log(`verdict: ${report.verdict.toUpperCase()}   report: ${htmlPath}   data: ${jsonPath}`);
+  return report.verdict === 'pass' ? 0 : 1;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

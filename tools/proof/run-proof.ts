@@ -1,0 +1,269 @@
+// The proof's orchestration (architecture.md, "The proof"; issue 4): for each run, start a local
+// cluster in the run's mode, drive virtual users through the Ingress while a killer deletes a
+// replica every few seconds, read every user's cart and orders back once the cluster has
+// settled, stop the cluster, and assemble what was recorded into the report.
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import * as api from '@anypod/scenarios/requests';
+import type { ShopperBehaviour } from '@anypod/scenarios/journeys/index';
+import type { Cluster, ClusterEvent, ClusterOptions, ServiceName } from '../cluster/types.ts';
+import { runLoad, type LoadProgress } from '../load/driver.ts';
+import { finalRead } from '../load/final-read.ts';
+import { createHttpClient } from '../load/http-client.ts';
+import { startKiller, type Killer, type KillRecord } from '../load/killer.ts';
+import { assembleReport, PROOF_RUNS, type RunData, type RunSpec } from './assemble-report.ts';
+import type { ProofReport } from './report-types.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface ProofOptions {
+  runs?: readonly RunSpec[];
+  /** load per run, seconds */
+  durationS: number;
+  /** a deletion every this many seconds (the first one after the same delay) */
+  killEveryS: number;
+  vus: number;
+  /** replicas per service */
+  replicas: number;
+  /** deletions a stateless run must show */
+  minKills: number;
+  startCluster: (options: ClusterOptions) => Promise<Cluster>;
+  /** cluster run directories (logs, nginx config) go under it, one per run */
+  runDir: string;
+  seed?: number;
+  /** extra environment for every replica */
+  env?: Record<string, string>;
+  behaviour?: Partial<ShopperBehaviour>;
+  /** consecutive runs that need the same cluster (mode and routing) share one: faster, for tests */
+  shareClusters?: boolean;
+  /** per-attempt bound of the load driver, ms */
+  requestTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * Everything a replica needs beyond what the cluster sets, for the proof's load:
+ * all virtual users come from 127.0.0.1, and the per-IP login limit (30/min by default, right for
+ * production) would refuse most of them. The per-account failure limit stays as it is.
+ */
+export const PROOF_ENV: Record<string, string> = {
+  LOGIN_RATE_LIMIT_PER_MINUTE: '100000',
+  LOG_LEVEL: 'warn',
+};
+
+/**
+ * The sticky run signs in with bearer tokens only: nginx hashes on Authorization, so a
+ * cookie-only request has no key and nginx balances it round-robin — not the sticky story.
+ */
+const STICKY_BEHAVIOUR: Partial<ShopperBehaviour> = { cookieSession: false };
+
+export async function runProof(options: ProofOptions): Promise<ProofReport> {
+  const runs = options.runs ?? PROOF_RUNS;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const data: RunData[] = [];
+  const clusters = new ClusterPool(options);
+  try {
+    for (const [index, spec] of runs.entries()) {
+      log(`▶ ${index + 1}/${runs.length} ${spec.name}: ${describe(spec, options)}`);
+      const started = Date.now();
+      const runLog = (line: string) => log(`  [${spec.name}] ${line}`);
+      data.push(await runOne(spec, options, clusters, runLog));
+      // A cluster lives for one run unless the next run can share it (options.shareClusters).
+      const next = runs[index + 1];
+      if (!next || !options.shareClusters || clusterKey(next) !== clusterKey(spec)) await clusters.release(runLog);
+      log(`  [${spec.name}] done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    }
+  } finally {
+    await clusters.release(log);
+  }
+  return assembleReport({
+    runs: data,
+    generatedAt: new Date(),
+    machine: { node: process.version, cpus: cpus().length, replicasPerService: options.replicas },
+  });
+}
+
+function describe(spec: RunSpec, o: ProofOptions): string {
+  const state = spec.mode === 'shared' ? 'stateless (shared store)' : 'stateful (STATE_STORE=memory)';
+  const claimed = spec.clusterStateStore && spec.clusterStateStore !== spec.mode ? ` [cluster really runs STATE_STORE=${spec.clusterStateStore}]` : '';
+  return `${state}${claimed}, ${spec.routing}, ${spec.kill === 'sigkill' ? 'SIGKILL' : 'graceful'} deletes every ${o.killEveryS} s, ${o.replicas} replicas per service, ${o.vus} VUs for ${o.durationS} s`;
+}
+
+const clusterKey = (spec: RunSpec): string => `${spec.clusterStateStore ?? spec.mode}/${spec.routing}`;
+
+/**
+ * Starts clusters for runs, and keeps one for the next run when both need the same cluster
+ * (shareClusters). Events go to whichever run holds the cluster at the time.
+ */
+class ClusterPool {
+  private current: { key: string; cluster: Cluster } | undefined;
+  private migrated = false;
+  onEvent: (event: ClusterEvent) => void = () => undefined;
+
+  constructor(private readonly options: ProofOptions) {}
+
+  async acquire(spec: RunSpec, log: (line: string) => void): Promise<Cluster> {
+    const key = clusterKey(spec);
+    if (this.current?.key === key) {
+      log(`reusing the cluster of the previous run (${this.current.cluster.ingressUrl})`);
+      return this.current.cluster;
+    }
+    await this.release(log);
+    const started = Date.now();
+    const cluster = await this.options.startCluster({
+      replicas: this.options.replicas,
+      stateStore: spec.clusterStateStore ?? spec.mode,
+      routing: spec.routing,
+      env: { ...PROOF_ENV, ...this.options.env },
+      runDir: join(this.options.runDir, spec.name),
+      // A free port: a long-running `make up` cluster may hold the topology's 8080.
+      ingressPort: 0,
+      // Migrations once, before the first cluster (like the chart's migration Job before a rollout).
+      migrate: !this.migrated,
+      onEvent: (event) => this.onEvent(event),
+    });
+    this.migrated = true;
+    this.current = { key, cluster };
+    await cluster.waitForFullStrength(120_000);
+    log(`cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s: ingress ${cluster.ingressUrl}, ${cluster.replicas().length} replicas (logs in ${cluster.runDir})`);
+    return cluster;
+  }
+
+  async release(log: (line: string) => void): Promise<void> {
+    const current = this.current;
+    this.current = undefined;
+    await current?.cluster.stop().catch((error: Error) => log(`cluster stop failed: ${error.message}`));
+  }
+}
+
+async function runOne(spec: RunSpec, options: ProofOptions, clusters: ClusterPool, log: (line: string) => void): Promise<RunData> {
+  const durationMs = options.durationS * 1000;
+  const base: RunData = {
+    spec,
+    durationMs,
+    virtualUsers: options.vus,
+    operations: [],
+    observations: [],
+    finals: [],
+    finalReadFailures: [],
+    kills: [],
+    replicaService: {},
+    truncated: false,
+    minKills: spec.expectation === 'pass' ? options.minKills : 1,
+  };
+  // Events arrive with epoch times; the run's clock starts when the load does.
+  let epochAtStart = Date.now();
+  let t0 = performance.now();
+  const clock = (): number => performance.now() - t0;
+  let killer: Killer | undefined;
+  clusters.onEvent = (event: ClusterEvent): void => {
+    if ('replica' in event && 'service' in event) base.replicaService[event.replica] = event.service;
+    killer?.onEvent(event);
+    if (event.type === 'replica-exited' && event.code !== 0 && event.signal !== 'SIGKILL') {
+      log(`${fmt(event.atMs - epochAtStart)}  ${event.replica} exited with code ${event.code}${event.signal ? `, signal ${event.signal}` : ''}`);
+    }
+  };
+
+  try {
+    const cluster = await clusters.acquire(spec, log);
+    await cluster.waitForFullStrength(120_000);
+    for (const r of cluster.replicas()) base.replicaService[r.name] = r.service;
+    const client = createHttpClient({ baseUrl: cluster.ingressUrl, timeoutMs: options.requestTimeoutMs ?? 5_000, connections: Math.max(8, options.vus * 2) });
+    try {
+      await ensureCatalog(client, log);
+      epochAtStart = Date.now();
+      t0 = performance.now();
+      const load = await runLoad({
+        client,
+        vus: options.vus,
+        durationMs,
+        clock,
+        runId: `${spec.name.replace(/[^a-z0-9]/g, '')}${Date.now().toString(36)}`,
+        seed: options.seed ?? 1,
+        behaviour: { ...(spec.routing === 'sticky' ? STICKY_BEHAVIOUR : {}), ...options.behaviour, ...spec.behaviour },
+        onProgress: (p) => log(progressLine(p, base.replicaService)),
+        // Deletions start with the shopping, once every VU has signed in.
+        onMeasuredStart: (atMs) => {
+          log(`${fmt(atMs)}  every VU signed in: shopping for ${options.durationS} s, a deletion every ${options.killEveryS} s`);
+          killer = startKiller({
+            cluster,
+            kind: spec.kill,
+            clock,
+            replicasPerService: options.replicas,
+            firstAtMs: atMs + options.killEveryS * 1000,
+            everyMs: options.killEveryS * 1000,
+            untilMs: atMs + durationMs - Math.min(1_000, (options.killEveryS * 1000) / 2),
+            log,
+          });
+        },
+      });
+      const kills = killer ? await (killer as Killer).stop() : [];
+      killer = undefined;
+      Object.assign(base, { operations: load.operations, observations: load.observations, kills, truncated: load.truncated, durationMs: load.endedAtMs, measuredFromMs: load.measuredFromMs });
+      log(`load done: ${load.operations.length} operations, ${load.requests} requests, ${kills.length} deletions`);
+
+      // The read-back happens once the cluster has settled, like Jepsen's final read.
+      await cluster.waitForFullStrength(120_000).catch((error: Error) => log(`cluster did not settle: ${error.message}`));
+      const writers = new Set(load.operations.filter((op) => op.kind === 'add' || op.kind === 'set' || op.kind === 'remove' || op.kind === 'checkout').map((op) => op.user));
+      const read = await finalRead({ client, sessions: load.sessions.filter((s) => writers.has(s.user)) });
+      base.finals = read.finals;
+      base.finalReadFailures = read.failures;
+      log(`read back ${read.finals.length} users${read.failures.length > 0 ? `, ${read.failures.length} failed (${read.failures[0]?.reason})` : ''}`);
+      // The evidence behind the report, like Jepsen's history file: every operation and attempt.
+      const historyPath = join(options.runDir, spec.name, 'history.json');
+      await mkdir(dirname(historyPath), { recursive: true });
+      await writeFile(historyPath, JSON.stringify({ spec, kills, finals: read.finals, finalReadFailures: read.failures, observations: load.observations, operations: load.operations }));
+      log(`history: ${historyPath}`);
+    } finally {
+      await client.close();
+    }
+  } catch (error) {
+    base.error = (error as Error).message.split('\n')[0] ?? 'unknown error';
+    log(`run failed: ${(error as Error).message}`);
+    if (killer) base.kills = await (killer as Killer).stop().catch(() => [] as KillRecord[]);
+    // A cluster in an unknown state is not handed to the next run.
+    await clusters.release(log);
+  }
+  return base;
+}
+
+/** The catalog must have products to browse; seeds it (idempotent upserts) when it has none. */
+async function ensureCatalog(client: ReturnType<typeof createHttpClient>, log: (line: string) => void): Promise<void> {
+  const total = async (): Promise<number> => {
+    const res = await client.send(api.listProducts({ pageSize: 1 }));
+    return res.status === 200 ? (api.parseJson<{ total?: number }>(res)?.total ?? 0) : -res.status;
+  };
+  let n = await total();
+  if (n > 0) return;
+  log(`catalog has no products (${n < 0 ? `HTTP ${-n}` : 'empty'}): seeding with tools/infra/seed.sh`);
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('bash', [join(REPO_ROOT, 'tools/infra/seed.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`seed.sh exited with ${code}`))));
+  });
+  n = await total();
+  if (n <= 0) throw new Error('the catalog has no products even after seeding');
+  log(`catalog seeded: ${n} products`);
+}
+
+function progressLine(p: LoadProgress, known: Record<string, ServiceName>): string {
+  const byService = new Map<string, number>();
+  for (const r of p.replicasSeen) {
+    const s = known[r] ?? r.split('-')[0] ?? r;
+    byService.set(s, (byService.get(s) ?? 0) + 1);
+  }
+  const replicas = [...byService].map(([s, n]) => `${s} ${n}`).join(', ');
+  const vus = p.waitingVus > 0 ? `${p.waitingVus} of ${p.activeVus} VUs signed in and waiting` : `${p.activeVus} VUs`;
+  return (
+    `${fmt(p.atMs)}  ${p.opsPerSecond.toFixed(0)} ops/s, ${p.operations} ops, ${p.attempts} requests, ` +
+    `${p.failedAttempts} failed attempts, ${p.unsuccessfulOperations} ops not ok, replicas answering: ${replicas || 'none'}, ${vus}`
+  );
+}
+
+function fmt(ms: number): string {
+  return `${(ms / 1000).toFixed(1).padStart(5)}s`;
+}

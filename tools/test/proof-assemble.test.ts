@@ -1,0 +1,215 @@
+// The proof's verdicts on hand-made runs: what makes a stateless run pass or fail, what counts as
+// a demonstrated stateful failure, and the comparison table built from the measurements.
+import type { FinalState, Operation } from '@anypod/scenarios';
+import type { Observation } from '@anypod/scenarios/journeys/index';
+import { describe, expect, it } from 'vitest';
+import { assembleReport, assembleRun, comparison, loadImbalance, PROOF_RUNS, verdictOf, type RunData, type RunSpec } from '../proof/assemble-report.ts';
+import { renderReportHtml } from '../proof/render-html.ts';
+import type { KillRecord } from '../load/killer.ts';
+
+const [graceful, sigkill, roundRobin, sticky] = PROOF_RUNS as [RunSpec, RunSpec, RunSpec, RunSpec];
+
+/** A user's session: login at auth, then adds served alternately by the given cart replicas. */
+function session(user: string, vu: number, cartReplicas: string[], adds: number, opts: { failFirstAttempt?: boolean; start?: number } = {}): Operation[] {
+  let t = opts.start ?? 0;
+  const ops: Operation[] = [{ id: `${user}-login`, vu, user, kind: 'login', outcome: 'ok', attempts: [{ startMs: t, durationMs: 5, status: 200, servedBy: 'auth-aaaaa' }] }];
+  for (let i = 0; i < adds; i++) {
+    t += 100;
+    const servedBy = cartReplicas[i % cartReplicas.length] as string;
+    const attempts: Operation['attempts'] = [];
+    if (opts.failFirstAttempt && i === 0) attempts.push({ startMs: t, durationMs: 3, status: 502, servedBy, error: 'Bad Gateway' });
+    attempts.push({ startMs: t + 10, durationMs: 5, status: 200, servedBy });
+    ops.push({ id: `${user}-add${i}`, vu, user, kind: 'add', outcome: 'ok', productId: `sku-${i}`, quantity: 1, idempotencyKey: `${user}-k${i}`, attempts });
+  }
+  return ops;
+}
+
+const finalOf = (user: string, adds: number): FinalState => ({ user, cart: Array.from({ length: adds }, (_, i) => ({ productId: `sku-${i}`, quantity: 1 })), orders: [] });
+
+const kills = (n: number, kind: 'graceful' | 'sigkill' = 'graceful'): KillRecord[] =>
+  Array.from({ length: n }, (_, i) => ({ atMs: 1000 * (i + 1), kind, service: 'cart' as const, replica: `cart-old${i}`, replacement: `cart-new${i}`, exitedAtMs: 1000 * (i + 1) + 300, replacementReadyAtMs: 1000 * (i + 1) + 500 }));
+
+function cleanRun(spec: RunSpec, over: Partial<RunData> = {}): RunData {
+  return {
+    spec,
+    durationMs: 5_000,
+    virtualUsers: 2,
+    operations: [...session('u1', 1, ['cart-a', 'cart-b'], 4), ...session('u2', 2, ['cart-b', 'cart-c'], 4)],
+    observations: [],
+    finals: [finalOf('u1', 4), finalOf('u2', 4)],
+    finalReadFailures: [],
+    kills: kills(3, spec.kill),
+    replicaService: { 'auth-aaaaa': 'auth', 'cart-a': 'cart', 'cart-b': 'cart', 'cart-c': 'cart' },
+    truncated: false,
+    minKills: 3,
+    ...over,
+  };
+}
+
+const failing = (r: ReturnType<typeof assembleRun>) => r.checks.filter((c) => !c.pass).map((c) => c.name);
+
+describe('assembleRun: stateless runs', () => {
+  it('passes a clean run and fills every field of the report contract', () => {
+    const r = assembleRun(cleanRun(graceful));
+    expect(failing(r)).toEqual([]);
+    expect(r.pass).toBe(true);
+    expect(r).toMatchObject({
+      name: 'stateless-graceful',
+      mode: 'shared',
+      kill: 'graceful',
+      routing: 'round-robin',
+      kills: 3,
+      expectation: 'pass',
+      attempts: { total: 10, failed: 0 },
+      operations: { total: 10, acknowledged: 10, failed: 0, indeterminate: 0 },
+      writes: { attempted: 8, acknowledged: 8, lost: 0, unexpected: 0, duplicated: 0, recovered: 0 },
+      sessions: { total: 2, minDistinctPods: 2, maxDistinctPods: 2, lostSessions: 0 },
+    });
+    expect(r.killEvents).toEqual(kills(3).map((k) => ({ atMs: k.atMs, kind: 'graceful', replica: k.replica, replacement: k.replacement })));
+    expect(r.timeline.bucketMs).toBe(1000);
+    expect(r.timeline.buckets).toHaveLength(5);
+    expect(r.latencyMs.p50).toBeGreaterThan(0);
+  });
+
+  it('counts distinct replicas per session on the cart service only (auth + one cart pod is not two)', () => {
+    const data = cleanRun(graceful, { operations: [...session('u1', 1, ['cart-a'], 4), ...session('u2', 2, ['cart-b', 'cart-c'], 4)] });
+    const r = assembleRun(data);
+    expect(r.sessions.minDistinctPods).toBe(1);
+    expect(failing(r)).toEqual(['every session served by ≥ 2 cart replicas']);
+  });
+
+  it('fails on a lost write and names it', () => {
+    const r = assembleRun(cleanRun(sigkill, { finals: [finalOf('u1', 3), finalOf('u2', 4)] }));
+    expect(r.writes.lost).toBe(1);
+    expect(r.pass).toBe(false);
+    expect(failing(r)).toEqual(['lost writes', 'quantity bounds (acknowledged ≤ final ≤ attempted)']);
+    expect(r.anomalies.some((a) => a.type === 'lost' && a.detail.includes('sku-3'))).toBe(true);
+  });
+
+  it('fails a failed read-back loudly, even though the checker alone would blame the writes', () => {
+    const r = assembleRun(cleanRun(graceful, { finals: [finalOf('u1', 4)], finalReadFailures: [{ user: 'u2', reason: 'HTTP 503' }] }));
+    expect(failing(r)).toContain('final read-back of every user');
+    expect(r.anomalies[0]?.detail).toMatch(/u2: the final read-back failed \(HTTP 503\)/);
+  });
+
+  it('fails a graceful run with any failed attempt, but not a SIGKILL run whose retries hid it', () => {
+    const ops = [...session('u1', 1, ['cart-a', 'cart-b'], 4, { failFirstAttempt: true }), ...session('u2', 2, ['cart-b', 'cart-c'], 4)];
+    expect(failing(assembleRun(cleanRun(graceful, { operations: ops })))).toEqual(['failed attempts during graceful deletes']);
+    const k = assembleRun(cleanRun(sigkill, { operations: ops }));
+    expect(k.pass).toBe(true);
+    expect(k.attempts).toMatchObject({ failed: 1, failedDuringKills: 0 });
+  });
+
+  it('needs enough deletions, a run that did work, no missing cart lines, no lost sessions, no truncation', () => {
+    expect(failing(assembleRun(cleanRun(graceful, { kills: kills(2) })))).toEqual(['replica deletions']);
+    expect(failing(assembleRun(cleanRun(graceful, { kills: [...kills(2), { ...kills(3)[2]!, error: 'boom' }] })))).toEqual(['replica deletions']);
+    expect(failing(assembleRun(cleanRun(graceful, { operations: [], finals: [] })))).toEqual(
+      expect.arrayContaining(['writes acknowledged (the run did real work)', 'every session served by ≥ 2 cart replicas']),
+    );
+    const missing: Observation = { type: 'missing-lines', user: 'u1', atMs: 1200, servedBy: 'cart-b', missing: ['sku-0'] };
+    expect(failing(assembleRun(cleanRun(graceful, { observations: [missing] })))).toEqual(['cart reads missing an acknowledged line (read-your-writes on any replica)']);
+    expect(failing(assembleRun(cleanRun(graceful, { truncated: true })))).toEqual(['load ran to its end (not cut off by its bounds)']);
+    expect(failing(assembleRun(cleanRun(graceful, { error: 'cluster did not start' })))).toEqual(['run completed']);
+  });
+
+  it('counts attempts inside a deletion window, from the delete until the replacement is in rotation', () => {
+    const ops = session('u1', 1, ['cart-a', 'cart-b'], 20);
+    const r = assembleRun(cleanRun(sigkill, { operations: ops, finals: [finalOf('u1', 20)], kills: [{ ...kills(1, 'sigkill')[0]!, atMs: 1000, replacementReadyAtMs: 1500 }] }));
+    // Adds start every 100 ms (+10): those at 1010..1410 overlap [1000, 1500].
+    expect(r.attempts.duringKills).toBe(5);
+  });
+});
+
+describe('assembleRun: stateful runs', () => {
+  it('passes when the failure shows: lost writes and missing cart lines, counted', () => {
+    const missing: Observation = { type: 'missing-lines', user: 'u1', atMs: 1200, servedBy: 'cart-b', missing: ['sku-0'] };
+    const r = assembleRun(cleanRun(roundRobin, { finals: [finalOf('u1', 1), finalOf('u2', 4)], observations: [missing], minKills: 1 }));
+    expect(r.expectation).toBe('demonstrates-failure');
+    expect(r.pass).toBe(true);
+    expect(r.writes.lost).toBe(3);
+    expect(r.checks.at(-1)?.actual).toBe('lost 3, duplicated 0, unexpected 0, cart reads missing lines 1, sessions lost 0');
+    expect(r.anomalies.some((a) => a.type === 'session')).toBe(true);
+  });
+
+  it('fails when the stateful mode shows no failure (e.g. memory mode silently wired to the shared store)', () => {
+    const r = assembleRun(cleanRun(sticky, { minKills: 1 }));
+    expect(r.pass).toBe(false);
+    expect(failing(r)).toEqual(['the stateful failure shows (lost or duplicated writes, carts missing lines, lost sessions)']);
+  });
+
+  it('counts lost sessions (a 401 after login) as the failure too', () => {
+    const ops = session('u1', 1, ['cart-a', 'cart-b'], 2);
+    ops.push({ id: 'u1-me', vu: 1, user: 'u1', kind: 'read', outcome: 'fail', attempts: [{ startMs: 900, durationMs: 2, status: 401, servedBy: 'auth-bbbbb' }] });
+    const r = assembleRun(cleanRun(roundRobin, { operations: ops, finals: [finalOf('u1', 2)], minKills: 1 }));
+    expect(r.sessions.lostSessions).toBe(1);
+    expect(r.pass).toBe(true);
+  });
+});
+
+describe('the report', () => {
+  it('has a pass verdict when the stateless runs pass, whatever the stateful ones show', () => {
+    const runs = [cleanRun(graceful), cleanRun(sigkill), cleanRun(roundRobin, { finals: [finalOf('u1', 1), finalOf('u2', 4)], minKills: 1 }), cleanRun(sticky, { minKills: 1 })];
+    const report = assembleReport({ runs, generatedAt: new Date(0), machine: { node: 'v20', cpus: 2, replicasPerService: 3 } });
+    expect(report.verdict).toBe('pass');
+    expect(report.runs.map((r) => r.pass)).toEqual([true, true, true, false]);
+    expect(report.generatedAt).toBe('1970-01-01T00:00:00.000Z');
+    expect(() => renderReportHtml(report)).not.toThrow();
+  });
+
+  it('fails when a stateless run fails; with only stateful runs, they decide', () => {
+    const pass = assembleRun(cleanRun(graceful));
+    const fail = assembleRun(cleanRun(graceful, { kills: [] }));
+    expect(verdictOf([pass, fail])).toBe('fail');
+    expect(verdictOf([])).toBe('fail');
+    const demo = assembleRun(cleanRun(roundRobin, { finals: [], minKills: 1 }));
+    const noDemo = assembleRun(cleanRun(sticky, { minKills: 1 }));
+    expect(verdictOf([demo])).toBe('pass');
+    expect(verdictOf([demo, noDemo])).toBe('fail');
+  });
+
+  it('builds the comparison rows from the measurements', () => {
+    const stateless = cleanRun(graceful);
+    const stateful = cleanRun(sticky, { operations: [...session('u1', 1, ['cart-a'], 4), ...session('u2', 2, ['cart-b'], 4)], finals: [finalOf('u1', 1), finalOf('u2', 4)], minKills: 1 });
+    const rows = comparison([stateless, stateful].map((data) => ({ data, report: assembleRun(data) })));
+    expect(rows.map((r) => r.property)).toEqual([
+      'Session data location',
+      'Request independence (any replica serves any request)',
+      'Scalability (replicas added or replaced)',
+      'Load balancing',
+      'Reliability under deletions (set checker)',
+    ]);
+    const byName = Object.fromEntries(rows.map((r) => [r.property, r]));
+    expect(byName['Request independence (any replica serves any request)']?.stateless).toContain('2–2 cart replicas per session');
+    expect(byName['Request independence (any replica serves any request)']?.stateful).toContain('1–1 cart replicas per session');
+    expect(byName['Reliability under deletions (set checker)']?.stateless).toMatch(/^0 lost, 0 duplicated, 0 unexpected of 8 acknowledged writes/);
+    expect(byName['Reliability under deletions (set checker)']?.stateful).toMatch(/^3 lost/);
+    expect(rows.every((r) => r.stateless !== 'not run' && r.stateful !== 'not run')).toBe(true);
+    expect(byName['Load balancing']?.stateless).toMatch(/^stateless-graceful \(round-robin\): busiest cart replica \d\.\d\d× the average/);
+    expect(byName['Scalability (replicas added or replaced)']?.stateless).toMatch(/^3 new replicas took 0 % of all answers/);
+    expect(comparison([{ data: stateless, report: assembleRun(stateless) }])[0]?.stateful).toBe('not run');
+  });
+
+  it('measures how evenly the cart replicas shared the load, by rate while answering', () => {
+    const bucket = (atMs: number, byReplica: Record<string, number>) => ({ atMs, byReplica, failed: 0, p50: 1, p99: 1 });
+    const run = assembleRun(cleanRun(graceful));
+    const known = cleanRun(graceful).replicaService;
+    // cart-a 10/s for 2 s, then replaced by cart-c at 10/s; cart-b 10/s throughout: even.
+    run.timeline.buckets = [bucket(0, { 'cart-a': 10, 'cart-b': 10 }), bucket(1000, { 'cart-a': 10, 'cart-b': 10, 'auth-aaaaa': 99 }), bucket(2000, { 'cart-c': 10, 'cart-b': 10 })];
+    expect(loadImbalance(run, known)).toBe(1);
+    // Sticky: cart-a holds three users' load, cart-b one.
+    run.timeline.buckets = [bucket(0, { 'cart-a': 30, 'cart-b': 10 }), bucket(1000, { 'cart-a': 30, 'cart-b': 10 })];
+    expect(loadImbalance(run, known)).toBe(1.5);
+  });
+});
+
+describe('latency', () => {
+  it('is measured over the shopping phase; sign-in (slow password hashing) is left out', () => {
+    const ops = session('u1', 1, ['cart-a', 'cart-b'], 4, { start: 500 });
+    ops[0]!.attempts[0]!.durationMs = 9_000; // the login, before shopping starts at 550
+    const data = cleanRun(graceful, { operations: ops, finals: [finalOf('u1', 4)], measuredFromMs: 550 });
+    const r = assembleRun(data);
+    expect(r.latencyMs.p99).toBe(5);
+    expect(assembleRun({ ...data, measuredFromMs: 0 }).latencyMs.p99).toBe(9_000);
+    expect(r.attempts.total).toBe(5);
+  });
+});

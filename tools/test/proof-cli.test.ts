@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig, selectRuns, summaryTable, UsageError } from '../proof/cli.ts';
+import { sampleReport } from '../proof/sample-report.ts';
+
+describe('proof CLI configuration', () => {
+  it('defaults to the four runs, 45 s each, a deletion every 10 s, 3 replicas', () => {
+    const c = parseConfig([], {});
+    expect(c).toMatchObject({ durationS: 45, killEveryS: 10, replicas: 3, minKills: 3 });
+    expect(c.runs.map((r) => r.name)).toEqual(['stateless-graceful', 'stateless-sigkill', 'stateful-round-robin', 'stateful-sticky']);
+    expect(c.outDir).toMatch(/out\/proof$/);
+  });
+
+  it('reads the environment, and flags win over it', () => {
+    const env = { PROOF_DURATION_S: '8', PROOF_KILL_EVERY_S: '2.5', PROOF_VUS: '6', REPLICAS: '2', PROOF_RUNS: 'sigkill,a' };
+    const c = parseConfig(['--vus', '4'], env);
+    expect(c).toMatchObject({ durationS: 8, killEveryS: 2.5, vus: 4, replicas: 2 });
+    expect(c.runs.map((r) => r.name)).toEqual(['stateless-graceful', 'stateless-sigkill']);
+  });
+
+  it('selects runs by name, short name or letter, always in the proof order', () => {
+    expect(selectRuns('d,c').map((r) => r.name)).toEqual(['stateful-round-robin', 'stateful-sticky']);
+    expect(selectRuns('memory,stateless-graceful').map((r) => r.name)).toEqual(['stateless-graceful', 'stateful-round-robin']);
+    expect(selectRuns('all')).toHaveLength(4);
+    expect(() => selectRuns('graceful,bogus')).toThrow(UsageError);
+  });
+
+  it('refuses nonsense with the variable named', () => {
+    expect(() => parseConfig([], { PROOF_VUS: '0' })).toThrow(/PROOF_VUS/);
+    expect(() => parseConfig([], { REPLICAS: '1' })).toThrow(/REPLICAS.*≥ 2/);
+    expect(() => parseConfig(['--duration', 'soon'], {})).toThrow(/--duration/);
+    expect(() => parseConfig(['--bogus'], {})).toThrow();
+  });
+
+  it('prints a summary table with one row per run and the checks that were not met', () => {
+    const report = sampleReport();
+    report.runs[0]!.checks.push({ name: 'lost writes', expected: '0', actual: '2', pass: false });
+    const table = summaryTable(report);
+    const lines = table.split('\n');
+    expect(lines[0]).toMatch(/^run\s+kills/);
+    for (const run of report.runs) expect(table).toContain(run.name);
+    expect(table).toContain(`${report.runs[0]!.name}: lost writes: expected 0, got 2`);
+  });
+});
