@@ -3,12 +3,10 @@
 // keep-alive connections must not hold close() (Node's keepAliveTimeout is 72 s under Fastify),
 // and the process must exit 0 long before the grace period.
 //
-// KNOWN BUG (packages/platform, reported, not fixed here): a keep-alive connection that carries a
-// request when close() starts is answered with "Connection: keep-alive" and then held open, so
-// server.close() waits for it until keepAliveTimeout and the process is force-exited with code 1
-// at SHUTDOWN_TIMEOUT_MS. The test of that property is `it.fails` until the platform closes such
-// connections after their response; vitest will then report it as passing unexpectedly: turn it
-// back into `it`.
+// A keep-alive connection that carries a request when close() starts must not hold close()
+// either: packages/platform/src/graceful.ts (drainConnectionsOnClose) answers it with
+// `Connection: close`. Before that fix this process was force-exited with code 1 at
+// SHUTDOWN_TIMEOUT_MS.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,7 +113,7 @@ describe('one auth process on SIGTERM', () => {
   });
 
   // KNOWN BUG (see the header): fails today with exit code 1 at SHUTDOWN_TIMEOUT_MS.
-  it.fails('then exits 0 in well under 5 s (connections that were busy at close() do not hold it)', async () => {
+  it('then exits 0 in well under 5 s (connections that were busy at close() do not hold it)', async () => {
     const auth = await startAuth({ SHUTDOWN_TIMEOUT_MS: '6000' });
     const r = await sigtermWithLoginsInFlight(auth);
     expect(r.answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);

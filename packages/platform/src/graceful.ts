@@ -47,12 +47,27 @@ export function installGracefulShutdown(app: FastifyInstance, opts: GracefulOpti
 }
 
 /**
- * Closes idle keep-alive sockets as soon as close() starts. Node's server.close() does this too,
- * but Fastify only asks for it explicitly with a custom serverFactory (fastify#7044); without it a
- * client that keeps a connection open could hold close() for keepAliveTimeout (72 s).
+ * Lets close() finish promptly with keep-alive clients connected:
+ * - idle sockets are closed as soon as close() starts (Node's server.close() does this too, but
+ *   Fastify only asks for it with a custom serverFactory, fastify#7044);
+ * - a socket that is busy when close() starts would get its response with keep-alive and then
+ *   sit idle, holding close() for keepAliveTimeout (72 s) — so every response sent while
+ *   shutting down carries `Connection: close`, and idle sockets are swept again until close()
+ *   resolves. Fastify itself adds `Connection: close` only to requests that arrive after close().
  */
-export function closeIdleConnectionsOnClose(app: FastifyInstance): void {
+export function drainConnectionsOnClose(app: FastifyInstance): void {
+  let closing = false;
+  let sweeper: NodeJS.Timeout | undefined;
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing || app.readiness?.shuttingDown) reply.header('connection', 'close');
+  });
   app.addHook('preClose', async () => {
+    closing = true;
     app.server.closeIdleConnections?.();
+    sweeper = setInterval(() => app.server.closeIdleConnections?.(), 50);
+    sweeper.unref();
+  });
+  app.addHook('onClose', async () => {
+    clearInterval(sweeper);
   });
 }

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { BaseConfig } from './config.ts';
 import { podName } from './config.ts';
-import { closeIdleConnectionsOnClose } from './graceful.ts';
+import { drainConnectionsOnClose } from './graceful.ts';
 import health from './health.ts';
 import metrics from './metrics.ts';
 import problem from './problem.ts';
@@ -26,12 +26,12 @@ export interface PlatformOptions {
 
 async function platform(fastify: FastifyInstance, opts: PlatformOptions) {
   const pod = podName(opts.config);
-  closeIdleConnectionsOnClose(fastify);
   await fastify.register(problem);
   await fastify.register(servedBy, { podName: pod });
   await fastify.register(security, { corsOrigins: opts.config.CORS_ORIGINS });
   await fastify.register(metrics, { service: opts.service, podName: pod });
   await fastify.register(health);
+  drainConnectionsOnClose(fastify);
   await fastify.register(redis, { url: opts.config.REDIS_URL });
   fastify.readiness.checks.push({ name: 'redis', critical: false, check: () => fastify.redis.ping() });
   await fastify.register(tokenVerifier, opts.tokens);
