@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import { Type } from '@sinclair/typebox';
+import { isDatabaseUnavailable } from './database-errors.ts';
 
 export const ProblemSchema = Type.Object(
   {
@@ -33,17 +34,6 @@ export class HttpProblem extends Error {
   ) {
     super(detail);
   }
-}
-
-/** Errors that mean "the database is unreachable right now" rather than "the request is wrong". */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  const e = error as { code?: string; name?: string; message?: string; cause?: unknown } | undefined;
-  if (!e) return false;
-  const codes = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300', '08006', '08001', '08003', 'P1001', 'P1002', 'P1017', 'P2024'];
-  if (e.code && codes.includes(e.code)) return true;
-  if (e.name === 'DriverAdapterError' || e.name === 'PrismaClientInitializationError') return true;
-  if (/Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Can't reach database/i.test(e.message ?? '')) return true;
-  return e.cause !== undefined && e.cause !== error ? isDatabaseUnavailable(e.cause) : false;
 }
 
 export function sendProblem(reply: FastifyReply, status: number, detail?: string, errors?: Array<{ field: string; message: string }>) {

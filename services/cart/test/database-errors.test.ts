@@ -4,7 +4,8 @@ import { postgresAdapter } from '@anypod/platform';
 import { TEST_DATABASE_URL } from '@anypod/platform/testing/env';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PrismaClient } from '../src/generated/prisma/client.ts';
-import { asUnavailable, isRetryableConflict, postgresCode } from '../src/stores/database-errors.ts';
+import { isDatabaseUnavailable, postgresCode } from '@anypod/platform';
+import { asUnavailable, isRetryableConflict } from '../src/stores/database-errors.ts';
 
 const prisma = new PrismaClient({ adapter: postgresAdapter(TEST_DATABASE_URL, 'cart', 4) });
 afterAll(async () => prisma.$disconnect());
@@ -18,6 +19,7 @@ describe('database errors', () => {
       await tx.$queryRaw`SELECT pg_sleep(1)`;
     }));
     expect(postgresCode(error)).toBe('57014');
+    expect(isDatabaseUnavailable(error)).toBe(true);
     expect(asUnavailable(error)).toMatchObject({ status: 503, extra: { headers: { 'retry-after': '1' } } });
   });
 
@@ -32,6 +34,7 @@ describe('database errors', () => {
     const outcomes = await Promise.allSettled([lockBoth(keys[0] as number, keys[1] as number), lockBoth(keys[1] as number, keys[0] as number)]);
     const loser = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
     expect(postgresCode(loser.reason)).toBe('40P01');
+    expect(isDatabaseUnavailable(loser.reason)).toBe(true);
     expect(isRetryableConflict(loser.reason)).toBe(true);
   });
 
@@ -40,5 +43,7 @@ describe('database errors', () => {
     expect(postgresCode(error)).toBe('23514');
     expect(asUnavailable(error)).toBeNull();
     expect(isRetryableConflict(error)).toBe(false);
+    // The platform's error handler would otherwise answer 503 and invite endless retries.
+    expect(isDatabaseUnavailable(error)).toBe(false);
   });
 });
