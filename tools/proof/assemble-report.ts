@@ -89,6 +89,35 @@ export function attemptsOfService(operations: readonly Operation[], service: Ser
     .filter((op) => op.attempts.length > 0);
 }
 
+/** The service each kind of operation is routed to; reads are left out (GET /cart or /auth/me). */
+const SERVICE_OF_KIND: Partial<Record<Operation['kind'], ServiceName>> = {
+  register: 'auth',
+  login: 'auth',
+  browse: 'catalog',
+  add: 'cart',
+  set: 'cart',
+  remove: 'cart',
+  checkout: 'cart',
+};
+
+/**
+ * Answers that came from a replica of another service than the route's: the Ingress sent the
+ * request to the wrong process (e.g. a replica's port reused by another replica).
+ */
+export function misroutedAnswers(operations: readonly Operation[], known: Record<string, ServiceName>): Array<{ op: Operation; servedBy: string }> {
+  const out: Array<{ op: Operation; servedBy: string }> = [];
+  for (const op of operations) {
+    const expected = SERVICE_OF_KIND[op.kind];
+    if (!expected) continue;
+    for (const a of op.attempts) {
+      if (a.servedBy === undefined || a.status === 0) continue;
+      const actual = serviceOf(a.servedBy, known);
+      if (actual !== undefined && actual !== expected) out.push({ op, servedBy: a.servedBy });
+    }
+  }
+  return out;
+}
+
 function missingReads(observations: readonly Observation[]): Observation[] {
   return observations.filter((o) => o.type === 'missing-lines');
 }
@@ -199,6 +228,8 @@ function statelessChecks(report: RunReport, data: RunData, missingReads: number)
     },
     { name: 'cart reads missing an acknowledged line (read-your-writes on any replica)', expected: '0', actual: String(missingReads), pass: missingReads === 0 },
     { name: 'sessions lost (401 after login)', expected: '0', actual: String(sessions.lostSessions), pass: sessions.lostSessions === 0 },
+    misroutedCheck(data),
+    refusalsCheck(data),
     { name: 'load ran to its end (not cut off by its bounds)', expected: 'yes', actual: data.truncated ? 'cut off' : 'yes', pass: !data.truncated },
   );
   if (report.kill === 'graceful') {
@@ -210,6 +241,39 @@ function statelessChecks(report: RunReport, data: RunData, missingReads: number)
     });
   }
   return checks;
+}
+
+function misroutedCheck(data: RunData): Check {
+  const wrong = misroutedAnswers(data.operations, data.replicaService);
+  const first = wrong[0];
+  return {
+    name: 'answers from a replica of the route’s own service',
+    expected: '0 from another service',
+    actual: first ? `${wrong.length}, e.g. ${first.op.kind} answered by ${first.servedBy}` : '0 from another service',
+    pass: wrong.length === 0,
+  };
+}
+
+/**
+ * In a stateless run the shop refuses only for its own rules: a conflict (409: not enough stock,
+ * an empty cart) or a stale edit (412). Anything else — 401, 404, 400 — means some replica did
+ * not know what another one did, or a request went where it should not have.
+ */
+function refusalsCheck(data: RunData): Check {
+  const byStatus = new Map<number, number>();
+  for (const op of data.operations) {
+    if (op.outcome !== 'fail') continue;
+    const status = op.attempts[op.attempts.length - 1]?.status ?? 0;
+    if (status === 409 || status === 412) continue;
+    byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+  }
+  const total = [...byStatus.values()].reduce((a, n) => a + n, 0);
+  return {
+    name: 'operations refused other than by a conflict (409) or a stale edit (412)',
+    expected: '0',
+    actual: total === 0 ? '0' : `${total} (${[...byStatus].map(([s, n]) => `${n}× ${s === 0 ? 'no answer' : `HTTP ${s}`}`).join(', ')})`,
+    pass: total === 0,
+  };
 }
 
 function statefulChecks(report: RunReport, data: RunData, missingReads: number): Check[] {

@@ -112,6 +112,24 @@ describe('assembleRun: stateless runs', () => {
     expect(failing(assembleRun(cleanRun(graceful, { error: 'cluster did not start' })))).toEqual(['run completed']);
   });
 
+  it('fails when the Ingress sent a route to another service (a reused port answered with 404)', () => {
+    const ops = session('u1', 1, ['cart-a', 'cart-b'], 4);
+    ops[2]!.attempts = [{ startMs: 210, durationMs: 2, status: 404, servedBy: 'auth-qzaqg', error: 'Not Found: No route POST /cart/items' }];
+    ops[2]!.outcome = 'fail';
+    const r = assembleRun(cleanRun(graceful, { operations: [...ops, ...session('u2', 2, ['cart-b', 'cart-c'], 4)], finals: [{ ...finalOf('u1', 4), cart: finalOf('u1', 4).cart.filter((l) => l.productId !== 'sku-1') }, finalOf('u2', 4)] }));
+    expect(failing(r)).toEqual(['answers from a replica of the route’s own service', 'operations refused other than by a conflict (409) or a stale edit (412)']);
+    expect(r.checks.find((c) => c.name.startsWith('operations refused'))?.actual).toBe('1 (1× HTTP 404)');
+    expect(r.checks.find((c) => !c.pass)?.actual).toBe('1, e.g. add answered by auth-qzaqg');
+  });
+
+  it('accepts refusals by the shop’s own rules (409 out of stock, 412 stale) but not others', () => {
+    const refused = (status: number): Operation => ({ id: `r${status}`, vu: 1, user: 'u1', kind: 'checkout', outcome: 'fail', idempotencyKey: `k${status}`, attempts: [{ startMs: 4000, durationMs: 2, status, servedBy: 'cart-a' }] });
+    const base = cleanRun(graceful);
+    expect(assembleRun({ ...base, operations: [...base.operations, refused(409), refused(412)] }).pass).toBe(true);
+    const r = assembleRun({ ...base, operations: [...base.operations, refused(400)] });
+    expect(failing(r)).toEqual(['operations refused other than by a conflict (409) or a stale edit (412)']);
+  });
+
   it('counts attempts inside a deletion window, from the delete until the replacement is in rotation', () => {
     const ops = session('u1', 1, ['cart-a', 'cart-b'], 20);
     const r = assembleRun(cleanRun(sigkill, { operations: ops, finals: [finalOf('u1', 20)], kills: [{ ...kills(1, 'sigkill')[0]!, atMs: 1000, replacementReadyAtMs: 1500 }] }));
