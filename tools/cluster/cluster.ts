@@ -88,6 +88,13 @@ class LocalCluster implements Cluster {
   readonly runDir: string;
   private readonly members = new Map<ServiceName, Member[]>();
   private readonly names = new Set<string>();
+  /**
+   * Every port handed to a replica in this cluster's life. A deleted replica's address stays in
+   * the upstream for the endpoint lag; if the kernel handed that port to a new replica of another
+   * service, the Ingress would route cart requests to catalog (seen in a stress run: 404s). Pod
+   * IPs are not reused that fast either.
+   */
+  private readonly ports = new Set<number>();
   private readonly nginx: Ingress;
   private readonly crashes = new Map<ServiceName, number>();
   private readonly pending = new Set<Promise<unknown>>();
@@ -187,7 +194,9 @@ class LocalCluster implements Cluster {
   private async spawn(service: ServiceName): Promise<Member> {
     const name = newReplicaName(service, this.names);
     this.names.add(name);
-    const port = await freePort();
+    let port = await freePort();
+    while (this.ports.has(port)) port = await freePort();
+    this.ports.add(port);
     const replica = Replica.start({ service, name, port, cwd: serviceDir(service), env: this.replicaEnv(service, name, port), logFile: join(this.runDir, 'logs', `${name}.log`) });
     const member: Member = { replica, ready: false, endpoint: false, terminating: false };
     (this.members.get(service) as Member[]).push(member);
