@@ -5,7 +5,11 @@ import { freePort } from '@anypod/platform/testing/processes';
 import { startTestAuth, type TestAuth } from '@anypod/auth/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { orderIdFor } from '../src/lib/order-ids.ts';
+import { requestFingerprint } from '../src/lib/idempotency.ts';
+import { orderIdFor, reservationIdFor } from '../src/lib/order-ids.ts';
+import { JSON_TYPE, problemResponse } from '../src/lib/stored-response.ts';
+import type { CartLine, Order } from '../src/schemas/cart.ts';
+import { cartErrors, type CheckoutClaim } from '../src/stores/cart-store.ts';
 import { startTestCatalog, type TestCatalog } from './catalog-fixture.ts';
 import { auth, buildCart, newKey } from './helper.ts';
 
@@ -313,6 +317,94 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
       const done = await checkout(token, key);
       expect(done.statusCode, done.body).toBe(201);
       expect(await catalog.stockOf(product)).toBe(4);
+    });
+  });
+
+  describe('a checkout that resumes after the cart changed under it', () => {
+    const checkoutFingerprint = requestFingerprint('POST', '/cart/checkout', {}, undefined);
+    const orders = async (token: string) => (await app.inject({ method: 'GET', url: '/cart/orders', headers: auth(token) })).json().orders as Order[];
+    /** What an attempt that claimed `key` and then stalled (or died) holds: an owned claim. */
+    async function claimAndStall(userId: string, key: string): Promise<Extract<CheckoutClaim, { kind: 'owned' }>> {
+      const claim = await app.cartStore.claimCheckout(userId, { key, fingerprint: checkoutFingerprint }, 60_000);
+      if (claim.kind !== 'owned') throw new Error(`expected to own the checkout, got ${claim.kind}`);
+      return claim;
+    }
+    /** Step 3 of that stalled attempt, exactly as checkout.ts runs it once catalog has answered. */
+    function resume(userId: string, key: string, claim: Extract<CheckoutClaim, { kind: 'owned' }>, unitPriceCents: number) {
+      const id = orderIdFor(userId, key);
+      const lines = claim.lines.map((line: CartLine) => ({ ...line, unitPriceCents }));
+      const order = { id, reservationId: reservationIdFor(id), lines, totalCents: lines.reduce((sum, l) => sum + l.quantity * l.unitPriceCents, 0), createdAt: new Date() };
+      const respond = (created: Order) => ({ status: 201, headers: { 'content-type': JSON_TYPE, location: `/cart/orders/${created.id}` }, body: JSON.stringify(created) });
+      return app.cartStore.completeCheckout(userId, key, claim.leaseToken, order, claim.lines, respond, problemResponse(409, cartErrors.cartChanged, '/cart/checkout'));
+    }
+
+    it('orders nothing when another checkout already ordered its lines, and records the 409 under its key', async () => {
+      const { id, token } = await user();
+      const product = await catalog.product({ stock: 10 });
+      await add(token, { productId: product, quantity: 2 });
+      // K1 claims (snapshot: 2 units) and catalog reserves for it; then its replica dies.
+      const k1 = newKey();
+      const claim = await claimAndStall(id, k1);
+      expect(claim.lines).toEqual([{ productId: product, quantity: 2 }]);
+      await app.catalog.reserveStock({ reservationId: reservationIdFor(orderIdFor(id, k1)), lines: claim.lines }, `Bearer ${token}`);
+      // The user checks out again with a new key: that order takes the lines.
+      const k2 = newKey();
+      const second = await checkout(token, k2);
+      expect(second.statusCode, second.body).toBe(201);
+      expect((await getCart(token)).json().lines).toEqual([]);
+
+      // K1 resumes from its snapshot: the cart no longer holds its lines, so it must not order them again.
+      const resumed = await resume(id, k1, claim, 1250);
+      expect(resumed?.status, resumed?.body).toBe(409);
+      expect(JSON.parse(resumed?.body ?? '{}')).toMatchObject({ status: 409, detail: cartErrors.cartChanged });
+      const placed = await orders(token);
+      expect(placed.map((o) => o.id)).toEqual([orderIdFor(id, k2)]);
+      expect(placed.reduce((sum, o) => sum + o.lines.reduce((n, l) => n + l.quantity, 0), 0)).toBe(2); // added 2, ordered 2
+      expect((await getCart(token)).json().lines).toEqual([]);
+      // K1's reservation stays (catalog has no release call yet): a known limitation.
+      expect(await catalog.stockOf(product)).toBe(6);
+
+      // A retry of K1 replays the recorded 409; it never becomes an order.
+      const retry = await checkout(token, k1);
+      expectProblem(retry, 409);
+      expect(retry.body).toBe(resumed?.body);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(await orders(token)).toHaveLength(1);
+    });
+
+    it('orders nothing when the user lowered a quantity while the checkout was in flight (409, recorded)', async () => {
+      const { id, token } = await user();
+      const product = await catalog.product();
+      await add(token, { productId: product, quantity: 3 });
+      const key = newKey();
+      const claim = await claimAndStall(id, key);
+      expect((await patch(token, product, { quantity: 1 }, { 'if-match': '"v1"' })).statusCode).toBe(200);
+
+      const resumed = await resume(id, key, claim, 1250);
+      expect(resumed?.status, resumed?.body).toBe(409);
+      expect(await orders(token)).toEqual([]);
+      expect((await getCart(token)).json()).toMatchObject({ lines: [{ productId: product, quantity: 1 }], version: 2 });
+      const retry = await checkout(token, key);
+      expectProblem(retry, 409);
+      expect(retry.json().detail).toBe(cartErrors.cartChanged);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(await orders(token)).toEqual([]);
+    });
+
+    it('still orders the claimed lines when the user only added to the cart meanwhile', async () => {
+      const { id, token } = await user();
+      const [product, other] = [await catalog.product(), await catalog.product()];
+      await add(token, { productId: product, quantity: 2 });
+      const key = newKey();
+      const claim = await claimAndStall(id, key);
+      await add(token, { productId: product, quantity: 1 });
+      await add(token, { productId: other, quantity: 1 });
+
+      const resumed = await resume(id, key, claim, 1250);
+      expect(resumed?.status, resumed?.body).toBe(201);
+      expect(JSON.parse(resumed?.body ?? '{}').lines).toEqual([{ productId: product, quantity: 2, unitPriceCents: 1250 }]);
+      expect((await getCart(token)).json().lines).toEqual([{ productId: product, quantity: 1 }, { productId: other, quantity: 1 }]);
+      expect(await orders(token)).toHaveLength(1);
     });
   });
 

@@ -16,7 +16,9 @@ export default async function orderRoutes(app: FastifyInstance) {
       description: [
         'Idempotency-Key is required; every retry with it names the same order and the same stock reservation, so an order is placed once.',
         '201: the order (Location: /cart/orders/{id}). 409: the cart is empty (nothing recorded), not enough stock (recorded as the outcome),',
-        'or a request with this key is still in flight (Retry-After). 422: the key was used for another request.',
+        'the cart no longer holds what this checkout claimed — its lines were ordered by another checkout or edited while it was in flight or',
+        'interrupted (recorded as the outcome; nothing ordered), or a request with this key is still in flight (Retry-After).',
+        '422: the key was used for another request.',
         '503 + Retry-After: catalog unreachable, nothing ordered — retry with the same key.',
       ].join(' '),
       security: bearer,

@@ -44,10 +44,28 @@ export interface CartStore {
   /** Claims the key as in flight with a lease (or takes over an expired one); 409 if the cart is empty. */
   claimCheckout(userId: string, idempotency: IdempotencyRequest, leaseMs: number): Promise<CheckoutClaim>;
   /**
-   * Atomically: the order and its lines, the cart minus what was ordered, the key done with its
-   * response. Null when the lease was lost to another attempt (nothing written).
+   * Atomically, with the cart locked against every other change: the order and its lines, the
+   * cart minus what was ordered, the key done with its response. Null when the lease was lost to
+   * another attempt (nothing written).
+   *
+   * If an order with `order.id` already exists (an earlier life of this key ordered), that order
+   * is answered and the cart is left alone. Otherwise the cart must still hold every `ordered`
+   * line with at least the ordered quantity: `ordered` is the snapshot taken when the key was
+   * claimed, and while the checkout waited (on catalog, or interrupted by a crash and resumed by
+   * a retry) another checkout may have ordered those lines, or the user may have lowered or
+   * removed them. Then NO order is created, the cart is left alone, and `cartChanged` (a 409) is
+   * recorded as the key's final outcome and returned — ordering anyway would order the same
+   * units twice.
    */
-  completeCheckout(userId: string, key: string, leaseToken: string, order: PricedOrder, ordered: CartLine[], respond: RespondWithOrder): Promise<StoredResponse | null>;
+  completeCheckout(
+    userId: string,
+    key: string,
+    leaseToken: string,
+    order: PricedOrder,
+    ordered: CartLine[],
+    respond: RespondWithOrder,
+    cartChanged: StoredResponse,
+  ): Promise<StoredResponse | null>;
   /** Records a final failure (e.g. not enough stock) as the key's outcome. */
   failCheckout(userId: string, key: string, leaseToken: string, response: StoredResponse): Promise<void>;
   /** Ends the lease at once, keeping the recovery point, so a retry with the key resumes the same checkout. */
@@ -72,4 +90,5 @@ export const cartErrors = {
   lineTooLarge: (productId: string, max: number) => `A cart line holds at most ${max} of a product; ${productId} would exceed it.`,
   tooManyLines: (max: number) => `A cart holds at most ${max} different products.`,
   emptyCart: 'The cart is empty: there is nothing to check out.',
+  cartChanged: 'The cart changed while this checkout was in flight or interrupted (its lines were ordered by another checkout or edited); nothing was ordered. Check your orders.',
 };

@@ -138,14 +138,28 @@ export class InMemoryCartStore implements CartStore {
     return record?.status === 'in_flight' && record.leaseToken === leaseToken ? record : undefined;
   }
 
-  async completeCheckout(userId: string, key: string, leaseToken: string, order: PricedOrder, ordered: CartLine[], respond: RespondWithOrder): Promise<StoredResponse | null> {
+  async completeCheckout(
+    userId: string,
+    key: string,
+    leaseToken: string,
+    order: PricedOrder,
+    ordered: CartLine[],
+    respond: RespondWithOrder,
+    cartChanged: StoredResponse,
+  ): Promise<StoredResponse | null> {
     const record = this.ownedRecord(userId, key, leaseToken);
     if (!record) return null;
-    let result = this.orders.get(order.id);
-    if (!result) {
+    // Synchronous from here on: nothing else touches the cart until this returns.
+    let response: StoredResponse;
+    const existing = this.orders.get(order.id);
+    if (existing) {
+      // An earlier life of this key already ordered: answer with that order, leave the cart alone.
+      const { userId: _owner, ...view } = existing;
+      response = respond(view);
+    } else if (this.cartStillHolds(userId, ordered)) {
       const lines = [...order.lines].sort((a, b) => (a.productId < b.productId ? -1 : 1));
-      result = { userId, id: order.id, lines, totalCents: order.totalCents, createdAt: order.createdAt.toISOString() };
-      this.orders.set(order.id, result);
+      const created = { userId, id: order.id, lines, totalCents: order.totalCents, createdAt: order.createdAt.toISOString() };
+      this.orders.set(order.id, created);
       const cart = this.carts.get(userId);
       if (cart) {
         for (const line of ordered) {
@@ -156,11 +170,23 @@ export class InMemoryCartStore implements CartStore {
         cart.version += 1;
         cart.updatedAt = new Date();
       }
+      const { userId: _owner, ...view } = created;
+      response = respond(view);
+    } else {
+      // Another checkout ordered these lines, or the user lowered or removed one, while this
+      // checkout waited: ordering now would order those units twice. Nothing is ordered and the 409
+      // is the key's final outcome. Known limitation: the stock catalog reserved for this key
+      // stays reserved — catalog has no call to release a reservation yet.
+      response = cartChanged;
     }
-    const { userId: _owner, ...view } = result;
-    const response = respond(view);
     Object.assign(record, { status: 'done', leaseToken: null, leaseExpiresAt: 0, response });
     return response;
+  }
+
+  /** Whether the cart still holds every ordered line with at least the ordered quantity. */
+  private cartStillHolds(userId: string, ordered: CartLine[]): boolean {
+    const cart = this.carts.get(userId);
+    return ordered.every((line) => (cart?.lines.get(line.productId) ?? 0) >= line.quantity);
   }
 
   async failCheckout(userId: string, key: string, leaseToken: string, response: StoredResponse): Promise<void> {

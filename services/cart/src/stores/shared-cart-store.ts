@@ -2,9 +2,10 @@
 // serves any request and killing one loses nothing acknowledged.
 //
 // Concurrency, in one paragraph: every change to a cart first locks its `carts` row (the add's
-// upsert, the edit's conditional version bump, checkout's version bump), so changes to one cart
-// are serialised by Postgres while different carts never wait on each other. Adds are a single
-// commutative statement; edits apply only if the version still matches If-Match. Idempotency
+// upsert, the edit's conditional version bump, checkout's SELECT … FOR UPDATE), so changes to
+// one cart are serialised by Postgres while different carts never wait on each other. Adds are a
+// single commutative statement; edits apply only if the version still matches If-Match; checkout
+// orders only if, under that lock, the cart still holds every line of its snapshot. Idempotency
 // records are written in the same transaction as the effect (lock order: record, then cart), so
 // an effect never commits without its record, nor a record without its effect.
 import { randomUUID } from 'node:crypto';
@@ -199,8 +200,17 @@ export class SharedCartStore implements CartStore {
     });
   }
 
-  async completeCheckout(userId: string, key: string, leaseToken: string, order: PricedOrder, ordered: CartLine[], respond: RespondWithOrder): Promise<StoredResponse | null> {
+  async completeCheckout(
+    userId: string,
+    key: string,
+    leaseToken: string,
+    order: PricedOrder,
+    ordered: CartLine[],
+    respond: RespondWithOrder,
+    cartChanged: StoredResponse,
+  ): Promise<StoredResponse | null> {
     return this.transaction(async (tx) => {
+      // Lock order as everywhere: the key's record, then the cart.
       const mine = await tx.$queryRaw<unknown[]>`
         SELECT 1 FROM idempotency_records
         WHERE user_id = ${userId} AND key = ${key} AND status = 'in_flight' AND lease_token = ${leaseToken}::uuid FOR UPDATE`;
@@ -208,18 +218,24 @@ export class SharedCartStore implements CartStore {
       // The order id is derived from the key: if it exists, an earlier life of this key (its record
       // since expired) already ordered — answer with that order and leave the cart alone.
       const existing = await tx.order.findUnique({ where: { id: order.id }, include: orderInclude });
-      let result: Order;
+      let response: StoredResponse;
       if (existing) {
-        result = orderFrom(existing);
-      } else {
+        response = respond(orderFrom(existing));
+      } else if (await cartStillHolds(tx, userId, ordered)) {
         const created = await tx.order.create({
           data: { id: order.id, userId, reservationId: order.reservationId, totalCents: BigInt(order.totalCents), createdAt: order.createdAt, lines: { create: order.lines } },
           include: orderInclude,
         });
-        result = orderFrom(created);
         await removeOrderedFromCart(tx, userId, ordered);
+        response = respond(orderFrom(created));
+      } else {
+        // The snapshot's lines are no longer (all) in the cart: another checkout ordered them, or
+        // the user lowered or removed one while this checkout waited. Ordering now would order
+        // those units twice, so nothing is ordered and the 409 is this key's final outcome.
+        // Known limitation: the stock catalog reserved for this key stays reserved — catalog has
+        // no call to release a reservation yet.
+        response = cartChanged;
       }
-      const response = respond(result);
       await this.finishRecord(tx, userId, key, response, leaseToken);
       return response;
     });
@@ -259,9 +275,25 @@ async function readCart(db: Db, userId: string): Promise<CartState> {
 }
 
 /**
+ * Locks the cart row (every change to a cart locks it first, so from here until commit nothing
+ * else changes this cart's lines) and tells whether the cart still holds every ordered line with
+ * at least the ordered quantity. No cart at all holds nothing.
+ */
+async function cartStillHolds(tx: Db, userId: string, ordered: CartLine[]): Promise<boolean> {
+  const locked = await tx.$queryRaw<Array<{ id: string }>>`SELECT id FROM carts WHERE user_id = ${userId} FOR UPDATE`;
+  const cart = locked[0];
+  if (!cart) return ordered.length === 0;
+  // Read after the lock: under READ COMMITTED this statement sees every change committed before it.
+  const lines = await tx.cartLine.findMany({ where: { cartId: cart.id }, select: { productId: true, quantity: true } });
+  const held = new Map(lines.map((line) => [line.productId, line.quantity]));
+  return ordered.every((line) => (held.get(line.productId) ?? 0) >= line.quantity);
+}
+
+/**
  * The cart minus what was ordered (usually: empty). Subtracting rather than clearing keeps an
- * item the user added while the checkout was in flight. The version bump comes first so the
- * cart row is locked and the line statements see every committed change.
+ * item the user added while the checkout was in flight. The caller has locked the cart row and
+ * checked that every ordered line is there with at least the ordered quantity (`cartStillHolds`),
+ * so every line below is found and none goes negative.
  */
 async function removeOrderedFromCart(tx: Db, userId: string, ordered: CartLine[]): Promise<void> {
   await tx.cart.updateMany({ where: { userId }, data: { version: { increment: 1 }, updatedAt: new Date() } });

@@ -5,7 +5,9 @@
 //   2. reserve stock and learn prices from catalog, with a reservation id derived from the key —
 //      so a retry, even after this replica died, reserves once;
 //   3. create the order, take the ordered lines out of the cart and record the response (one
-//      transaction, only if this attempt still holds the lease).
+//      transaction, only if this attempt still holds the lease, and only if the cart — locked —
+//      still holds every claimed line: otherwise another checkout already ordered them or the user
+//      edited them meanwhile, and a 409 is recorded instead, so nothing is ordered twice).
 // If catalog cannot be reached the lease is released at once and the client retries with the
 // same key; if this replica dies, another takes over once the lease expires.
 import { HttpProblem } from '@anypod/platform';
@@ -15,7 +17,7 @@ import type { IdempotencyRequest } from '../../lib/idempotency.ts';
 import { orderIdFor, reservationIdFor } from '../../lib/order-ids.ts';
 import { problemResponse } from '../../lib/stored-response.ts';
 import type { CartLine, OrderLine } from '../../schemas/cart.ts';
-import type { MutationResult, RespondWithOrder } from '../../stores/cart-store.ts';
+import { cartErrors, type MutationResult, type RespondWithOrder } from '../../stores/cart-store.ts';
 import { CatalogRefusedError, CatalogUnavailableError, type Reservation } from '../external/catalog.ts';
 
 export interface CheckoutRequest {
@@ -90,7 +92,11 @@ async function checkoutPlugin(fastify: FastifyInstance, opts: { leaseMs: number 
     const totalCents = lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
     let response;
     try {
-      response = await store.completeCheckout(userId, idempotency.key, leaseToken, { id: orderId, reservationId, lines, totalCents, createdAt: new Date() }, claim.lines, req.respond);
+      // Recorded instead of an order if the cart no longer holds what was claimed (another checkout
+      // ordered it, or it was edited, while this one waited or was interrupted).
+      const cartChanged = problemResponse(409, cartErrors.cartChanged, req.instance);
+      const order = { id: orderId, reservationId, lines, totalCents, createdAt: new Date() };
+      response = await store.completeCheckout(userId, idempotency.key, leaseToken, order, claim.lines, req.respond, cartChanged);
     } catch (error) {
       await release(); // the stock stays reserved under the same id: a retry completes this order
       throw error;
