@@ -3,7 +3,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { serviceDir, serviceExists } from './topology.ts';
 import type { ServiceName } from './types.ts';
 
@@ -31,10 +30,9 @@ function run(cwd: string, args: string[], env: Record<string, string>): Promise<
 }
 
 /**
- * `prisma migrate deploy` for every service that has a prisma folder, one at a time. Why not in
- * parallel: Prisma serializes migrations with one Postgres advisory lock for the whole database
- * and waits only 10 s for it (P1002). For the same reason a lock timeout (another process
- * migrating at the same moment, e.g. a parallel test file) is retried.
+ * Applies every service's pending migrations, one service at a time, with
+ * tools/prisma/deploy.mjs (which skips the CLI when nothing is pending and retries when another
+ * process holds Prisma's database-wide migration lock).
  */
 export async function migrateServices(services: ServiceName[], opts: { databaseUrl: string; log?: (line: string) => void }): Promise<void> {
   for (const service of services) {
@@ -44,19 +42,9 @@ export async function migrateServices(services: ServiceName[], opts: { databaseU
       continue;
     }
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: opts.databaseUrl };
-    for (let attempt = 1; ; attempt++) {
-      const started = Date.now();
-      const { code, output } = await run(dir, ['../../tools/prisma/run.mjs', 'migrate', 'deploy'], env);
-      if (code === 0) {
-        opts.log?.(`${service}: migrations applied in ${Date.now() - started} ms`);
-        break;
-      }
-      if (attempt < 4 && /P1002|advisory lock/.test(output)) {
-        opts.log?.(`${service}: another migration holds the lock; retrying`);
-        await sleep(1000 * attempt);
-        continue;
-      }
-      throw new Error(`services/${service}: prisma migrate deploy failed (exit ${code}):\n${output.slice(-3000)}`);
-    }
+    const started = Date.now();
+    const { code, output } = await run(dir, ['../../tools/prisma/deploy.mjs', dir], env);
+    if (code !== 0) throw new Error(`services/${service}: migrations failed (exit ${code}):\n${output.slice(-3000)}`);
+    opts.log?.(`${service}: ${output.trim().split('\n').at(-1) ?? 'migrations applied'} (${Date.now() - started} ms)`);
   }
 }
