@@ -19,8 +19,8 @@ export interface TestAuth {
 }
 
 export async function startTestAuth(env: Record<string, string> = {}): Promise<TestAuth> {
-  // Generous limits: other services' tests log in many users from one IP.
-  const proc = await startService({ name: 'auth-fixture', cwd: authDir, env: testEnv({ LOGIN_RATE_LIMIT_PER_MINUTE: '100000', ...env }) });
+  // testEnv lifts the per-IP login limit: other services' tests sign in many users from one IP.
+  const proc = await startService({ name: 'auth-fixture', cwd: authDir, env: testEnv(env) });
   const post = async (path: string, body: unknown) => {
     const res = await fetch(`${proc.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     if (!res.ok) throw new Error(`auth ${path} answered ${res.status}: ${await res.text()}`);

@@ -18,6 +18,10 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     JWT_PRIVATE_KEY: TEST_JWT_PRIVATE_KEY,
     REFRESH_TOKEN_SECRET: TEST_REFRESH_SECRET,
     COOKIE_SECURE: 'false',
+    // Every test process signs in from 127.0.0.1 against one Redis: a per-IP login limit of the
+    // production default (30/min) would be shared by all test files running at once. Tests of the
+    // limit itself set it low and use their own X-Forwarded-For addresses.
+    LOGIN_RATE_LIMIT_PER_MINUTE: '100000',
     ...overrides,
   };
 }
