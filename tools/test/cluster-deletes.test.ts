@@ -168,7 +168,9 @@ describe('a 3-replica auth cluster behind nginx', () => {
     const pids = [...cluster.replicas().map((r) => r.pid), ...cluster.ingress.pids];
     const all = [...pids, ...cluster.ingress.pids.flatMap(descendants)];
     expect(all.length).toBeGreaterThanOrEqual(3 + 2 + 2); // replicas, 2 nginx masters, their workers
-    expect(all.every(isAlive)).toBe(true);
+    // Replicas and masters are alive now; workers are not checked here: after an endpoint
+    // change the router's previous workers finish their connections and exit on their own.
+    expect(pids.every(isAlive)).toBe(true);
     await cluster.stop();
     expect(all.filter(isAlive)).toEqual([]);
     // Nothing at all still refers to this run directory.
