@@ -1,24 +1,13 @@
 // A realistic ProofReport for tests and for working on the page without running the cluster:
 // 3 cart replicas, 45 s of load, a kill every 10 s with a replacement, for the four runs the
 // proof makes. Deterministic (seeded), so a screenshot diff means the page changed.
+import { seededRandom } from '@anypod/scenarios/journeys/random';
 import type { KillEvent, KillType, Mode, ProofReport, Routing, RunReport } from './report-types.ts';
 
 const DURATION_MS = 45_000;
 const BUCKET_MS = 1_000;
 const KILL_TIMES_MS = [10_000, 20_000, 30_000, 40_000];
 const REPLICAS = 3;
-
-/** mulberry32: tiny seeded PRNG, enough for plausible noise. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Spec {
   name: string;
@@ -45,7 +34,8 @@ function replicaName(rand: () => number): string {
 }
 
 function simulate(spec: Spec): Pick<RunReport, 'killEvents' | 'timeline'> {
-  const rand = prng(spec.seed);
+  const random = seededRandom(spec.seed);
+  const rand = () => random.next();
   const started = new Map<string, number>(); // replica -> ms it started taking traffic
   const stopped = new Map<string, number>();
   for (let i = 0; i < REPLICAS; i++) started.set(replicaName(rand), 0);
