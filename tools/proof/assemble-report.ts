@@ -230,6 +230,7 @@ function statelessChecks(report: RunReport, data: RunData, missingReads: number)
     { name: 'sessions lost (401 after login)', expected: '0', actual: String(sessions.lostSessions), pass: sessions.lostSessions === 0 },
     misroutedCheck(data),
     refusalsCheck(data),
+    unresolvedCheck(data),
     { name: 'load ran to its end (not cut off by its bounds)', expected: 'yes', actual: data.truncated ? 'cut off' : 'yes', pass: !data.truncated },
   );
   if (report.kill === 'graceful') {
@@ -273,6 +274,27 @@ function refusalsCheck(data: RunData): Check {
     expected: '0',
     actual: total === 0 ? '0' : `${total} (${[...byStatus].map(([s, n]) => `${n}× ${s === 0 ? 'no answer' : `HTTP ${s}`}`).join(', ')})`,
     pass: total === 0,
+  };
+}
+
+/** Set by the operation runner on an attempt still in flight when the run's time was up. */
+const ABANDONED_AT_END = 'abandoned at the end of the run';
+
+/**
+ * Indeterminate operations that stayed so after every retry: in a stateless run a request that
+ * failed on a deleted replica succeeds on its retry (same Idempotency-Key) on another one, so any
+ * that remain mean replicas kept failing — without this, a cart answering 5xx to nearly
+ * everything would pass as long as nothing acknowledged went missing.
+ */
+function unresolvedCheck(data: RunData): Check {
+  const unresolved = data.operations.filter((op) => op.outcome === 'info' && op.attempts.at(-1)?.error !== ABANDONED_AT_END);
+  const first = unresolved[0];
+  const last = first?.attempts.at(-1);
+  return {
+    name: 'operations still indeterminate after their retries (not counting those cut off by the end of the run)',
+    expected: '0',
+    actual: first ? `${unresolved.length}, e.g. ${first.kind} ended with ${last?.status ? `HTTP ${last.status}` : (last?.error ?? 'no answer')}` : '0',
+    pass: unresolved.length === 0,
   };
 }
 

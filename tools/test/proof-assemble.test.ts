@@ -122,6 +122,16 @@ describe('assembleRun: stateless runs', () => {
     expect(r.checks.find((c) => !c.pass)?.actual).toBe('1, e.g. add answered by auth-qzaqg');
   });
 
+  it('fails a stateless run with operations still indeterminate after their retries, except those cut off by the end', () => {
+    const unresolved = (error: string): Operation => ({ id: `i-${error}`, vu: 1, user: 'u1', kind: 'add', outcome: 'info', productId: 'sku-9', quantity: 1, idempotencyKey: `ki-${error}`, attempts: [{ startMs: 4000, durationMs: 2, status: 0, error }] });
+    const base = cleanRun(sigkill);
+    const cutOff = assembleRun({ ...base, operations: [...base.operations, unresolved('abandoned at the end of the run')] });
+    expect(failing(cutOff)).toEqual([]);
+    const r = assembleRun({ ...base, operations: [...base.operations, unresolved('socket hang up')] });
+    expect(failing(r)).toEqual(['operations still indeterminate after their retries (not counting those cut off by the end of the run)']);
+    expect(r.checks.find((c) => !c.pass)?.actual).toBe('1, e.g. add ended with socket hang up');
+  });
+
   it('accepts refusals by the shop’s own rules (409 out of stock, 412 stale) but not others', () => {
     const refused = (status: number): Operation => ({ id: `r${status}`, vu: 1, user: 'u1', kind: 'checkout', outcome: 'fail', idempotencyKey: `k${status}`, attempts: [{ startMs: 4000, durationMs: 2, status, servedBy: 'cart-a' }] });
     const base = cleanRun(graceful);

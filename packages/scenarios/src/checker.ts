@@ -57,7 +57,7 @@ export function checkHistory(operations: Operation[], finals: FinalState[]): Che
   for (const user of [...new Set([...opsByUser.keys(), ...finalsByUser.keys()])].sort()) {
     const ops = opsByUser.get(user) ?? [];
     const userFinals = finalsByUser.get(user) ?? [];
-    recovered += checkElements(user, ops, observeElements(userFinals), report);
+    recovered += checkElements(user, ops, observeElements(user, userFinals, report), report);
     recovered += checkOrders(user, ops, userFinals.flatMap((f) => f.orders.map((o) => o.id)), report);
   }
 
@@ -82,13 +82,20 @@ export function checkHistory(operations: Operation[], finals: FinalState[]): Che
   };
 }
 
-/** The observed state of each element: live cart plus every order (total = cart + orders). */
-function observeElements(finals: readonly FinalState[]): Map<string, ElementState> {
+/**
+ * The observed state of each element: live cart plus every order (total = cart + orders). A line
+ * with a quantity of zero or less is no state any history can produce: it is reported, not
+ * skipped, so a bug that leaves such lines cannot hide.
+ */
+function observeElements(user: string, finals: readonly FinalState[], report: Report): Map<string, ElementState> {
   const seen = new Map<string, ElementState>();
   const get = (productId: string): ElementState => seen.get(productId) ?? { ...EMPTY };
   for (const f of finals) {
     for (const line of f.cart) {
-      if (line.quantity <= 0) continue;
+      if (line.quantity <= 0) {
+        report('quantity', user, `user ${user} product ${line.productId}: the cart holds a line of quantity ${line.quantity}`);
+        continue;
+      }
       const s = get(line.productId);
       seen.set(line.productId, { ...s, cart: s.cart + line.quantity });
     }
@@ -96,7 +103,10 @@ function observeElements(finals: readonly FinalState[]): Map<string, ElementStat
       // An order holding the same product on two lines is still one copy of the element.
       const inOrder = new Set<string>();
       for (const line of order.lines) {
-        if (line.quantity <= 0) continue;
+        if (line.quantity <= 0) {
+          report('quantity', user, `user ${user} product ${line.productId}: order ${order.id} holds a line of quantity ${line.quantity}`);
+          continue;
+        }
         const s = get(line.productId);
         const newOrder = inOrder.has(line.productId) ? 0 : 1;
         inOrder.add(line.productId);

@@ -37,6 +37,18 @@ describe('checkHistory', () => {
     ]);
   });
 
+  it('reports a line of quantity zero or less instead of skipping it', () => {
+    const h = history('u3');
+    h.add('p1', 1);
+    h.checkout('ok', 'o1');
+    const r = checkHistory(h.ops, [final('u3', { p2: 0 }, { o1: { p1: 1, p4: -1 } })]);
+    expect(counts(r)).toEqual({ ...clean, quantity: 2, valid: false });
+    expect(r.anomalies).toEqual([
+      { type: 'quantity', user: 'u3', detail: 'user u3 product p2: the cart holds a line of quantity 0' },
+      { type: 'quantity', user: 'u3', detail: 'user u3 product p4: order o1 holds a line of quantity -1' },
+    ]);
+  });
+
   it('reports a quantity above everything attempted as duplicated', () => {
     const h = history();
     h.add('p1', 1);

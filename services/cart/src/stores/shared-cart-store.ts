@@ -196,7 +196,9 @@ export class SharedCartStore implements CartStore {
       await tx.$executeRaw`
         UPDATE idempotency_records SET lease_token = ${leaseToken}::uuid, lease_expires_at = now() + ${leaseMs}::float8 * interval '1 millisecond'
         WHERE user_id = ${userId} AND key = ${idem.key}`;
-      return { kind: 'owned', leaseToken, lines: claim.recovery_point?.lines ?? [] };
+      // Every claim saves its snapshot; a takeover without one would order nothing and call it done.
+      if (!claim.recovery_point) throw new Error(`checkout record ${idem.key} has no recovery point to resume from`);
+      return { kind: 'owned', leaseToken, lines: claim.recovery_point.lines };
     });
   }
 
