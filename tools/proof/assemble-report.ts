@@ -67,6 +67,8 @@ export interface RunData {
   minKills: number;
   /** set when the run could not be carried out (cluster did not start, ...) */
   error?: string;
+  /** set when the cluster was not back to full strength before the final read-back */
+  unsettled?: string;
 }
 
 /** The service whose replicas must be interchangeable per session: it holds the cart. */
@@ -194,6 +196,8 @@ type Check = RunReport['checks'][number];
 function completedChecks(report: RunReport, data: RunData): Check[] {
   const checks: Check[] = [];
   if (data.error !== undefined) checks.push({ name: 'run completed', expected: 'yes', actual: data.error, pass: false });
+  // Like Jepsen's final read, the read-back is only meaningful once every replica is back.
+  if (data.unsettled !== undefined) checks.push({ name: 'cluster back to full strength before the final read-back', expected: 'yes', actual: data.unsettled, pass: false });
   const failed = data.kills.filter((k) => k.error !== undefined);
   checks.push({
     name: `replica deletions`,

@@ -207,7 +207,10 @@ async function runOne(spec: RunSpec, options: ProofOptions, clusters: ClusterPoo
       log(`load done: ${load.operations.length} operations, ${load.requests} requests, ${kills.length} deletions`);
 
       // The read-back happens once the cluster has settled, like Jepsen's final read.
-      await cluster.waitForFullStrength(120_000).catch((error: Error) => log(`cluster did not settle: ${error.message}`));
+      await cluster.waitForFullStrength(120_000).catch((error: Error) => {
+        base.unsettled = error.message.split('\n')[0] ?? 'did not settle';
+        log(`cluster did not settle: ${error.message}`);
+      });
       const writers = new Set(load.operations.filter((op) => op.kind === 'add' || op.kind === 'set' || op.kind === 'remove' || op.kind === 'checkout').map((op) => op.user));
       const read = await finalRead({ client, sessions: load.sessions.filter((s) => writers.has(s.user)) });
       base.finals = read.finals;

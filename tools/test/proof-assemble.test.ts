@@ -110,6 +110,7 @@ describe('assembleRun: stateless runs', () => {
     expect(failing(assembleRun(cleanRun(graceful, { observations: [missing] })))).toEqual(['cart reads missing an acknowledged line (read-your-writes on any replica)']);
     expect(failing(assembleRun(cleanRun(graceful, { truncated: true })))).toEqual(['load ran to its end (not cut off by its bounds)']);
     expect(failing(assembleRun(cleanRun(graceful, { error: 'cluster did not start' })))).toEqual(['run completed']);
+    expect(failing(assembleRun(cleanRun(graceful, { unsettled: 'cart: 2 of 3 ready after 120 s' })))).toEqual(['cluster back to full strength before the final read-back']);
   });
 
   it('fails when the Ingress sent a route to another service (a reused port answered with 404)', () => {

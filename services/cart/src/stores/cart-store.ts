@@ -66,8 +66,8 @@ export interface CartStore {
     respond: RespondWithOrder,
     cartChanged: StoredResponse,
   ): Promise<StoredResponse | null>;
-  /** Records a final failure (e.g. not enough stock) as the key's outcome. */
-  failCheckout(userId: string, key: string, leaseToken: string, response: StoredResponse): Promise<void>;
+  /** Records a final failure (e.g. not enough stock) as the key's outcome; false when the lease was lost to another attempt (nothing written). */
+  failCheckout(userId: string, key: string, leaseToken: string, response: StoredResponse): Promise<boolean>;
   /** Ends the lease at once, keeping the recovery point, so a retry with the key resumes the same checkout. */
   releaseCheckout(userId: string, key: string, leaseToken: string): Promise<void>;
   listOrders(userId: string, limit: number): Promise<Order[]>;

@@ -189,9 +189,10 @@ export class InMemoryCartStore implements CartStore {
     return ordered.every((line) => (cart?.lines.get(line.productId) ?? 0) >= line.quantity);
   }
 
-  async failCheckout(userId: string, key: string, leaseToken: string, response: StoredResponse): Promise<void> {
+  async failCheckout(userId: string, key: string, leaseToken: string, response: StoredResponse): Promise<boolean> {
     const record = this.ownedRecord(userId, key, leaseToken);
     if (record) Object.assign(record, { status: 'done', leaseToken: null, leaseExpiresAt: 0, response });
+    return record !== undefined;
   }
 
   async releaseCheckout(userId: string, key: string, leaseToken: string): Promise<void> {

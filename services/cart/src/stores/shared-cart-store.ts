@@ -243,8 +243,8 @@ export class SharedCartStore implements CartStore {
     });
   }
 
-  async failCheckout(userId: string, key: string, leaseToken: string, response: StoredResponse): Promise<void> {
-    await this.transaction((tx) => this.finishRecord(tx, userId, key, response, leaseToken));
+  async failCheckout(userId: string, key: string, leaseToken: string, response: StoredResponse): Promise<boolean> {
+    return this.transaction((tx) => this.finishRecord(tx, userId, key, response, leaseToken));
   }
 
   async releaseCheckout(userId: string, key: string, leaseToken: string): Promise<void> {

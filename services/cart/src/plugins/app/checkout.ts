@@ -36,6 +36,9 @@ declare module 'fastify' {
   }
 }
 
+const tookOver = () =>
+  new HttpProblem(409, 'Another attempt with this Idempotency-Key took this checkout over; retry with the same key for its result.', { headers: { 'retry-after': '1' } });
+
 /** Catalog refusals that are the checkout's final answer (recorded under the key). */
 const FINAL_REFUSALS = new Set([404, 409, 422]);
 
@@ -69,7 +72,9 @@ async function checkoutPlugin(fastify: FastifyInstance, opts: { leaseMs: number 
     } catch (error) {
       if (error instanceof CatalogRefusedError && FINAL_REFUSALS.has(error.status)) {
         const response = problemResponse(409, `The order cannot be placed: ${error.detail || 'catalog refused the reservation'}`, req.instance);
-        await store.failCheckout(userId, idempotency.key, leaseToken, response);
+        // Answer with the refusal only if it is what the key recorded: another attempt may have
+        // taken the checkout over meanwhile, and its outcome is the one that counts.
+        if (!(await store.failCheckout(userId, idempotency.key, leaseToken, response))) throw tookOver();
         return { response, replayed: false };
       }
       await release();
@@ -102,7 +107,7 @@ async function checkoutPlugin(fastify: FastifyInstance, opts: { leaseMs: number 
       throw error;
     }
     if (!response) {
-      throw new HttpProblem(409, 'Another attempt with this Idempotency-Key took this checkout over; retry with the same key for its result.', { headers: { 'retry-after': '1' } });
+      throw tookOver();
     }
     return { response, replayed: false };
   }
