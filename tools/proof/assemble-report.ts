@@ -235,6 +235,7 @@ function statelessChecks(report: RunReport, data: RunData, missingReads: number)
     misroutedCheck(data),
     refusalsCheck(data),
     unresolvedCheck(data),
+    checkoutsCheck(data),
     { name: 'load ran to its end (not cut off by its bounds)', expected: 'yes', actual: data.truncated ? 'cut off' : 'yes', pass: !data.truncated },
   );
   if (report.kill === 'graceful') {
@@ -299,6 +300,22 @@ function unresolvedCheck(data: RunData): Check {
     expected: '0',
     actual: first ? `${unresolved.length}, e.g. ${first.kind} ended with ${last?.status ? `HTTP ${last.status}` : (last?.error ?? 'no answer')}` : '0',
     pass: unresolved.length === 0,
+  };
+}
+
+/**
+ * Refusals by 409 are allowed (not enough stock, an empty cart), so a run in which every checkout
+ * was refused would pass without ever testing checkout's exactly-once path. Runs whose journeys
+ * attempted checkouts must have some acknowledged.
+ */
+function checkoutsCheck(data: RunData): Check {
+  const checkouts = data.operations.filter((op) => op.kind === 'checkout');
+  const acknowledged = checkouts.filter((op) => op.outcome === 'ok').length;
+  return {
+    name: 'checkouts acknowledged (when any was attempted)',
+    expected: '> 0',
+    actual: checkouts.length === 0 ? 'none attempted' : `${acknowledged} of ${checkouts.length}`,
+    pass: checkouts.length === 0 || acknowledged > 0,
   };
 }
 

@@ -135,10 +135,21 @@ describe('assembleRun: stateless runs', () => {
 
   it('accepts refusals by the shop’s own rules (409 out of stock, 412 stale) but not others', () => {
     const refused = (status: number): Operation => ({ id: `r${status}`, vu: 1, user: 'u1', kind: 'checkout', outcome: 'fail', idempotencyKey: `k${status}`, attempts: [{ startMs: 4000, durationMs: 2, status, servedBy: 'cart-a' }] });
-    const base = cleanRun(graceful);
+    // u2 checked out once (acknowledged), so refused checkouts are not all there is.
+    const checkout: Operation = { id: 'u2-checkout', vu: 2, user: 'u2', kind: 'checkout', outcome: 'ok', orderId: 'o-u2', idempotencyKey: 'k-u2-c', attempts: [{ startMs: 3000, durationMs: 9, status: 201, servedBy: 'cart-b' }] };
+    const ordered: FinalState = { user: 'u2', cart: [], orders: [{ id: 'o-u2', lines: finalOf('u2', 4).cart }] };
+    const base = cleanRun(graceful, { operations: [...cleanRun(graceful).operations, checkout], finals: [finalOf('u1', 4), ordered] });
     expect(assembleRun({ ...base, operations: [...base.operations, refused(409), refused(412)] }).pass).toBe(true);
     const r = assembleRun({ ...base, operations: [...base.operations, refused(400)] });
     expect(failing(r)).toEqual(['operations refused other than by a conflict (409) or a stale edit (412)']);
+  });
+
+  it('fails a run in which every attempted checkout was refused', () => {
+    const refusedCheckout: Operation = { id: 'c1', vu: 1, user: 'u1', kind: 'checkout', outcome: 'fail', idempotencyKey: 'kc1', attempts: [{ startMs: 4000, durationMs: 2, status: 409, servedBy: 'cart-a' }] };
+    const base = cleanRun(graceful);
+    const r = assembleRun({ ...base, operations: [...base.operations, refusedCheckout] });
+    expect(failing(r)).toEqual(['checkouts acknowledged (when any was attempted)']);
+    expect(r.checks.find((c) => !c.pass)?.actual).toBe('0 of 1');
   });
 
   it('counts attempts inside a deletion window, from the delete until the replacement is in rotation', () => {
