@@ -4,6 +4,7 @@
 // of this process and dies with it.
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { LOCAL_DATABASE_URL as DEFAULT_DATABASE_URL, LOCAL_REDIS_URL as DEFAULT_REDIS_URL } from '@anypod/platform/local-infra';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Ingress, NGINX_BIN, type RouteSpec } from './nginx.ts';
 import { migrateServices, checkServices } from './prepare.ts';
@@ -14,8 +15,7 @@ import { loadTopology, serviceDir, type ServiceTopology } from './topology.ts';
 import type { Cluster, ClusterEvent, ClusterOptions, KillType, ReplicaInfo, Routing, ServiceName } from './types.ts';
 
 /** The local infra's defaults (tools/infra/common.sh); DATABASE_URL / REDIS_URL override them. */
-export const DEFAULT_DATABASE_URL = 'postgresql://anypod:anypod-local-only@127.0.0.1:55432/anypod';
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:56379';
+export { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL };
 export const DEFAULT_RUN_DIR = '/tmp/anypod/cluster';
 
 interface Member {

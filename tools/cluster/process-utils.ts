@@ -1,19 +1,9 @@
 // Small process and HTTP helpers shared by the replica, the Ingress and the CLI.
 import { existsSync, openSync, readSync, closeSync, fstatSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 
 /** A port that was free a moment ago on 127.0.0.1 (the usual, small race is accepted). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort } from '@anypod/platform/local-infra';
 
 /**
  * One GET on a fresh connection (no keep-alive: a probe must not hold a socket that would make

@@ -1,9 +1,10 @@
 // Test settings shared by every package: the local Postgres/Redis that `make test` (tools/infra)
 // starts, and fresh secrets. Real servers on loopback, never mocks.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { LOCAL_DATABASE_URL, LOCAL_REDIS_URL } from '../local-infra.ts';
 
-export const TEST_DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://anypod:anypod-local-only@127.0.0.1:55432/anypod';
-export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:56379';
+export const TEST_DATABASE_URL = process.env.DATABASE_URL ?? LOCAL_DATABASE_URL;
+export const TEST_REDIS_URL = process.env.REDIS_URL ?? LOCAL_REDIS_URL;
 
 /** An ES256 private key (PKCS#8 PEM), generated once per test process. */
 export const TEST_JWT_PRIVATE_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

@@ -1,8 +1,8 @@
 // Real service processes for multi-replica and shutdown tests: spawn with an environment, wait
 // until /readyz answers, stop with a signal and observe the exit code.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../local-infra.ts';
 
 export interface ServiceProcess {
   name: string;
@@ -13,16 +13,7 @@ export interface ServiceProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freePort } from '../local-infra.ts';
 
 /** Starts `node --import tsx <entry>` from `cwd` and waits for /readyz. */
 export async function startService(opts: { name: string; cwd: string; entry?: string; env: Record<string, string>; port?: number; readyTimeoutMs?: number }): Promise<ServiceProcess> {
