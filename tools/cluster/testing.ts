@@ -1,8 +1,7 @@
 // Helpers for the cluster's own tests (tools/test/cluster-*.test.ts): a small keep-alive load
 // that records every request, and a throwaway account. Real HTTP on loopback, nothing mocked.
 import { Client } from 'undici';
-import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from './cluster.ts';
-import { generateSecrets } from './secrets.ts';
+import { testEnv } from '@anypod/platform/testing/env';
 
 export interface RequestRecord {
   client: number;
@@ -97,18 +96,10 @@ export async function newAccount(baseUrl: string, tag = 'cluster'): Promise<{ em
   return { email, accessToken: login.json.accessToken as string };
 }
 
-/** The environment of a standalone auth process (outside a cluster) on the local infra. */
+/**
+ * The environment of a standalone auth process (outside a cluster) on the local infra: the
+ * services' own test environment, plus the PATH and HOME a child started with a clean env needs.
+ */
 export function standaloneAuthEnv(overrides: Record<string, string> = {}): Record<string, string> {
-  const secrets = generateSecrets();
-  return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: process.env.HOME ?? '/tmp',
-    DATABASE_URL: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
-    REDIS_URL: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
-    JWT_PRIVATE_KEY: secrets.jwtPrivateKey,
-    REFRESH_TOKEN_SECRET: secrets.refreshTokenSecret,
-    COOKIE_SECURE: 'false',
-    LOG_LEVEL: 'info',
-    ...overrides,
-  };
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...testEnv({ LOG_LEVEL: 'info', ...overrides }) };
 }
