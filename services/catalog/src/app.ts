@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CatalogConfig } from './config.ts';
 import cache from './plugins/app/cache.ts';
 import products from './plugins/app/products.ts';
+import reservationSweeper from './plugins/app/reservation-sweeper.ts';
 import stock from './plugins/app/stock.ts';
 import prisma from './plugins/external/prisma.ts';
 import categoryRoutes from './routes/categories.ts';
@@ -24,7 +25,8 @@ export default async function catalogApp(fastify: FastifyInstance, opts: { confi
   await fastify.register(prisma, { databaseUrl: config.DATABASE_URL, poolSize: config.DB_POOL_SIZE });
   await fastify.register(cache, { productTtlMs: config.CACHE_PRODUCT_TTL_SECONDS * 1000, listingTtlMs: config.CACHE_LISTING_TTL_SECONDS * 1000 });
   await fastify.register(products);
-  await fastify.register(stock);
+  await fastify.register(stock, { maxHoldSeconds: config.RESERVATION_MAX_HOLD_SECONDS });
+  await fastify.register(reservationSweeper, { everyMs: config.RESERVATION_SWEEP_SECONDS * 1000 });
   await fastify.register(productRoutes, { prefix: '/catalog' });
   await fastify.register(categoryRoutes, { prefix: '/catalog' });
   await fastify.register(stockRoutes, { prefix: '/catalog' });

@@ -11,6 +11,10 @@ export const CatalogConfigSchema = Type.Composite([
     // during a write); every write invalidates explicitly, so they are a backstop, not the mechanism.
     CACHE_PRODUCT_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'seconds a product is cached in Redis' }),
     CACHE_LISTING_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 10, description: 'seconds a listing page is cached in Redis' }),
+    // A checkout says how long it needs its stock held (cart: services/cart/README.md, "Timing");
+    // this caps it, so a caller that never confirms can keep stock away from others only briefly.
+    RESERVATION_MAX_HOLD_SECONDS: Type.Integer({ minimum: 5, maximum: 3600, default: 120, description: 'longest a stock reservation is held unconfirmed before it expires and its stock returns' }),
+    RESERVATION_SWEEP_SECONDS: Type.Integer({ minimum: 1, maximum: 300, default: 5, description: 'how often each replica returns the stock of expired reservations' }),
   }),
 ]);
 export type CatalogConfig = Static<typeof CatalogConfigSchema>;

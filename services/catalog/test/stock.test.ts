@@ -12,7 +12,9 @@ let otherUser: string;
 
 beforeAll(async () => {
   auth = await startTestAuth();
-  app = await buildCatalog(auth.jwksUrl);
+  // The sweeper of this app never fires during a test (every expiry here is settled by an explicit
+  // call); 'returns stock on its own' below runs one that does.
+  app = await buildCatalog(auth.jwksUrl, { RESERVATION_SWEEP_SECONDS: '300' });
   [token, otherUser] = await Promise.all([auth.user().then((u) => u.token), auth.user().then((u) => u.token)]);
 });
 afterAll(async () => {
@@ -22,8 +24,10 @@ afterAll(async () => {
 });
 
 type Line = { productId: string; quantity: number };
-const reserve = (reservationId: string, lines: Line[], as = token) =>
-  app.inject({ method: 'POST', url: '/catalog/stock/reservations', payload: { reservationId, lines }, headers: bearer(as) });
+const reserve = (reservationId: string, lines: Line[], as = token, holdSeconds?: number) =>
+  app.inject({ method: 'POST', url: '/catalog/stock/reservations', payload: { reservationId, lines, ...(holdSeconds ? { holdSeconds } : {}) }, headers: bearer(as) });
+/** What a replay must repeat exactly: the hold itself moves on (a retry holds the stock again). */
+const withoutHold = ({ holdSeconds: _h, expiresAt: _e, ...rest }: Record<string, unknown>) => rest;
 const stockOf = async (id: string) => (await app.prisma.product.findUniqueOrThrow({ where: { id } })).stock;
 const versionOf = async (id: string) => (await app.prisma.product.findUniqueOrThrow({ where: { id } })).version;
 
@@ -59,7 +63,7 @@ describe('POST /catalog/stock/reservations', () => {
     const retry = await reserve(id, [{ productId: a!, quantity: 4 }]);
     expect(retry.statusCode).toBe(201);
     expect(retry.headers['idempotent-replayed']).toBe('true');
-    expect(retry.json()).toEqual(first.json());
+    expect(withoutHold(retry.json())).toEqual(withoutHold(first.json()));
     expect(await stockOf(a!)).toBe(6);
   });
 
@@ -69,7 +73,7 @@ describe('POST /catalog/stock/reservations', () => {
     const lines = [{ productId: a!, quantity: 3 }, { productId: b!, quantity: 1 }];
     const answers = await Promise.all(Array.from({ length: 12 }, () => reserve(id, lines)));
     expect(answers.map((r) => r.statusCode)).toEqual(Array(12).fill(201));
-    expect(new Set(answers.map((r) => r.body)).size).toBe(1);
+    expect(new Set(answers.map((r) => JSON.stringify(withoutHold(r.json())))).size).toBe(1);
     expect(answers.filter((r) => r.headers['idempotent-replayed'] !== 'true')).toHaveLength(1);
     expect([await stockOf(a!), await stockOf(b!)]).toEqual([47, 49]);
   });
@@ -118,7 +122,7 @@ describe('POST /catalog/stock/reservations', () => {
     const first = await reserve(id, [{ productId: a!, quantity: 1 }, { productId: b!, quantity: 2 }]);
     const swapped = await reserve(id, [{ productId: b!, quantity: 2 }, { productId: a!, quantity: 1 }]);
     expect(swapped.statusCode).toBe(201);
-    expect(swapped.json()).toEqual(first.json());
+    expect(withoutHold(swapped.json())).toEqual(withoutHold(first.json()));
     expect([await stockOf(a!), await stockOf(b!)]).toEqual([9, 8]);
   });
 
@@ -153,5 +157,191 @@ describe('POST /catalog/stock/reservations', () => {
     expect(after.json().stock).toBe(6);
     expect(after.headers.etag).not.toBe(before.headers.etag);
     expect((await app.inject({ method: 'GET', url, headers: { 'if-none-match': before.headers.etag as string } })).statusCode).toBe(200);
+  });
+});
+
+const confirm = (id: string, as = token) => app.inject({ method: 'POST', url: `/catalog/stock/reservations/${id}/confirm`, headers: bearer(as) });
+const release = (id: string, as = token) => app.inject({ method: 'DELETE', url: `/catalog/stock/reservations/${id}`, headers: bearer(as) });
+const statusOf = async (id: string) => (await app.prisma.stockReservation.findUniqueOrThrow({ where: { id } })).status;
+/** Moves a held reservation's expiry into the past: the database clock decides, so no test waits for it. */
+const expire = (id: string) => app.prisma.$executeRaw`UPDATE stock_reservations SET expires_at = now() - interval '1 second' WHERE id = ${id} AND status = 'held'`;
+
+describe('holding, confirming and releasing a reservation', () => {
+  it('holds the stock for the time asked, capped by RESERVATION_MAX_HOLD_SECONDS', async () => {
+    const [a] = await products({ stock: 10, priceCents: 100 });
+    const short = (await reserve(uniqueId('res'), [{ productId: a!, quantity: 1 }], token, 30)).json();
+    expect(short).toMatchObject({ status: 'held', holdSeconds: expect.any(Number) });
+    expect(short.holdSeconds).toBeGreaterThan(25);
+    expect(short.holdSeconds).toBeLessThanOrEqual(30);
+    expect(Date.parse(short.expiresAt)).toBeGreaterThan(Date.now());
+    // The service's cap (120 s by default) wins over what the caller asks for.
+    const long = (await reserve(uniqueId('res'), [{ productId: a!, quantity: 1 }], token, 3600)).json();
+    expect(long.holdSeconds).toBeLessThanOrEqual(120);
+    expect(long.holdSeconds).toBeGreaterThan(100);
+  });
+
+  it('confirms once: the stock stays sold, a second confirm replays, a retried reserve does not take more', async () => {
+    const [a] = await products({ stock: 10, priceCents: 100 });
+    const id = uniqueId('res');
+    expect((await reserve(id, [{ productId: a!, quantity: 4 }])).statusCode).toBe(201);
+    const first = await confirm(id);
+    expect(first.statusCode, first.body).toBe(200);
+    expect(first.json()).toMatchObject({ status: 'confirmed', holdSeconds: 0, expiresAt: null });
+    const again = await confirm(id);
+    expect(again.statusCode).toBe(200);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    const retried = await reserve(id, [{ productId: a!, quantity: 4 }]);
+    expect(retried.json()).toMatchObject({ status: 'confirmed' });
+    expect(await stockOf(a!)).toBe(6);
+  });
+
+  it('releases once: the stock comes back, a second release changes nothing, and it can no longer be confirmed', async () => {
+    const [a, b] = await products({ stock: 10, priceCents: 100 }, { stock: 10, priceCents: 100 });
+    const id = uniqueId('res');
+    await reserve(id, [{ productId: a!, quantity: 3 }, { productId: b!, quantity: 2 }]);
+    expect([await stockOf(a!), await stockOf(b!)]).toEqual([7, 8]);
+    const released = await release(id);
+    expect(released.statusCode, released.body).toBe(200);
+    expect(released.json()).toMatchObject({ status: 'released', expiresAt: null });
+    expect((await release(id)).headers['idempotent-replayed']).toBe('true');
+    expect([await stockOf(a!), await stockOf(b!)]).toEqual([10, 10]);
+    const late = await confirm(id);
+    expect(late.statusCode).toBe(409);
+    expect(late.headers['content-type']).toContain('application/problem+json');
+    expect(late.json().detail).toContain('released');
+  });
+
+  it('releases a confirmed reservation too (a checkout that confirmed, then ordered nothing), returning its stock once', async () => {
+    const [a] = await products({ stock: 10, priceCents: 100 });
+    const id = uniqueId('res');
+    await reserve(id, [{ productId: a!, quantity: 5 }]);
+    expect((await confirm(id)).statusCode).toBe(200);
+    await Promise.all([release(id), release(id), release(id)]);
+    expect(await stockOf(a!)).toBe(10);
+    expect(await statusOf(id)).toBe('released');
+  });
+
+  it('holds a reservation again when its owner retries before it expires, without taking stock twice', async () => {
+    const [a] = await products({ stock: 10, priceCents: 100 });
+    const id = uniqueId('res');
+    await reserve(id, [{ productId: a!, quantity: 2 }], token, 10);
+    await app.prisma.$executeRaw`UPDATE stock_reservations SET expires_at = now() + interval '1 second' WHERE id = ${id}`;
+    const retried = await reserve(id, [{ productId: a!, quantity: 2 }], token, 10);
+    expect(retried.headers['idempotent-replayed']).toBe('true');
+    expect(retried.json().holdSeconds).toBeGreaterThan(5);
+    expect(await stockOf(a!)).toBe(8);
+  });
+
+  it('answers 404 for an unknown reservation and for another user’s', async () => {
+    const [a] = await products({ stock: 10, priceCents: 100 });
+    const id = uniqueId('res');
+    await reserve(id, [{ productId: a!, quantity: 1 }]);
+    expect((await confirm(uniqueId('nope'))).statusCode).toBe(404);
+    expect((await confirm(id, otherUser)).statusCode).toBe(404);
+    expect((await release(id, otherUser)).statusCode).toBe(404);
+    expect(await statusOf(id)).toBe('held');
+    expect(await stockOf(a!)).toBe(9);
+  });
+});
+
+describe('a reservation nobody confirms in time', () => {
+  it('cannot be confirmed once expired: 409, and its stock is back — even before any sweep ran', async () => {
+    const [a] = await products({ stock: 10, priceCents: 100 });
+    const id = uniqueId('res');
+    await reserve(id, [{ productId: a!, quantity: 6 }]);
+    await expire(id);
+    const late = await confirm(id);
+    expect(late.statusCode).toBe(409);
+    expect(late.json().detail).toContain('expired');
+    expect(await statusOf(id)).toBe('expired');
+    expect(await stockOf(a!)).toBe(10);
+    // A checkout that tries again with the same id takes the stock anew.
+    const again = await reserve(id, [{ productId: a!, quantity: 6 }]);
+    expect(again.statusCode).toBe(201);
+    expect(again.json()).toMatchObject({ status: 'held' });
+    expect(await stockOf(a!)).toBe(4);
+  });
+
+  it('is swept: its stock returns once, and a second sweep finds nothing', async () => {
+    const [a, b] = await products({ stock: 10, priceCents: 100 }, { stock: 10, priceCents: 100 });
+    const [due1, due2, live] = [uniqueId('res'), uniqueId('res'), uniqueId('res')];
+    await reserve(due1, [{ productId: a!, quantity: 2 }, { productId: b!, quantity: 1 }]);
+    await reserve(due2, [{ productId: a!, quantity: 3 }]);
+    await reserve(live, [{ productId: b!, quantity: 4 }]);
+    await Promise.all([expire(due1), expire(due2)]);
+    expect(await app.stock.expireDue()).toBeGreaterThanOrEqual(2);
+    expect([await statusOf(due1), await statusOf(due2), await statusOf(live)]).toEqual(['expired', 'expired', 'held']);
+    expect([await stockOf(a!), await stockOf(b!)]).toEqual([10, 6]);
+    await app.stock.expireDue();
+    expect([await stockOf(a!), await stockOf(b!)]).toEqual([10, 6]);
+  });
+
+  it('two replicas racing on the same expired reservations return each one’s stock exactly once', async () => {
+    // A second replica: its own app, its own connection pool, the same database.
+    const other = await buildCatalog(auth.jwksUrl, { POD_NAME: 'catalog-test-b', RESERVATION_SWEEP_SECONDS: '300' });
+    try {
+      const [a] = await products({ stock: 20, priceCents: 100 });
+      const ids = Array.from({ length: 10 }, () => uniqueId('res'));
+      for (const id of ids) await reserve(id, [{ productId: a!, quantity: 2 }]);
+      expect(await stockOf(a!)).toBe(0);
+      await Promise.all(ids.map(expire));
+      const confirmOn = (replica: FastifyInstance, id: string) => replica.inject({ method: 'POST', url: `/catalog/stock/reservations/${id}/confirm`, headers: bearer(token) });
+      const releaseOn = (replica: FastifyInstance, id: string) => replica.inject({ method: 'DELETE', url: `/catalog/stock/reservations/${id}`, headers: bearer(token) });
+      const [sweptHere, sweptThere, ...answers] = await Promise.all([
+        app.stock.expireDue(),
+        other.stock.expireDue(),
+        ...ids.flatMap((id) => [confirmOn(other, id), confirmOn(app, id), releaseOn(app, id), releaseOn(other, id)]),
+      ]);
+      expect(await stockOf(a!)).toBe(20);
+      const confirms = answers.filter((_, i) => i % 4 < 2);
+      expect(confirms.map((r) => (r as { statusCode: number }).statusCode)).toEqual(Array(20).fill(409));
+      for (const id of ids) expect(['expired', 'released']).toContain(await statusOf(id));
+      expect((sweptHere as number) + (sweptThere as number)).toBeLessThanOrEqual(10);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('two replicas racing to confirm and release live reservations leave every unit accounted for', async () => {
+    const other = await buildCatalog(auth.jwksUrl, { POD_NAME: 'catalog-test-b', RESERVATION_SWEEP_SECONDS: '300' });
+    try {
+      const [a] = await products({ stock: 10, priceCents: 100 });
+      const ids = Array.from({ length: 10 }, () => uniqueId('res'));
+      for (const id of ids) await reserve(id, [{ productId: a!, quantity: 1 }]);
+      const [confirmA, confirmB, releaseA] = await Promise.all([
+        Promise.all(ids.map((id) => other.inject({ method: 'POST', url: `/catalog/stock/reservations/${id}/confirm`, headers: bearer(token) }))),
+        Promise.all(ids.map((id) => app.inject({ method: 'POST', url: `/catalog/stock/reservations/${id}/confirm`, headers: bearer(token) }))),
+        Promise.all(ids.slice(0, 5).map((id) => app.inject({ method: 'DELETE', url: `/catalog/stock/reservations/${id}`, headers: bearer(token) }))),
+      ]);
+      expect(releaseA.every((r) => r.statusCode === 200)).toBe(true);
+      for (const [i, id] of ids.entries()) {
+        const status = await statusOf(id);
+        // The last five were never released: both confirms agree on a confirmed reservation.
+        if (i >= 5) expect([status, confirmA[i]?.statusCode, confirmB[i]?.statusCode]).toEqual(['confirmed', 200, 200]);
+        else expect(status).toBe('released');
+      }
+      expect(await stockOf(a!)).toBe(5);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('the sweep of every replica', () => {
+  it('returns the stock of an expired reservation on its own, within RESERVATION_SWEEP_SECONDS', async () => {
+    const sweeping = await buildCatalog(auth.jwksUrl, { POD_NAME: 'catalog-test-sweeper', RESERVATION_SWEEP_SECONDS: '1' });
+    try {
+      const [a] = await products({ stock: 10, priceCents: 100 });
+      const id = uniqueId('res');
+      await reserve(id, [{ productId: a!, quantity: 7 }]);
+      await expire(id);
+      // The condition, not a fixed sleep: the sweep runs every second; four ticks is the bound.
+      const deadline = Date.now() + 4_000;
+      while ((await statusOf(id)) === 'held' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await statusOf(id)).toBe('expired');
+      expect(await stockOf(a!)).toBe(10);
+    } finally {
+      await sweeping.close();
+    }
   });
 });
