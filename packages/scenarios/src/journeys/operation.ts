@@ -28,7 +28,7 @@ export interface OperationSpec {
   quantity?: number;
   /** an operation-specific reading of an answer; falls back to classifyAttempt */
   classify?: (response: HttpResponse, previous: readonly AttemptVerdict[]) => AttemptVerdict | undefined;
-  /** false: one attempt only */
+  /** false: one attempt only; otherwise retries until the policy's deadline */
   retry?: boolean;
   /** fields taken from an acknowledged answer (e.g. a checkout's order id) */
   fromAnswer?: (sent: Sent) => Partial<Pick<Operation, 'orderId'>>;
@@ -69,12 +69,13 @@ export function* perform(ctx: OperationContext, spec: OperationSpec): Step<Opera
   if (spec.productId !== undefined) op.productId = spec.productId;
   if (spec.quantity !== undefined) op.quantity = spec.quantity;
   const verdicts: AttemptVerdict[] = [];
+  const keyed = spec.idempotencyKey !== undefined;
   let last: Sent | undefined;
   let inFlightSince: number | undefined;
   let recorded = false;
   try {
-    const maxAttempts = spec.retry === false ? 1 : policy.maxRetries + 1;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const deadline = ctx.clock() + policy.deadlineMs;
+    for (let attempt = 1; ; attempt++) {
       inFlightSince = ctx.clock();
       const sent = yield* send(spec.request);
       inFlightSince = undefined;
@@ -86,10 +87,13 @@ export function* perform(ctx: OperationContext, spec: OperationSpec): Step<Opera
         Object.assign(op, spec.fromAnswer?.(sent) ?? {});
         break;
       }
-      if (!verdict.retryable || attempt === maxAttempts) break;
-      yield* sleep(backoffMs(policy, attempt, ctx.random, verdict));
+      if (!verdict.retryable || spec.retry === false) break;
+      const wait = backoffMs(policy, attempt, ctx.random, verdict);
+      // A retry the deadline would not let start is not waited for.
+      if (ctx.clock() + wait > deadline) break;
+      yield* sleep(wait);
     }
-    op.outcome = combineOutcome(verdicts);
+    op.outcome = combineOutcome(verdicts, keyed);
     recorded = true;
     ctx.record(op);
     return last ? { op, last } : { op };
@@ -101,7 +105,7 @@ export function* perform(ctx: OperationContext, spec: OperationSpec): Step<Opera
         op.attempts.push({ startMs: inFlightSince, durationMs: Math.max(0, ctx.clock() - inFlightSince), status: 0, error: 'abandoned at the end of the run' });
         verdicts.push({ outcome: 'info', retryable: false });
       }
-      op.outcome = combineOutcome(verdicts);
+      op.outcome = combineOutcome(verdicts, keyed);
       ctx.record(op);
     }
   }

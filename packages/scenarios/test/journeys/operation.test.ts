@@ -5,12 +5,12 @@ import * as api from '../../src/requests.ts';
 import type { HttpRequest, HttpResponse } from '../../src/requests.ts';
 
 /** Runs one operation against scripted answers; returns the recorded operation and what was sent. */
-function run(spec: OperationSpec, answers: HttpResponse[], stopAfterSends?: number) {
+function run(spec: OperationSpec, answers: HttpResponse[], stopAfterSends?: number, retry?: OperationContext['retry']) {
   let now = 0;
   const recorded: Operation[] = [];
   const sent: HttpRequest[] = [];
   const sleeps: number[] = [];
-  const ctx: OperationContext = { vu: 1, user: 'u1', clock: () => now, random: () => 0.5, nextId: () => 'op1', record: (op) => recorded.push(op) };
+  const ctx: OperationContext = { vu: 1, user: 'u1', clock: () => now, random: () => 0.5, nextId: () => 'op1', record: (op) => recorded.push(op), ...(retry ? { retry } : {}) };
   const gen = perform(ctx, spec);
   let step = gen.next();
   while (!step.done) {
@@ -64,12 +64,28 @@ describe('perform', () => {
     ]);
   });
 
-  it('gives up after 3 retries and leaves the operation indeterminate', () => {
-    const { op, sent, sleeps } = run(add(), [reset, reset, reset, reset, answer(200)]);
-    expect(sent).toHaveLength(4);
+  it('retries to its deadline, not for a count, and leaves the operation indeterminate', () => {
+    const policy = { deadlineMs: 2_000, baseDelayMs: 100, maxDelayMs: 1_000 };
+    const { op, sent, sleeps } = run(add(), [], undefined, policy);
     expect(op.outcome).toBe('info');
-    expect(sleeps).toHaveLength(3);
-    expect(sleeps[0]).toBeLessThan(sleeps[2] as number);
+    // Backoff 75, 150, 300, 600, then 750 ms (jitter at its middle), each attempt taking 10 ms:
+    // the sixth attempt starts at 1925 ms; a seventh would start at 2685 ms, past the deadline.
+    expect(sleeps).toEqual([75, 150, 300, 600, 750]);
+    expect(sent).toHaveLength(6);
+    const starts = op.attempts.map((a) => a.startMs);
+    expect(Math.max(...starts)).toBeLessThanOrEqual(policy.deadlineMs);
+  });
+
+  it('waits what Retry-After asks when the deadline allows it, and stops when it does not', () => {
+    const policy = { deadlineMs: 5_000, baseDelayMs: 100, maxDelayMs: 1_000 };
+    const inFlight = (seconds: number) => answer(409, 'cart-b', {}, { 'retry-after': String(seconds) });
+    const waited = run(add(), [inFlight(3), answer(200)], undefined, policy);
+    expect(waited.sleeps).toEqual([3_000]);
+    expect(waited.op.outcome).toBe('ok');
+    const tooLong = run(add(), [inFlight(3), inFlight(3), answer(200)], undefined, policy);
+    expect(tooLong.sleeps).toEqual([3_000]);
+    expect(tooLong.sent).toHaveLength(2);
+    expect(tooLong.op.outcome).toBe('info');
   });
 
   it('does not retry a definite refusal', () => {
@@ -79,11 +95,16 @@ describe('perform', () => {
     expect(op.attempts[0]?.error).toBe('Unprocessable Content: key reused');
   });
 
-  it('retries an indeterminate PATCH with the same If-Match; its 412 then proves nothing, so it stays info', () => {
-    const spec: OperationSpec = { kind: 'set', request: api.setItemQuantity('t', 'sku-1', 3, '"v4"', 'key-00000002'), idempotencyKey: 'key-00000002', productId: 'sku-1', quantity: 3 };
+  it('retries an indeterminate PATCH with the same If-Match; without a key its 412 proves nothing, so it stays info', () => {
+    const spec: OperationSpec = { kind: 'set', request: api.setItemQuantity('t', 'sku-1', 3, '"v4"'), productId: 'sku-1', quantity: 3 };
     const { op, sent } = run(spec, [reset, answer(412, 'cart-b', { title: 'Precondition Failed' })]);
     expect(sent.map((r) => r.headers['if-match'])).toEqual(['"v4"', '"v4"']);
     expect(op.outcome).toBe('info');
+  });
+
+  it('takes the 412 of a keyed PATCH as final: had the first attempt landed, its key would have replayed it', () => {
+    const spec: OperationSpec = { kind: 'set', request: api.setItemQuantity('t', 'sku-1', 3, '"v4"', 'key-00000002'), idempotencyKey: 'key-00000002', productId: 'sku-1', quantity: 3 };
+    expect(run(spec, [reset, answer(412, 'cart-b', { title: 'Precondition Failed' })]).op.outcome).toBe('fail');
   });
 
   it('takes a 409 in flight as info and keeps retrying until the replay', () => {

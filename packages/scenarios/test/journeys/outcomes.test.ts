@@ -26,11 +26,12 @@ describe('classifyAttempt', () => {
     expect(classifyAttempt(res(0, {}, { error: 'ECONNREFUSED', notSent: true }))).toEqual({ outcome: 'fail', retryable: true });
   });
 
-  it('reads 409 as "still in flight" only when it can be: Retry-After, or an earlier unclear attempt', () => {
+  it('reads 409 as "still in flight" exactly when it carries Retry-After, as the cart sends it then', () => {
     expect(classifyAttempt(res(409, { 'retry-after': '1' }))).toEqual({ ...info, retryAfterMs: 1000 });
-    expect(classifyAttempt(res(409), [info])).toEqual(info);
-    // A fresh key cannot be in flight: the cart's "empty cart" / "not enough stock" conflicts.
+    expect(classifyAttempt(res(409, { 'retry-after': '1' }), [info])).toEqual({ ...info, retryAfterMs: 1000 });
+    // The key's final answer ("empty cart", "not enough stock", "cart changed"), even after an unclear attempt.
     expect(classifyAttempt(res(409))).toEqual({ outcome: 'fail', retryable: false });
+    expect(classifyAttempt(res(409), [info])).toEqual({ outcome: 'fail', retryable: false });
   });
 
   it('retries 429 after Retry-After, as a definite refusal', () => {
@@ -56,6 +57,12 @@ describe('combineOutcome', () => {
     expect(combineOutcome([refused, info, refused])).toBe('info');
   });
 
+  it('takes a keyed request\'s refusal as final even after an unclear attempt: the server answers with the key\'s outcome', () => {
+    expect(combineOutcome([info, fail], true)).toBe('fail');
+    expect(combineOutcome([info, info], true)).toBe('info');
+    expect(combineOutcome([info, ok], true)).toBe('ok');
+  });
+
   it('is info with no attempts at all', () => {
     expect(combineOutcome([])).toBe('info');
   });
@@ -70,8 +77,8 @@ describe('backoffMs', () => {
     expect(backoffMs(DEFAULT_RETRY, 1, () => 0.999)).toBe(100);
   });
 
-  it('waits at least Retry-After, up to its own bound', () => {
+  it('waits at least Retry-After (the operation\'s deadline decides whether that wait is worth it)', () => {
     expect(backoffMs(DEFAULT_RETRY, 1, mid, { outcome: 'fail', retryable: true, retryAfterMs: 1000 })).toBe(1000);
-    expect(backoffMs(DEFAULT_RETRY, 1, mid, { outcome: 'fail', retryable: true, retryAfterMs: 60_000 })).toBe(DEFAULT_RETRY.maxRetryAfterMs);
+    expect(backoffMs(DEFAULT_RETRY, 1, mid, { outcome: 'fail', retryable: true, retryAfterMs: 60_000 })).toBe(60_000);
   });
 });
