@@ -1,12 +1,13 @@
 // The cart service as one Fastify plugin: shared platform first (errors, served-by, metrics,
 // health, Redis, token verification against auth's JWKS), then infrastructure (Postgres, the
 // catalog client), then domain services (the cart store, checkout), then routes under /cart.
-import { ConfigError, platform } from '@anypod/platform';
+import { platform } from '@anypod/platform';
 import type { FastifyInstance } from 'fastify';
 import type { CartConfig } from './config.ts';
 import cartStore from './plugins/app/cart-store.ts';
 import checkout from './plugins/app/checkout.ts';
-import catalog, { worstCaseCallMs } from './plugins/external/catalog.ts';
+import { checkoutTiming } from './lib/checkout-timing.ts';
+import catalog from './plugins/external/catalog.ts';
 import prisma from './plugins/external/prisma.ts';
 import routes from './routes/index.ts';
 import { MAX_CART_LINES, MAX_LINE_QUANTITY } from './schemas/cart.ts';
@@ -14,13 +15,6 @@ import { MAX_CART_LINES, MAX_LINE_QUANTITY } from './schemas/cart.ts';
 export default async function cartApp(fastify: FastifyInstance, opts: { config: CartConfig }) {
   const { config } = opts;
   const catalogOptions = { baseUrl: config.CATALOG_URL, timeoutMs: config.CATALOG_TIMEOUT_MS, retries: config.CATALOG_RETRIES };
-  const leaseMs = config.IDEMPOTENCY_LEASE_SECONDS * 1000;
-  // A lease shorter than the longest catalog call would let a retry take over a checkout that is
-  // still running; the reservation id keeps that safe, but it would answer 409s for nothing.
-  if (leaseMs <= worstCaseCallMs(catalogOptions)) {
-    throw new ConfigError(`IDEMPOTENCY_LEASE_SECONDS must exceed the longest catalog call (${worstCaseCallMs(catalogOptions)} ms with CATALOG_TIMEOUT_MS and CATALOG_RETRIES)`);
-  }
-
   await fastify.register(platform, {
     service: 'cart',
     prefix: '/cart',
@@ -34,6 +28,6 @@ export default async function cartApp(fastify: FastifyInstance, opts: { config: 
     stateStore: config.STATE_STORE,
     limits: { maxLineQuantity: MAX_LINE_QUANTITY, maxLines: MAX_CART_LINES, recordTtlMs: config.IDEMPOTENCY_TTL_HOURS * 3600_000 },
   });
-  await fastify.register(checkout, { leaseMs });
+  await fastify.register(checkout, { timing: checkoutTiming(config) });
   await fastify.register(routes, { prefix: '/cart' });
 }

@@ -8,13 +8,14 @@ export const CartConfigSchema = Type.Composite([
     AUTH_JWKS_URL: Type.String({ pattern: '^https?://', maxLength: 2048, description: "the auth service's JWKS URL, e.g. http://auth:3000/auth/.well-known/jwks.json" }),
     JWT_ISSUER: Type.String({ minLength: 1, maxLength: 256, default: 'anypod-auth' }),
     JWT_AUDIENCE: Type.String({ minLength: 1, maxLength: 256, default: 'anypod' }),
-    CATALOG_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 10_000, default: 2000, description: 'per-attempt timeout of a catalog call in ms' }),
+    // These three decide every other timing of a checkout (src/lib/checkout-timing.ts, README "Timing of a checkout").
+    CATALOG_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 10_000, default: 1000, description: 'per-attempt timeout of a catalog call in ms (a reservation is one short transaction)' }),
     CATALOG_RETRIES: Type.Integer({ minimum: 0, maximum: 2, default: 2, description: 'retries of a catalog call (same reservation id)' }),
     IDEMPOTENCY_LEASE_SECONDS: Type.Integer({
       minimum: 1,
-      maximum: 600,
-      default: 30,
-      description: 'seconds before an in-flight checkout whose replica died may be taken over by a retry',
+      maximum: 60,
+      default: 5,
+      description: 'seconds after its last heartbeat before a checkout whose replica died or hung may be taken over by a retry',
     }),
     IDEMPOTENCY_TTL_HOURS: Type.Integer({ minimum: 24, maximum: 24 * 30, default: 24, description: 'hours an Idempotency-Key is remembered (at least 24)' }),
   }),

@@ -2,11 +2,13 @@
 // catalog (its stock is the witness that a checkout reserved exactly once) and a real auth.
 import { startTestAuth, type TestAuth } from '@anypod/auth/testing';
 import { stopService, type ServiceProcess } from '@anypod/platform/testing/processes';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkoutTiming } from '../src/lib/checkout-timing.ts';
 import { startTestCatalog, type TestCatalog } from './catalog-fixture.ts';
 import { newKey } from './helper.ts';
-import { startHoldingProxy } from './holding-proxy.ts';
+import { isReservation, startCatalogGate } from './catalog-gate.ts';
 import { call, startCart, type Answer } from './replicas.ts';
 
 let authService: TestAuth;
@@ -15,9 +17,11 @@ let a: ServiceProcess;
 let b: ServiceProcess;
 const started: ServiceProcess[] = [];
 
-// A lease just longer than the longest catalog call (3 × 800 ms + backoff), so recovery after a
-// crash takes seconds in the test instead of the default 30.
-const timing = { IDEMPOTENCY_LEASE_SECONDS: '3', CATALOG_TIMEOUT_MS: '800', CATALOG_RETRIES: '2' };
+// A short lease and catalog budget, so recovery after a crash takes seconds in the test.
+const timing = { IDEMPOTENCY_LEASE_SECONDS: '2', CATALOG_TIMEOUT_MS: '800', CATALOG_RETRIES: '1' };
+const timingOf = checkoutTiming({ IDEMPOTENCY_LEASE_SECONDS: 2, CATALOG_TIMEOUT_MS: 800, CATALOG_RETRIES: 1 });
+/** A 409 answered from one Postgres read, over loopback: a generous bound for one such round trip. */
+const REQUEST_OVERHEAD_MS = 250;
 
 beforeAll(async () => {
   authService = await startTestAuth();
@@ -91,49 +95,107 @@ describe('the same checkout, three times', () => {
   });
 });
 
-describe('a replica killed in the middle of a checkout', () => {
-  it('leaves a checkout that a retry on another replica completes exactly once', async () => {
+/**
+ * The client side of a checkout after its first replica died: retry with the same key on another
+ * replica, waiting what Retry-After says, until the answer is not "in flight".
+ */
+async function retryUntilAnswered(replica: ServiceProcess, token: string, key: string) {
+  const attempts: Array<{ answer: Answer; sentAt: number }> = [];
+  let waitedMs = 0;
+  for (;;) {
+    const sentAt = performance.now();
+    const answer = await call(replica, 'POST', '/cart/checkout', { token, headers: { 'idempotency-key': key } });
+    attempts.push({ answer, sentAt });
+    if (answer.status !== 409 || answer.headers.get('retry-after') === null || attempts.length > 20) return { attempts, waitedMs, last: answer };
+    const wait = Number(answer.headers.get('retry-after')) * 1000;
+    waitedMs += wait;
+    await sleep(wait);
+  }
+}
+
+describe('a replica killed while its checkout is inside the catalog call', () => {
+  it('leaves a checkout that a retry on another replica completes exactly once, within one lease', async () => {
     const { token } = await authService.user();
     const product = await catalog.product({ stock: 10, priceCents: 700 });
     await call(a, 'POST', '/cart/items', { token, headers: { 'idempotency-key': newKey() }, body: { productId: product, quantity: 3 } });
 
-    // Replica "doomed" reaches catalog through a proxy that lets the reservation happen and then
-    // withholds the answer, so it is killed after reserving stock and before writing the order.
-    const proxy = await startHoldingProxy(catalog.url);
-    const doomed = await startCart('cart-doomed', { AUTH_JWKS_URL: authService.jwksUrl, CATALOG_URL: proxy.url, ...timing });
+    // Replica "doomed" reaches catalog through a gate that holds its reservation call.
+    const gate = await startCatalogGate(catalog.url);
+    const doomed = await startCart('cart-doomed', { AUTH_JWKS_URL: authService.jwksUrl, CATALOG_URL: gate.url, ...timing });
     started.push(doomed);
     const key = newKey();
+    const held = gate.arm(isReservation);
     const inFlight = call(doomed, 'POST', '/cart/checkout', { token, headers: { 'idempotency-key': key } }).then(
       (res) => ({ answered: res.status }),
       (error: Error) => ({ failed: error.message }),
     );
-    expect((await proxy.firstAnswerHeld).status).toBe(201);
-    expect(await catalog.stockOf(product)).toBe(7); // reserved…
+    const reservation = await held;
     doomed.child.kill('SIGKILL');
     expect((await doomed.exited).signal).toBe('SIGKILL');
-    expect(await inFlight).toHaveProperty('failed'); // …and the client never got an answer
-    await proxy.close();
+    const killedAt = performance.now();
+    // Catalog did receive the call: the stock is reserved for an order nobody has written yet.
+    expect((await reservation.passAndWithhold()).status).toBe(201);
+    expect(await catalog.stockOf(product)).toBe(7);
+    expect(await inFlight).toHaveProperty('failed'); // the client never got an answer
+    await gate.close();
 
     // The client retries with the same key on another replica: the dead replica's lease holds the
-    // key for a moment (409 + Retry-After), then the retry takes over and finishes the same order.
-    const attempts: Answer[] = [];
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      const res = await call(b, 'POST', '/cart/checkout', { token, headers: { 'idempotency-key': key } });
-      attempts.push(res);
-      if (res.status !== 409) break;
-      await sleep(Number(res.headers.get('retry-after') ?? 1) * 1000);
-    }
-    const last = attempts.at(-1) as Answer;
-    expect(attempts[0]?.status).toBe(409);
+    // key until it lapses (409 + Retry-After sized to what is left), then the retry takes over.
+    const { attempts, waitedMs, last } = await retryUntilAnswered(b, token, key);
+    const answeredAt = performance.now();
+    expect(attempts[0]?.answer.status).toBe(409);
     expect(last.status, last.body).toBe(201);
+    expect(last.headers.get('x-served-by')).toBe('cart-b');
     expect(last.json()).toMatchObject({ lines: [{ productId: product, quantity: 3, unitPriceCents: 700 }], totalCents: 2100 });
+    // Within one lease: the client waited no longer than the lease plus Retry-After's rounding to
+    // whole seconds, and the attempt that took over needed no more than its own work budget.
+    expect(waitedMs).toBeLessThanOrEqual(timingOf.leaseMs + 1000);
+    expect(answeredAt - killedAt).toBeLessThanOrEqual(timingOf.leaseMs + 1000 + timingOf.workMs + attempts.length * REQUEST_OVERHEAD_MS);
 
     expect(await catalog.stockOf(product)).toBe(7); // reserved once, not twice
     expect(await ordersOf(token)).toHaveLength(1);
     expect((await call(a, 'GET', '/cart', { token })).json().lines).toEqual([]);
     const replay = await call(a, 'POST', '/cart/checkout', { token, headers: { 'idempotency-key': key } });
     expect(replay.body).toBe(last.body);
+    expect(replayed(replay)).toBe(true);
+  });
+});
+
+describe('an owner that hangs in the middle of a checkout', () => {
+  it('stops renewing, loses the key to a retry on another replica, and its late completion is refused', async () => {
+    const { token } = await authService.user();
+    const product = await catalog.product({ stock: 10, priceCents: 300 });
+    await call(a, 'POST', '/cart/items', { token, headers: { 'idempotency-key': newKey() }, body: { productId: product, quantity: 2 } });
+
+    const gate = await startCatalogGate(catalog.url);
+    const stalling = await startCart('cart-stalling', { AUTH_JWKS_URL: authService.jwksUrl, CATALOG_URL: gate.url, ...timing });
+    started.push(stalling);
+    const key = newKey();
+    const held = gate.arm(isReservation);
+    const late = call(stalling, 'POST', '/cart/checkout', { token, headers: { 'idempotency-key': key } });
+    const reservation = await held;
+    // Alive but hung (a stalled event loop, a frozen VM): no heartbeat, no progress.
+    stalling.child.kill('SIGSTOP');
+    try {
+      const { attempts, last } = await retryUntilAnswered(b, token, key);
+      expect(attempts[0]?.answer.status).toBe(409);
+      expect(last.status, last.body).toBe(201);
+      expect(await catalog.stockOf(product)).toBe(8);
+    } finally {
+      stalling.child.kill('SIGCONT');
+    }
+    // The hung owner wakes up, gets catalog's answer for its old call, and tries to finish.
+    await reservation.pass().catch(() => undefined);
+    const lateAnswer = await late;
+    expect(lateAnswer.status, lateAnswer.body).toBe(409);
+    expect(lateAnswer.headers.get('retry-after')).not.toBeNull();
+    await gate.close();
+
+    // Exactly one order, stock taken once, and the key answers with that order.
+    expect(await ordersOf(token)).toHaveLength(1);
+    expect(await catalog.stockOf(product)).toBe(8);
+    const replay = await call(a, 'POST', '/cart/checkout', { token, headers: { 'idempotency-key': key } });
+    expect(replay.status).toBe(201);
     expect(replayed(replay)).toBe(true);
   });
 });

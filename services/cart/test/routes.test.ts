@@ -1,14 +1,12 @@
 // Every cart route and error path through app.inject, against real Postgres, Redis, auth and
 // catalog — once with the shared store and once with the in-memory demonstration store, which
 // must follow the same rules. Each test signs up its own users, so reruns never collide.
-import { freePort } from '@anypod/platform/testing/processes';
 import { startTestAuth, type TestAuth } from '@anypod/auth/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestFingerprint } from '../src/lib/idempotency.ts';
 import { orderIdFor, reservationIdFor } from '../src/lib/order-ids.ts';
-import { JSON_TYPE, problemResponse } from '../src/lib/stored-response.ts';
-import type { CartLine, Order } from '../src/schemas/cart.ts';
+import type { Order } from '../src/schemas/cart.ts';
 import { cartErrors, type CheckoutClaim } from '../src/stores/cart-store.ts';
 import { startTestCatalog, type TestCatalog } from './catalog-fixture.ts';
 import { auth, buildCart, newKey } from './helper.ts';
@@ -30,11 +28,11 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
   let appWithoutCatalog: FastifyInstance;
 
   beforeAll(async () => {
-    // Short catalog timeouts and lease so the recovery paths run in seconds.
-    const env = { AUTH_JWKS_URL: authService.jwksUrl, STATE_STORE: mode, CATALOG_TIMEOUT_MS: '500', CATALOG_RETRIES: '1', IDEMPOTENCY_LEASE_SECONDS: '2' };
+    // The default timings: every recovery path here is driven by the test, never waited for.
+    const env = { AUTH_JWKS_URL: authService.jwksUrl, STATE_STORE: mode };
     app = await buildCart({ ...env, CATALOG_URL: catalog.url });
-    // Nothing listens on this port: catalog is "unreachable".
-    appWithoutCatalog = await buildCart({ ...env, CATALOG_URL: `http://127.0.0.1:${await freePort()}`, POD_NAME: 'cart-no-catalog' });
+    // Port 9 (discard) has no listener here: catalog is "unreachable", refused at once.
+    appWithoutCatalog = await buildCart({ ...env, CATALOG_URL: 'http://127.0.0.1:9', POD_NAME: 'cart-no-catalog' });
   });
   afterAll(async () => {
     await Promise.all([app?.close(), appWithoutCatalog?.close()]);
@@ -285,7 +283,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
       const down = async () => {
         const res = await checkout(token, key, appWithoutCatalog);
         expectProblem(res, 503);
-        expect(res.headers['retry-after']).toBe('2');
+        expect(res.headers['retry-after']).toBe('1');
       };
       await add(token, { productId: product, quantity: 4 }, newKey(), appWithoutCatalog);
       await down();
@@ -302,88 +300,99 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
       }
     });
 
-    it('answers 409 while another attempt holds the key, and takes over once its lease expires', async () => {
+    it('answers 409 with Retry-After sized to the lease left while another attempt holds the key, and takes over once it lapses', async () => {
       const { id, token } = await user();
       const product = await catalog.product({ stock: 6 });
       await add(token, { productId: product, quantity: 2 });
       const key = newKey();
-      // Another replica claimed this checkout (2 s lease) and died before finishing.
-      const fingerprintOf = (await import('../src/lib/idempotency.ts')).requestFingerprint;
-      await app.cartStore.claimCheckout(id, { key, fingerprint: fingerprintOf('POST', '/cart/checkout', {}, undefined) }, 2000);
+      // Another replica claimed this checkout (its lease has 59.5 s left) and died before finishing.
+      const fingerprint = requestFingerprint('POST', '/cart/checkout', {}, undefined);
+      const claimedAt = Date.now();
+      const claim = await app.cartStore.claimCheckout(id, { key, fingerprint }, 59_500);
+      if (claim.kind !== 'owned') throw new Error('expected to own the checkout');
       const busy = await checkout(token, key);
+      const leftAtMost = 59_500;
+      const leftAtLeast = 59_500 - (Date.now() - claimedAt);
       expectProblem(busy, 409);
-      expect(Number(busy.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-      await new Promise((resolve) => setTimeout(resolve, 2100));
+      // Whole seconds, rounded up: never earlier than the lease lapses, never later than a second after.
+      const retryAfterMs = Number(busy.headers['retry-after']) * 1000;
+      expect(retryAfterMs).toBeGreaterThanOrEqual(leftAtLeast);
+      expect(retryAfterMs).toBeLessThan(leftAtMost + 1000);
+      // Its last heartbeat is long past: the lease lapses (renewing for 0 ms is exactly that).
+      expect(await app.cartStore.renewLease(id, key, claim.leaseToken, 0)).toBe(true);
       const done = await checkout(token, key);
       expect(done.statusCode, done.body).toBe(201);
       expect(await catalog.stockOf(product)).toBe(4);
+      // The dead owner can no longer renew: its token is not the one on the key.
+      expect(await app.cartStore.renewLease(id, key, claim.leaseToken, 3500)).toBe(false);
     });
   });
 
   describe('a checkout that resumes after the cart changed under it', () => {
     const checkoutFingerprint = requestFingerprint('POST', '/cart/checkout', {}, undefined);
     const orders = async (token: string) => (await app.inject({ method: 'GET', url: '/cart/orders', headers: auth(token) })).json().orders as Order[];
-    /** What an attempt that claimed `key` and then stalled (or died) holds: an owned claim. */
-    async function claimAndStall(userId: string, key: string): Promise<Extract<CheckoutClaim, { kind: 'owned' }>> {
+    /** What an attempt that claimed `key` and then died holds: an owned claim; `resume` lets its lease lapse and retries. */
+    async function claimAndDie(userId: string, key: string): Promise<Extract<CheckoutClaim, { kind: 'owned' }>> {
       const claim = await app.cartStore.claimCheckout(userId, { key, fingerprint: checkoutFingerprint }, 60_000);
       if (claim.kind !== 'owned') throw new Error(`expected to own the checkout, got ${claim.kind}`);
       return claim;
     }
-    /** Step 3 of that stalled attempt, exactly as checkout.ts runs it once catalog has answered. */
-    function resume(userId: string, key: string, claim: Extract<CheckoutClaim, { kind: 'owned' }>, unitPriceCents: number) {
-      const id = orderIdFor(userId, key);
-      const lines = claim.lines.map((line: CartLine) => ({ ...line, unitPriceCents }));
-      const order = { id, reservationId: reservationIdFor(id), lines, totalCents: lines.reduce((sum, l) => sum + l.quantity * l.unitPriceCents, 0), createdAt: new Date() };
-      const respond = (created: Order) => ({ status: 201, headers: { 'content-type': JSON_TYPE, location: `/cart/orders/${created.id}` }, body: JSON.stringify(created) });
-      return app.cartStore.completeCheckout(userId, key, claim.leaseToken, order, claim.lines, respond, problemResponse(409, cartErrors.cartChanged, '/cart/checkout'));
+    /** The client's retry once the dead owner's lease has lapsed: it takes over from the recovery point. */
+    async function resume(userId: string, token: string, key: string, claim: Extract<CheckoutClaim, { kind: 'owned' }>) {
+      await app.cartStore.renewLease(userId, key, claim.leaseToken, 0);
+      return checkout(token, key);
     }
 
-    it('orders nothing when another checkout already ordered its lines, and records the 409 under its key', async () => {
+    it('orders nothing when another checkout already ordered its lines, records the 409 and releases its stock', async () => {
       const { id, token } = await user();
       const product = await catalog.product({ stock: 10 });
       await add(token, { productId: product, quantity: 2 });
       // K1 claims (snapshot: 2 units) and catalog reserves for it; then its replica dies.
       const k1 = newKey();
-      const claim = await claimAndStall(id, k1);
+      const claim = await claimAndDie(id, k1);
       expect(claim.lines).toEqual([{ productId: product, quantity: 2 }]);
-      await app.catalog.reserveStock({ reservationId: reservationIdFor(orderIdFor(id, k1)), lines: claim.lines }, `Bearer ${token}`);
+      await app.catalog.reserveStock({ reservationId: reservationIdFor(orderIdFor(id, k1)), lines: claim.lines, holdSeconds: 60 }, `Bearer ${token}`);
+      expect(await catalog.stockOf(product)).toBe(8);
       // The user checks out again with a new key: that order takes the lines.
       const k2 = newKey();
       const second = await checkout(token, k2);
       expect(second.statusCode, second.body).toBe(201);
       expect((await getCart(token)).json().lines).toEqual([]);
+      expect(await catalog.stockOf(product)).toBe(6);
 
       // K1 resumes from its snapshot: the cart no longer holds its lines, so it must not order them again.
-      const resumed = await resume(id, k1, claim, 1250);
-      expect(resumed?.status, resumed?.body).toBe(409);
-      expect(JSON.parse(resumed?.body ?? '{}')).toMatchObject({ status: 409, detail: cartErrors.cartChanged });
+      const resumed = await resume(id, token, k1, claim);
+      expectProblem(resumed, 409);
+      expect(resumed.json().detail).toBe(cartErrors.cartChanged);
       const placed = await orders(token);
       expect(placed.map((o) => o.id)).toEqual([orderIdFor(id, k2)]);
       expect(placed.reduce((sum, o) => sum + o.lines.reduce((n, l) => n + l.quantity, 0), 0)).toBe(2); // added 2, ordered 2
       expect((await getCart(token)).json().lines).toEqual([]);
-      // K1's reservation stays (catalog has no release call yet): a known limitation.
-      expect(await catalog.stockOf(product)).toBe(6);
+      // K1's reservation went back on sale: only K2's 2 units are sold.
+      expect(await catalog.stockOf(product)).toBe(8);
 
       // A retry of K1 replays the recorded 409; it never becomes an order.
       const retry = await checkout(token, k1);
       expectProblem(retry, 409);
-      expect(retry.body).toBe(resumed?.body);
+      expect(retry.body).toBe(resumed.body);
       expect(retry.headers['idempotent-replayed']).toBe('true');
       expect(await orders(token)).toHaveLength(1);
+      expect(await catalog.stockOf(product)).toBe(8);
     });
 
-    it('orders nothing when the user lowered a quantity while the checkout was in flight (409, recorded)', async () => {
+    it('orders nothing when the user lowered a quantity while the checkout was in flight (409, recorded, stock released)', async () => {
       const { id, token } = await user();
-      const product = await catalog.product();
+      const product = await catalog.product({ stock: 50 });
       await add(token, { productId: product, quantity: 3 });
       const key = newKey();
-      const claim = await claimAndStall(id, key);
+      const claim = await claimAndDie(id, key);
       expect((await patch(token, product, { quantity: 1 }, { 'if-match': '"v1"' })).statusCode).toBe(200);
 
-      const resumed = await resume(id, key, claim, 1250);
-      expect(resumed?.status, resumed?.body).toBe(409);
+      const resumed = await resume(id, token, key, claim);
+      expectProblem(resumed, 409);
       expect(await orders(token)).toEqual([]);
       expect((await getCart(token)).json()).toMatchObject({ lines: [{ productId: product, quantity: 1 }], version: 2 });
+      expect(await catalog.stockOf(product)).toBe(50);
       const retry = await checkout(token, key);
       expectProblem(retry, 409);
       expect(retry.json().detail).toBe(cartErrors.cartChanged);
@@ -396,15 +405,33 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
       const [product, other] = [await catalog.product(), await catalog.product()];
       await add(token, { productId: product, quantity: 2 });
       const key = newKey();
-      const claim = await claimAndStall(id, key);
+      const claim = await claimAndDie(id, key);
       await add(token, { productId: product, quantity: 1 });
       await add(token, { productId: other, quantity: 1 });
 
-      const resumed = await resume(id, key, claim, 1250);
-      expect(resumed?.status, resumed?.body).toBe(201);
-      expect(JSON.parse(resumed?.body ?? '{}').lines).toEqual([{ productId: product, quantity: 2, unitPriceCents: 1250 }]);
+      const resumed = await resume(id, token, key, claim);
+      expect(resumed.statusCode, resumed.body).toBe(201);
+      expect(resumed.json().lines).toEqual([{ productId: product, quantity: 2, unitPriceCents: 1250 }]);
       expect((await getCart(token)).json().lines).toEqual([{ productId: product, quantity: 1 }, { productId: other, quantity: 1 }]);
       expect(await orders(token)).toHaveLength(1);
+      expect(await catalog.stockOf(product)).toBe(98);
+    });
+
+    it('records the outcome when its stock expired before it could confirm: 409, nothing ordered, the stock back on sale', async () => {
+      const { id, token } = await user();
+      const product = await catalog.product({ stock: 10 });
+      await add(token, { productId: product, quantity: 4 });
+      const key = newKey();
+      const claim = await claimAndDie(id, key);
+      const reservationId = reservationIdFor(orderIdFor(id, key));
+      // The dead owner's reservation, then catalog releasing it — what expiry does to its stock.
+      await app.catalog.reserveStock({ reservationId, lines: claim.lines, holdSeconds: 60 }, `Bearer ${token}`);
+      await app.catalog.releaseReservation(reservationId, `Bearer ${token}`);
+      expect(await catalog.stockOf(product)).toBe(10);
+      // A retry takes over: its reserve takes the stock anew, so expiry never strands a retry…
+      const resumed = await resume(id, token, key, claim);
+      expect(resumed.statusCode, resumed.body).toBe(201);
+      expect(await catalog.stockOf(product)).toBe(6);
     });
   });
 

@@ -255,10 +255,19 @@ describe('admin writes', () => {
 describe('OpenAPI', () => {
   it('documents every catalog route with tags and bearer security on the protected ones', async () => {
     const doc = (await app.inject({ method: 'GET', url: '/catalog/openapi.json' })).json();
-    expect(Object.keys(doc.paths).sort()).toEqual(['/catalog/categories', '/catalog/products', '/catalog/products/{id}', '/catalog/stock/reservations']);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/catalog/categories',
+      '/catalog/products',
+      '/catalog/products/{id}',
+      '/catalog/stock/reservations',
+      '/catalog/stock/reservations/{reservationId}',
+      '/catalog/stock/reservations/{reservationId}/confirm',
+    ]);
     expect(doc.paths['/catalog/products'].get.tags).toEqual(['products']);
     expect(doc.paths['/catalog/products'].post.security).toEqual([{ bearer: [] }]);
     expect(doc.paths['/catalog/stock/reservations'].post.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/catalog/stock/reservations/{reservationId}/confirm'].post.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/catalog/stock/reservations/{reservationId}'].delete.security).toEqual([{ bearer: [] }]);
     expect(doc.paths['/catalog/products/{id}'].patch.responses).toHaveProperty('428');
   });
 });

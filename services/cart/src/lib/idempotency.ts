@@ -45,6 +45,10 @@ export function requestFingerprint(method: string, route: string, params: unknow
   return createHash('sha256').update(canonicalJson({ method, route, params: params ?? {}, body: body ?? {} })).digest('hex');
 }
 
+/** An add or edit whose key names a checkout that is not finished: wait for it like any in-flight key. */
+export const unfinishedCheckout = () =>
+  new HttpProblem(409, 'This Idempotency-Key belongs to an unfinished checkout; retry later with the same key.', { headers: { 'retry-after': '1' } });
+
 /**
  * Decides what a request gets when its key is already taken: the stored response, or an error.
  * Returns 'lease-expired' when an in-flight owner stopped renewing (it crashed): the caller may

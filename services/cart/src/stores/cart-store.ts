@@ -35,6 +35,21 @@ export interface PricedOrder {
   createdAt: Date;
 }
 
+/** What the lease holder of a checkout key asks the store to record at the end. */
+export interface CheckoutCompletion {
+  userId: string;
+  key: string;
+  leaseToken: string;
+  order: PricedOrder;
+  /** the cart lines the key claimed (its recovery point) */
+  claimed: CartLine[];
+  /** catalog confirmed the reservation: the order may be created */
+  stockConfirmed: boolean;
+  respond: RespondWithOrder;
+  /** recorded instead of an order when one may not be created */
+  cartChanged: StoredResponse;
+}
+
 export interface CartStore {
   read(userId: string): Promise<CartState>;
   /** Commutative add; the key is recorded atomically with the effect. */
@@ -49,25 +64,19 @@ export interface CartStore {
    * another attempt (nothing written).
    *
    * If an order with `order.id` already exists (an earlier life of this key ordered), that order
-   * is answered and the cart is left alone. Otherwise the cart must still hold every `ordered`
-   * line with at least the ordered quantity: `ordered` is the snapshot taken when the key was
-   * claimed, and while the checkout waited (on catalog, or interrupted by a crash and resumed by
-   * a retry) another checkout may have ordered those lines, or the user may have lowered or
-   * removed them. Then NO order is created, the cart is left alone, and `cartChanged` (a 409) is
-   * recorded as the key's final outcome and returned — ordering anyway would order the same
-   * units twice.
+   * is answered and the cart is left alone. Otherwise an order is created only if its stock was
+   * confirmed and the cart still holds every `claimed` line with at least the claimed quantity:
+   * `claimed` is the snapshot taken when the key was claimed, and while the checkout waited (on
+   * catalog, or interrupted by a crash and resumed by a retry) another checkout may have ordered
+   * those lines, or the user may have lowered or removed them. Then NO order is created, the cart
+   * is left alone, and `cartChanged` (a 409) is recorded as the key's final outcome and returned —
+   * ordering anyway would order the same units twice.
    */
-  completeCheckout(
-    userId: string,
-    key: string,
-    leaseToken: string,
-    order: PricedOrder,
-    ordered: CartLine[],
-    respond: RespondWithOrder,
-    cartChanged: StoredResponse,
-  ): Promise<StoredResponse | null>;
+  completeCheckout(completion: CheckoutCompletion): Promise<StoredResponse | null>;
   /** Records a final failure (e.g. not enough stock) as the key's outcome; false when the lease was lost to another attempt (nothing written). */
   failCheckout(userId: string, key: string, leaseToken: string, response: StoredResponse): Promise<boolean>;
+  /** Extends the lease by `leaseMs` from now if this owner (`leaseToken`) still holds it; false when another attempt took it over or the key is done. */
+  renewLease(userId: string, key: string, leaseToken: string, leaseMs: number): Promise<boolean>;
   /** Ends the lease at once, keeping the recovery point, so a retry with the key resumes the same checkout. */
   releaseCheckout(userId: string, key: string, leaseToken: string): Promise<void>;
   listOrders(userId: string, limit: number): Promise<Order[]>;
@@ -91,4 +100,5 @@ export const cartErrors = {
   tooManyLines: (max: number) => `A cart holds at most ${max} different products.`,
   emptyCart: 'The cart is empty: there is nothing to check out.',
   cartChanged: 'The cart changed while this checkout was in flight or interrupted (its lines were ordered by another checkout or edited); nothing was ordered. Check your orders.',
+  reservationExpired: 'The stock held for this checkout expired before the order could be completed; nothing was ordered. Check out again with a new Idempotency-Key.',
 };

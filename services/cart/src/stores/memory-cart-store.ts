@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { HttpProblem } from '@anypod/platform';
 import { cartEtag } from '../lib/etag.ts';
-import { resolveExisting, type IdempotencyRequest, type StoredResponse } from '../lib/idempotency.ts';
+import { resolveExisting, unfinishedCheckout, type IdempotencyRequest, type StoredResponse } from '../lib/idempotency.ts';
 import type { AddItem, CartLine, Order } from '../schemas/cart.ts';
 import {
   cartErrors,
@@ -15,10 +15,9 @@ import {
   type CartStore,
   type CartStoreLimits,
   type CheckoutClaim,
+  type CheckoutCompletion,
   type MutationResult,
-  type PricedOrder,
   type RespondWithCart,
-  type RespondWithOrder,
 } from './cart-store.ts';
 
 interface MemoryCart {
@@ -72,7 +71,7 @@ export class InMemoryCartStore implements CartStore {
       const record = this.liveRecord(userId, idem.key);
       if (record) {
         const earlier = resolveExisting(this.existing(record), idem.fingerprint);
-        if (earlier === 'lease-expired') throw new HttpProblem(409, 'This Idempotency-Key belongs to an unfinished checkout.');
+        if (earlier === 'lease-expired') throw unfinishedCheckout();
         return { response: earlier, replayed: true };
       }
     }
@@ -138,15 +137,7 @@ export class InMemoryCartStore implements CartStore {
     return record?.status === 'in_flight' && record.leaseToken === leaseToken ? record : undefined;
   }
 
-  async completeCheckout(
-    userId: string,
-    key: string,
-    leaseToken: string,
-    order: PricedOrder,
-    ordered: CartLine[],
-    respond: RespondWithOrder,
-    cartChanged: StoredResponse,
-  ): Promise<StoredResponse | null> {
+  async completeCheckout({ userId, key, leaseToken, order, claimed, stockConfirmed, respond, cartChanged }: CheckoutCompletion): Promise<StoredResponse | null> {
     const record = this.ownedRecord(userId, key, leaseToken);
     if (!record) return null;
     // Synchronous from here on: nothing else touches the cart until this returns.
@@ -156,13 +147,13 @@ export class InMemoryCartStore implements CartStore {
       // An earlier life of this key already ordered: answer with that order, leave the cart alone.
       const { userId: _owner, ...view } = existing;
       response = respond(view);
-    } else if (this.cartStillHolds(userId, ordered)) {
+    } else if (stockConfirmed && this.cartStillHolds(userId, claimed)) {
       const lines = [...order.lines].sort((a, b) => (a.productId < b.productId ? -1 : 1));
       const created = { userId, id: order.id, lines, totalCents: order.totalCents, createdAt: order.createdAt.toISOString() };
       this.orders.set(order.id, created);
       const cart = this.carts.get(userId);
       if (cart) {
-        for (const line of ordered) {
+        for (const line of claimed) {
           const left = (cart.lines.get(line.productId) ?? 0) - line.quantity;
           if (left > 0) cart.lines.set(line.productId, left);
           else cart.lines.delete(line.productId);
@@ -175,8 +166,7 @@ export class InMemoryCartStore implements CartStore {
     } else {
       // Another checkout ordered these lines, or the user lowered or removed one, while this
       // checkout waited: ordering now would order those units twice. Nothing is ordered and the 409
-      // is the key's final outcome. Known limitation: the stock catalog reserved for this key
-      // stays reserved — catalog has no call to release a reservation yet.
+      // is the key's final outcome (checkout then releases the stock catalog reserved for it).
       response = cartChanged;
     }
     Object.assign(record, { status: 'done', leaseToken: null, leaseExpiresAt: 0, response });
@@ -192,6 +182,12 @@ export class InMemoryCartStore implements CartStore {
   async failCheckout(userId: string, key: string, leaseToken: string, response: StoredResponse): Promise<boolean> {
     const record = this.ownedRecord(userId, key, leaseToken);
     if (record) Object.assign(record, { status: 'done', leaseToken: null, leaseExpiresAt: 0, response });
+    return record !== undefined;
+  }
+
+  async renewLease(userId: string, key: string, leaseToken: string, leaseMs: number): Promise<boolean> {
+    const record = this.ownedRecord(userId, key, leaseToken);
+    if (record) record.leaseExpiresAt = Date.now() + leaseMs;
     return record !== undefined;
   }
 

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { HttpProblem } from '@anypod/platform';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
 import { cartEtag } from '../lib/etag.ts';
-import { resolveExisting, type ExistingRecord, type IdempotencyRequest, type StoredResponse } from '../lib/idempotency.ts';
+import { resolveExisting, unfinishedCheckout, type ExistingRecord, type IdempotencyRequest, type StoredResponse } from '../lib/idempotency.ts';
 import type { AddItem, CartLine, Order } from '../schemas/cart.ts';
 import {
   cartErrors,
@@ -21,10 +21,9 @@ import {
   type CartStore,
   type CartStoreLimits,
   type CheckoutClaim,
+  type CheckoutCompletion,
   type MutationResult,
-  type PricedOrder,
   type RespondWithCart,
-  type RespondWithOrder,
 } from './cart-store.ts';
 import { asUnavailable, isRetryableConflict } from './database-errors.ts';
 
@@ -128,7 +127,7 @@ export class SharedCartStore implements CartStore {
         const claim = await this.claim(tx, userId, idem, null);
         if (claim !== 'claimed') {
           const earlier = resolveExisting(existingFrom(claim), idem.fingerprint);
-          if (earlier === 'lease-expired') throw new HttpProblem(409, 'This Idempotency-Key belongs to an unfinished checkout.');
+          if (earlier === 'lease-expired') throw unfinishedCheckout();
           return { response: earlier, replayed: true };
         }
       }
@@ -202,15 +201,7 @@ export class SharedCartStore implements CartStore {
     });
   }
 
-  async completeCheckout(
-    userId: string,
-    key: string,
-    leaseToken: string,
-    order: PricedOrder,
-    ordered: CartLine[],
-    respond: RespondWithOrder,
-    cartChanged: StoredResponse,
-  ): Promise<StoredResponse | null> {
+  async completeCheckout({ userId, key, leaseToken, order, claimed, stockConfirmed, respond, cartChanged }: CheckoutCompletion): Promise<StoredResponse | null> {
     return this.transaction(async (tx) => {
       // Lock order as everywhere: the key's record, then the cart.
       const mine = await tx.$queryRaw<unknown[]>`
@@ -223,19 +214,19 @@ export class SharedCartStore implements CartStore {
       let response: StoredResponse;
       if (existing) {
         response = respond(orderFrom(existing));
-      } else if (await cartStillHolds(tx, userId, ordered)) {
+      } else if (stockConfirmed && (await cartStillHolds(tx, userId, claimed))) {
         const created = await tx.order.create({
           data: { id: order.id, userId, reservationId: order.reservationId, totalCents: BigInt(order.totalCents), createdAt: order.createdAt, lines: { create: order.lines } },
           include: orderInclude,
         });
-        await removeOrderedFromCart(tx, userId, ordered);
+        await removeOrderedFromCart(tx, userId, claimed);
         response = respond(orderFrom(created));
       } else {
-        // The snapshot's lines are no longer (all) in the cart: another checkout ordered them, or
-        // the user lowered or removed one while this checkout waited. Ordering now would order
-        // those units twice, so nothing is ordered and the 409 is this key's final outcome.
-        // Known limitation: the stock catalog reserved for this key stays reserved — catalog has
-        // no call to release a reservation yet.
+        // The snapshot's lines are no longer (all) in the cart — now, or already when checkout
+        // decided not to confirm the stock: another checkout ordered them, or the user lowered or
+        // removed one while this checkout waited. Ordering now would order those units twice, so
+        // nothing is ordered and the 409 is this key's final outcome (checkout then releases the
+        // stock catalog reserved for it).
         response = cartChanged;
       }
       await this.finishRecord(tx, userId, key, response, leaseToken);
@@ -245,6 +236,13 @@ export class SharedCartStore implements CartStore {
 
   async failCheckout(userId: string, key: string, leaseToken: string, response: StoredResponse): Promise<boolean> {
     return this.transaction((tx) => this.finishRecord(tx, userId, key, response, leaseToken));
+  }
+
+  async renewLease(userId: string, key: string, leaseToken: string, leaseMs: number): Promise<boolean> {
+    const renewed = await this.prisma.$executeRaw`
+      UPDATE idempotency_records SET lease_expires_at = now() + ${leaseMs}::float8 * interval '1 millisecond'
+      WHERE user_id = ${userId} AND key = ${key} AND status = 'in_flight' AND lease_token = ${leaseToken}::uuid`;
+    return renewed === 1;
   }
 
   async releaseCheckout(userId: string, key: string, leaseToken: string): Promise<void> {

@@ -1,19 +1,26 @@
-// Checkout, the one write with a network call in the middle, in three steps (Brandur's atomic
-// phases):
-//   1. claim the Idempotency-Key as in flight with a lease, snapshotting the cart (one short
-//      transaction);
+// Checkout, the one write with network calls in the middle, in four steps (Brandur's atomic
+// phases, and a reservation that is confirmed only once the order is certain):
+//   1. claim the Idempotency-Key as in flight with a short lease, snapshotting the cart (one short
+//      transaction); from then on a heartbeat renews the lease while this owner works, until the
+//      work's own deadline (lib/lease-keeper.ts, lib/checkout-timing.ts);
 //   2. reserve stock and learn prices from catalog, with a reservation id derived from the key —
-//      so a retry, even after this replica died, reserves once;
-//   3. create the order, take the ordered lines out of the cart and record the response (one
-//      transaction, only if this attempt still holds the lease, and only if the cart — locked —
-//      still holds every claimed line: otherwise another checkout already ordered them or the user
-//      edited them meanwhile, and a 409 is recorded instead, so nothing is ordered twice).
+//      so a retry, even after this replica died, names the same reservation — held for as long as
+//      this owner may still need it;
+//   3. confirm the reservation, if the cart still holds what was claimed;
+//   4. create the order, take the ordered lines out of the cart and record the response (one
+//      transaction, only if this owner still holds the lease, only if the stock was confirmed and
+//      the cart — locked — still holds every claimed line: otherwise another checkout already
+//      ordered them or the user edited them meanwhile, and a 409 is recorded instead). A checkout
+//      that ends without an order releases its stock.
 // If catalog cannot be reached the lease is released at once and the client retries with the
-// same key; if this replica dies, another takes over once the lease expires.
+// same key; if this replica dies or hangs, a retry on another takes over within one lease.
+import { performance } from 'node:perf_hooks';
 import { HttpProblem } from '@anypod/platform';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { IdempotencyRequest } from '../../lib/idempotency.ts';
+import type { CheckoutTiming } from '../../lib/checkout-timing.ts';
+import type { IdempotencyRequest, StoredResponse } from '../../lib/idempotency.ts';
+import { keepLease, type LeaseKeeper } from '../../lib/lease-keeper.ts';
 import { orderIdFor, reservationIdFor } from '../../lib/order-ids.ts';
 import { problemResponse } from '../../lib/stored-response.ts';
 import type { CartLine, OrderLine } from '../../schemas/cart.ts';
@@ -39,8 +46,12 @@ declare module 'fastify' {
 const tookOver = () =>
   new HttpProblem(409, 'Another attempt with this Idempotency-Key took this checkout over; retry with the same key for its result.', { headers: { 'retry-after': '1' } });
 
-/** Catalog refusals that are the checkout's final answer (recorded under the key). */
+const retryLater = (detail: string) => new HttpProblem(503, `${detail} Nothing was ordered; retry with the same Idempotency-Key.`, { headers: { 'retry-after': '1' } });
+
+/** Catalog refusals of a reservation that are the checkout's final answer (recorded under the key). */
 const FINAL_REFUSALS = new Set([404, 409, 422]);
+/** Confirming this close to the end of the granted hold risks meeting it expired: let a retry hold it again instead. */
+const CONFIRM_MARGIN_MS = 500;
 
 function priced(lines: CartLine[], reservation: Reservation): OrderLine[] | null {
   const prices = new Map(reservation.lines.map((line) => [line.productId, line]));
@@ -53,63 +64,127 @@ function priced(lines: CartLine[], reservation: Reservation): OrderLine[] | null
   return result.sort((a, b) => (a.productId < b.productId ? -1 : 1));
 }
 
-async function checkoutPlugin(fastify: FastifyInstance, opts: { leaseMs: number }) {
+/** Whether `cart` still has every claimed line with at least the claimed quantity. */
+function holds(cart: CartLine[], claimed: CartLine[]): boolean {
+  const quantities = new Map(cart.map((line) => [line.productId, line.quantity]));
+  return claimed.every((line) => (quantities.get(line.productId) ?? 0) >= line.quantity);
+}
+
+async function checkoutPlugin(fastify: FastifyInstance, opts: { timing: CheckoutTiming }) {
   const store = fastify.cartStore;
+  const { timing } = opts;
 
   async function checkout(req: CheckoutRequest): Promise<MutationResult> {
-    const { userId, idempotency } = req;
-    const claim = await store.claimCheckout(userId, idempotency, opts.leaseMs);
+    const claim = await store.claimCheckout(req.userId, req.idempotency, timing.leaseMs);
     if (claim.kind === 'replay') return { response: claim.response, replayed: true };
-    const { leaseToken } = claim;
-    const orderId = orderIdFor(userId, idempotency.key);
-    const reservationId = reservationIdFor(orderId);
-    const release = () =>
-      store.releaseCheckout(userId, idempotency.key, leaseToken).catch((error: Error) => fastify.log.warn({ err: error.message }, 'could not release checkout lease; it will expire'));
-
-    let reservation: Reservation;
+    const lease = keepLease({
+      renew: () => store.renewLease(req.userId, req.idempotency.key, claim.leaseToken, timing.leaseMs),
+      everyMs: timing.heartbeatMs,
+      deadlineMs: timing.workMs,
+      onError: (error) => fastify.log.warn({ err: error.message }, 'could not renew a checkout lease; the next heartbeat retries'),
+    });
     try {
-      reservation = await fastify.catalog.reserveStock({ reservationId, lines: claim.lines }, req.authorization);
-    } catch (error) {
-      if (error instanceof CatalogRefusedError && FINAL_REFUSALS.has(error.status)) {
-        const response = problemResponse(409, `The order cannot be placed: ${error.detail || 'catalog refused the reservation'}`, req.instance);
-        // Answer with the refusal only if it is what the key recorded: another attempt may have
-        // taken the checkout over meanwhile, and its outcome is the one that counts.
-        if (!(await store.failCheckout(userId, idempotency.key, leaseToken, response))) throw tookOver();
-        return { response, replayed: false };
-      }
-      await release();
-      if (error instanceof CatalogUnavailableError) {
-        throw new HttpProblem(503, 'The catalog is unavailable, so nothing was ordered. Retry with the same Idempotency-Key.', { headers: { 'retry-after': '2' } });
-      }
+      return await own(req, claim.leaseToken, claim.lines, lease);
+    } finally {
+      lease.stop();
+    }
+  }
+
+  /** The work of the lease holder: everything after the claim. */
+  async function own(req: CheckoutRequest, leaseToken: string, claimed: CartLine[], lease: LeaseKeeper): Promise<MutationResult> {
+    const { userId } = req;
+    const { key } = req.idempotency;
+    const orderId = orderIdFor(userId, key);
+    const reservationId = reservationIdFor(orderId);
+    /** Ends the lease now, keeping the recovery point, so the client's retry resumes at once. */
+    const letGo = () =>
+      store.releaseCheckout(userId, key, leaseToken).catch((error: Error) => fastify.log.warn({ err: error.message }, 'could not release a checkout lease; it will expire'));
+    /** Records an outcome without an order; only the lease holder's outcome counts. */
+    const finish = async (response: StoredResponse): Promise<MutationResult> => {
+      if (!(await store.failCheckout(userId, key, leaseToken, response))) throw tookOver();
+      return { response, replayed: false };
+    };
+    /** A catalog failure that is not the checkout's final answer. */
+    const interrupted = async (error: unknown): Promise<never> => {
+      if (lease.lost.aborted) throw tookOver();
+      await letGo();
+      if (error instanceof CatalogUnavailableError) throw retryLater('The catalog is unavailable.');
       if (error instanceof CatalogRefusedError) {
-        fastify.log.error({ status: error.status, detail: error.detail }, 'catalog refused a reservation unexpectedly');
+        fastify.log.error({ status: error.status, detail: error.detail, reservationId }, 'catalog refused a checkout call unexpectedly');
         throw new HttpProblem(502, 'The catalog refused the reservation; nothing was ordered.');
       }
       throw error;
-    }
+    };
 
-    const lines = priced(claim.lines, reservation);
+    const askedAt = performance.now();
+    let reservation: Reservation;
+    try {
+      reservation = await fastify.catalog.reserveStock({ reservationId, lines: claimed, holdSeconds: timing.holdSeconds }, req.authorization, lease.lost);
+    } catch (error) {
+      if (error instanceof CatalogRefusedError && FINAL_REFUSALS.has(error.status)) {
+        // Nothing was reserved: catalog takes all lines or none.
+        return finish(problemResponse(409, `The order cannot be placed: ${error.detail || 'catalog refused the reservation'}`, req.instance));
+      }
+      return interrupted(error);
+    }
+    const lines = priced(claimed, reservation);
     if (!lines) {
-      await release();
+      await letGo();
       fastify.log.error({ reservationId }, 'catalog reserved lines that differ from the request');
       throw new HttpProblem(502, 'The catalog answered with a reservation that does not match the cart; nothing was ordered.');
     }
+
+    // Confirm only what can still be ordered: a cart edited meanwhile gets its stock released, not sold.
+    let stockConfirmed = false;
+    if (holds((await store.read(userId)).lines, claimed)) {
+      const confirmBy = askedAt + reservation.holdSeconds * 1000 - CONFIRM_MARGIN_MS;
+      if (lease.lost.aborted) throw tookOver();
+      if (performance.now() >= confirmBy || lease.remainingMs() <= 0) {
+        // This owner stalled; its reservation may be about to expire. A retry holds it again.
+        await letGo();
+        throw retryLater('The checkout took too long.');
+      }
+      try {
+        await fastify.catalog.confirmReservation(reservationId, req.authorization, lease.lost);
+      } catch (error) {
+        if (error instanceof CatalogRefusedError && error.status === 409) {
+          // Expired (or released) before it could be confirmed: its stock is already back.
+          return finish(problemResponse(409, cartErrors.reservationExpired, req.instance));
+        }
+        return interrupted(error);
+      }
+      stockConfirmed = true;
+    }
+
     const totalCents = lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
-    let response;
+    let response: StoredResponse | null;
     try {
-      // Recorded instead of an order if the cart no longer holds what was claimed (another checkout
-      // ordered it, or it was edited, while this one waited or was interrupted).
-      const cartChanged = problemResponse(409, cartErrors.cartChanged, req.instance);
-      const order = { id: orderId, reservationId, lines, totalCents, createdAt: new Date() };
-      response = await store.completeCheckout(userId, idempotency.key, leaseToken, order, claim.lines, req.respond, cartChanged);
+      response = await store.completeCheckout({
+        userId,
+        key,
+        leaseToken,
+        order: { id: orderId, reservationId, lines, totalCents, createdAt: new Date() },
+        claimed,
+        stockConfirmed,
+        respond: req.respond,
+        cartChanged: problemResponse(409, cartErrors.cartChanged, req.instance),
+      });
     } catch (error) {
-      await release(); // the stock stays reserved under the same id: a retry completes this order
+      await letGo(); // the stock stays reserved under the same id: a retry completes this order
       throw error;
     }
-    if (!response) {
-      throw tookOver();
-    }
+    if (!response) throw tookOver();
+    if (response.status !== 201) await releaseStock(reservationId, req.authorization);
     return { response, replayed: false };
+  }
+
+  /** The key's outcome ordered nothing: its stock goes back on sale (held stock would also expire by itself). */
+  async function releaseStock(reservationId: string, authorization: string): Promise<void> {
+    try {
+      await fastify.catalog.releaseReservation(reservationId, authorization);
+    } catch (error) {
+      fastify.log.error({ err: (error as Error).message, reservationId }, 'could not release the stock of a checkout that ordered nothing');
+    }
   }
 
   fastify.decorate('checkout', checkout);

@@ -1,10 +1,11 @@
-// The catalog client: reserves stock and learns unit prices for a checkout. Catalog applies a
-// reservation once per reservationId, which is what makes retrying safe — on a timeout, a reset
-// or a 5xx this client retries (at most CATALOG_RETRIES times) with the same id. Each attempt is
-// bounded by CATALOG_TIMEOUT_MS so a slow catalog costs a bounded wait, never a hung request.
+// The catalog client: reserves stock (learning unit prices), then confirms or releases the
+// reservation. Catalog applies each call once per reservationId, which is what makes retrying
+// safe — on a timeout, a reset or a 5xx this client retries (at most CATALOG_RETRIES times) with
+// the same id. Each attempt is bounded by CATALOG_TIMEOUT_MS so a slow catalog costs a bounded
+// wait, never a hung request (worstCaseCallMs: the budget lib/checkout-timing.ts builds on).
 // W3C trace context is added by the OpenTelemetry undici instrumentation when tracing is on.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -14,12 +15,17 @@ import { ProductId } from '../../schemas/cart.ts';
 const ReservationSchema = Type.Object({
   reservationId: Type.String({ maxLength: 128 }),
   lines: Type.Array(Type.Object({ productId: ProductId, quantity: Type.Integer({ minimum: 1 }), unitPriceCents: Type.Integer({ minimum: 0 }) }), { maxItems: 1000 }),
+  status: Type.String({ maxLength: 16 }),
+  /** while held: seconds until it expires unless confirmed (the hold catalog granted) */
+  holdSeconds: Type.Integer({ minimum: 0 }),
 });
 export type Reservation = Static<typeof ReservationSchema>;
 
 export interface ReservationRequest {
   reservationId: string;
   lines: Array<{ productId: string; quantity: number }>;
+  /** how long the stock must stay held before this checkout confirms it */
+  holdSeconds: number;
 }
 
 /** Catalog could not be reached or kept failing: nothing is known to have happened; retry later. */
@@ -34,12 +40,17 @@ export class CatalogRefusedError extends Error {
     readonly status: number,
     readonly detail: string,
   ) {
-    super(`catalog refused the reservation with ${status}: ${detail}`);
+    super(`catalog refused with ${status}: ${detail}`);
   }
 }
 
 export interface CatalogClient {
-  reserveStock(reservation: ReservationRequest, authorization: string): Promise<Reservation>;
+  /** takes the stock, held for `holdSeconds` (or replays the reservation and holds it again) */
+  reserveStock(reservation: ReservationRequest, authorization: string, signal?: AbortSignal): Promise<Reservation>;
+  /** the order is certain: the stock is sold; refused with 409 once the reservation expired or was released */
+  confirmReservation(reservationId: string, authorization: string, signal?: AbortSignal): Promise<Reservation>;
+  /** the checkout ordered nothing: the stock goes back on sale */
+  releaseReservation(reservationId: string, authorization: string): Promise<Reservation>;
 }
 
 declare module 'fastify' {
@@ -57,7 +68,7 @@ export interface CatalogOptions {
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 const BACKOFF_MS = [100, 300];
 
-/** Worst-case time one reserveStock call can take (the checkout lease must be longer). */
+/** Worst-case time one catalog call (every retry included) can take. */
 export const worstCaseCallMs = (opts: Pick<CatalogOptions, 'timeoutMs' | 'retries'>) =>
   (opts.retries + 1) * opts.timeoutMs + BACKOFF_MS.slice(0, opts.retries).reduce((a, b) => a + b, 0);
 
@@ -81,39 +92,43 @@ function detailOf(body: string): string {
 async function catalogPlugin(fastify: FastifyInstance, opts: CatalogOptions) {
   const agent = new Agent({ connect: { timeout: opts.timeoutMs }, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, keepAliveTimeout: 4000 });
   fastify.addHook('onClose', async () => agent.close());
-  const url = new URL('/catalog/stock/reservations', opts.baseUrl).toString();
+  const reservations = new URL('/catalog/stock/reservations', opts.baseUrl).toString();
 
-  async function attempt(reservation: ReservationRequest, authorization: string): Promise<{ status: number; body: string }> {
+  async function attempt(method: 'POST' | 'DELETE', url: string, authorization: string, body: unknown, signal?: AbortSignal): Promise<{ status: number; body: string }> {
+    const timeout = AbortSignal.timeout(opts.timeoutMs);
     const res = await request(url, {
       dispatcher: agent,
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', authorization },
-      body: JSON.stringify(reservation),
-      signal: AbortSignal.timeout(opts.timeoutMs),
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), accept: 'application/json', authorization },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
     });
     return { status: res.statusCode, body: await res.body.text() };
   }
 
-  async function reserveStock(reservation: ReservationRequest, authorization: string): Promise<Reservation> {
+  /** One call with its retries: the same request every time, so catalog applies it once. */
+  async function call<T extends TSchema>(what: string, method: 'POST' | 'DELETE', url: string, authorization: string, body: unknown, schema: T, signal?: AbortSignal): Promise<Static<T>> {
     let lastProblem = '';
     for (let attemptNo = 0; attemptNo <= opts.retries; attemptNo++) {
-      if (attemptNo > 0) await sleep(BACKOFF_MS[attemptNo - 1] ?? 300);
+      if (attemptNo > 0) await sleep(BACKOFF_MS[attemptNo - 1] ?? 300, undefined, signal ? { signal } : {});
       let answer: { status: number; body: string };
       try {
-        answer = await attempt(reservation, authorization);
+        answer = await attempt(method, url, authorization, body, signal);
       } catch (error) {
+        // The caller gave up (its lease was taken over): no point in another attempt.
+        if (signal?.aborted) throw signal.reason;
         lastProblem = (error as Error).message;
-        fastify.log.warn({ err: lastProblem, attempt: attemptNo + 1, reservationId: reservation.reservationId }, 'catalog call failed');
+        fastify.log.warn({ err: lastProblem, attempt: attemptNo + 1, what }, 'catalog call failed');
         continue;
       }
       if (answer.status === 200 || answer.status === 201) {
         const parsed = parseJson(answer.body);
-        if (!Value.Check(ReservationSchema, parsed)) throw new CatalogRefusedError(502, 'catalog answered the reservation with an unexpected body');
+        if (!Value.Check(schema, parsed)) throw new CatalogRefusedError(502, `catalog answered the ${what} with an unexpected body`);
         return parsed;
       }
       if (RETRYABLE_STATUS.has(answer.status)) {
         lastProblem = `HTTP ${answer.status}`;
-        fastify.log.warn({ status: answer.status, attempt: attemptNo + 1, reservationId: reservation.reservationId }, 'catalog answered with a retryable status');
+        fastify.log.warn({ status: answer.status, attempt: attemptNo + 1, what }, 'catalog answered with a retryable status');
         continue;
       }
       throw new CatalogRefusedError(answer.status, detailOf(answer.body));
@@ -121,7 +136,12 @@ async function catalogPlugin(fastify: FastifyInstance, opts: CatalogOptions) {
     throw new CatalogUnavailableError(`catalog unavailable after ${opts.retries + 1} attempts: ${lastProblem}`);
   }
 
-  fastify.decorate('catalog', { reserveStock });
+  const one = (reservationId: string) => `${reservations}/${encodeURIComponent(reservationId)}`;
+  fastify.decorate('catalog', {
+    reserveStock: (reservation, authorization, signal) => call(`reservation ${reservation.reservationId}`, 'POST', reservations, authorization, reservation, ReservationSchema, signal),
+    confirmReservation: (reservationId, authorization, signal) => call(`confirmation of ${reservationId}`, 'POST', `${one(reservationId)}/confirm`, authorization, undefined, ReservationSchema, signal),
+    releaseReservation: (reservationId, authorization) => call(`release of ${reservationId}`, 'DELETE', one(reservationId), authorization, undefined, ReservationSchema),
+  } satisfies CatalogClient);
 }
 
 export default fp(catalogPlugin, { name: 'catalog', fastify: '5.x' });
