@@ -417,6 +417,39 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
       expect(await catalog.stockOf(product)).toBe(98);
     });
 
+    it('completes the order when the owner that died had already confirmed its stock', async () => {
+      const { id, token } = await user();
+      const product = await catalog.product({ stock: 10 });
+      await add(token, { productId: product, quantity: 3 });
+      const key = newKey();
+      const claim = await claimAndDie(id, key);
+      const reservationId = reservationIdFor(orderIdFor(id, key));
+      // The dead owner got as far as confirming: the stock is sold, the order not yet written.
+      await app.catalog.reserveStock({ reservationId, lines: claim.lines, holdSeconds: 60 }, `Bearer ${token}`);
+      await app.catalog.confirmReservation(reservationId, `Bearer ${token}`);
+      const resumed = await resume(id, token, key, claim);
+      expect(resumed.statusCode, resumed.body).toBe(201);
+      expect(await orders(token)).toHaveLength(1);
+      expect(await catalog.stockOf(product)).toBe(7);
+    });
+
+    it('releases stock its dead owner had already confirmed when the cart changed meanwhile', async () => {
+      const { id, token } = await user();
+      const product = await catalog.product({ stock: 10 });
+      await add(token, { productId: product, quantity: 3 });
+      const key = newKey();
+      const claim = await claimAndDie(id, key);
+      const reservationId = reservationIdFor(orderIdFor(id, key));
+      await app.catalog.reserveStock({ reservationId, lines: claim.lines, holdSeconds: 60 }, `Bearer ${token}`);
+      await app.catalog.confirmReservation(reservationId, `Bearer ${token}`);
+      expect((await remove(token, product, { 'if-match': '"v1"' })).statusCode).toBe(200);
+      const resumed = await resume(id, token, key, claim);
+      expectProblem(resumed, 409);
+      expect(resumed.json().detail).toBe(cartErrors.cartChanged);
+      expect(await orders(token)).toEqual([]);
+      expect(await catalog.stockOf(product)).toBe(10);
+    });
+
     it('records the outcome when its stock expired before it could confirm: 409, nothing ordered, the stock back on sale', async () => {
       const { id, token } = await user();
       const product = await catalog.product({ stock: 10 });

@@ -134,9 +134,12 @@ async function checkoutPlugin(fastify: FastifyInstance, opts: { timing: Checkout
       throw new HttpProblem(502, 'The catalog answered with a reservation that does not match the cart; nothing was ordered.');
     }
 
-    // Confirm only what can still be ordered: a cart edited meanwhile gets its stock released, not sold.
+    // Confirm only what can still be ordered: a cart edited meanwhile gets its stock released, not
+    // sold. An earlier owner of this key may have confirmed already and died before ordering.
     let stockConfirmed = false;
-    if (holds((await store.read(userId)).lines, claimed)) {
+    if (reservation.status === 'confirmed') {
+      stockConfirmed = true;
+    } else if (holds((await store.read(userId)).lines, claimed)) {
       const confirmBy = askedAt + reservation.holdSeconds * 1000 - CONFIRM_MARGIN_MS;
       if (lease.lost.aborted) throw tookOver();
       if (performance.now() >= confirmBy || lease.remainingMs() <= 0) {
