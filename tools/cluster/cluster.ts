@@ -38,6 +38,8 @@ interface Settings {
   routing: Routing;
   readyTimeoutMs: number;
   endpointLagMs: number;
+  hangMs: number;
+  entries: Partial<Record<ServiceName, string>>;
   onEvent?: (event: ClusterEvent) => void;
 }
 
@@ -197,7 +199,8 @@ class LocalCluster implements Cluster {
     let port = await freePort();
     while (this.ports.has(port)) port = await freePort();
     this.ports.add(port);
-    const replica = Replica.start({ service, name, port, cwd: serviceDir(service), env: this.replicaEnv(service, name, port), logFile: join(this.runDir, 'logs', `${name}.log`) });
+    const entry = this.settings.entries[service];
+    const replica = Replica.start({ service, name, port, cwd: serviceDir(service), ...(entry ? { entry } : {}), env: this.replicaEnv(service, name, port), logFile: join(this.runDir, 'logs', `${name}.log`) });
     const member: Member = { replica, ready: false, endpoint: false, terminating: false };
     (this.members.get(service) as Member[]).push(member);
     this.emit({ type: 'replica-started', service, replica: name, port, pid: replica.pid, atMs: replica.startedAtMs });
@@ -297,14 +300,22 @@ class LocalCluster implements Cluster {
     if (member.terminating) throw new Error(`${name} is already terminating`);
     const { replica } = member;
     const topology = this.settings.topology.get(replica.service) as ServiceTopology;
-    const startedAt = Date.now();
     member.terminating = true;
     member.deleting = kill;
-    this.emit({ type: 'replica-deleting', service: replica.service, replica: name, kill, atMs: startedAt });
+    this.emit({ type: 'replica-deleting', service: replica.service, replica: name, kill, atMs: Date.now() });
+    if (kill === 'hang') {
+      // Hung, yet still in rotation (as in Kubernetes until its readiness probe fails): requests
+      // keep arriving and wait. Then it comes back and works through them, long after their
+      // clients gave up and retried elsewhere — and is deleted.
+      replica.signal('SIGSTOP');
+      await sleep(this.settings.hangMs);
+      replica.signal('SIGCONT');
+    }
+    const startedAt = Date.now();
     // The ReplicaSet sees one replica fewer than desired and creates the replacement at once.
     const replacement = this.replace(member, 0);
     let removal: Promise<void>;
-    if (kill === 'graceful') {
+    if (kill === 'graceful' || kill === 'hang') {
       // Endpoint removal and the pre-stop sleep start at the same moment (they are not ordered
       // in Kubernetes either); SIGTERM after the sleep; SIGKILL at the end of the grace period,
       // which counts from the deletion, pre-stop included.
@@ -414,6 +425,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       routing: options.routing ?? 'round-robin',
       readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
       endpointLagMs: options.endpointLagMs ?? 1000,
+      hangMs: options.hangMs ?? 6000,
+      entries: options.entries ?? {},
       onEvent: options.onEvent,
     },
     options.handleSignals ?? true,

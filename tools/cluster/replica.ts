@@ -19,8 +19,10 @@ export interface ReplicaSpec {
   service: ServiceName;
   name: string;
   port: number;
-  /** the service folder: the process runs `node --import tsx src/server.ts` there */
+  /** the service folder: the process runs `node --import tsx <entry>` there */
   cwd: string;
+  /** relative to cwd; src/server.ts unless a test runs a mutant */
+  entry?: string;
   /** the whole environment (nothing is inherited implicitly) */
   env: Record<string, string>;
   logFile: string;
@@ -74,7 +76,7 @@ export class Replica {
     const fd = openSync(spec.logFile, 'a');
     writeSync(fd, `# ${new Date().toISOString()} starting ${spec.name} on 127.0.0.1:${spec.port}\n`);
     try {
-      const [command, args] = withParentDeathSignal(process.execPath, ['--import', 'tsx', 'src/server.ts'], 'SIGTERM');
+      const [command, args] = withParentDeathSignal(process.execPath, ['--import', 'tsx', spec.entry ?? 'src/server.ts'], 'SIGTERM');
       const child = spawn(command, args, {
         cwd: spec.cwd,
         env: spec.env,

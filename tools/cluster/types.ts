@@ -2,7 +2,21 @@
 // the proof. A "replica" is one service process with its own pod name, like a Pod.
 
 export type ServiceName = 'auth' | 'catalog' | 'cart';
-export type KillType = 'graceful' | 'sigkill';
+/**
+ * How a replica is deleted. graceful: endpoint removal and the pre-stop sleep, SIGTERM, drain.
+ * sigkill: no warning. hang: the replica stops answering (SIGSTOP) for longer than clients wait,
+ * still in rotation, comes back (SIGCONT) and finishes what it had accepted — answering clients
+ * that gave up and retried long ago — and is then deleted gracefully: the fault that shows
+ * whether a retried write can land twice.
+ */
+export type KillType = 'graceful' | 'sigkill' | 'hang';
+
+/** How each kind of deletion is named in logs, tables and charts. */
+export const KILL_LABELS: Record<KillType, { short: string; long: string }> = {
+  graceful: { short: 'graceful', long: 'deleted gracefully (SIGTERM, drain)' },
+  sigkill: { short: 'SIGKILL', long: 'killed with SIGKILL (no chance to finish in-flight requests)' },
+  hang: { short: 'hang', long: 'hung (SIGSTOP) past the clients’ timeout, resumed to finish what it had accepted, then deleted gracefully' },
+};
 export type Routing = 'round-robin' | 'sticky';
 
 export interface ClusterOptions {
@@ -34,6 +48,14 @@ export interface ClusterOptions {
   readyTimeoutMs?: number;
   /** delay between a SIGKILL (or a crash) and the endpoint removal: the endpoint controller's lag (default 1000) */
   endpointLagMs?: number;
+  /** how long a 'hang' deletion keeps the replica stopped: longer than clients wait for an answer (default 6000) */
+  hangMs?: number;
+  /**
+   * The entry file each service's replicas run, relative to its folder (default src/server.ts).
+   * Only the proof's mutation tests set it, to run a deliberately broken build that lives in the
+   * service's test folder (never shipped in an image).
+   */
+  entries?: Partial<Record<ServiceName, string>>;
 }
 
 /** atMs is an epoch time in milliseconds (Date.now()), comparable with the load driver's clock. */
@@ -67,6 +89,7 @@ export interface Cluster {
    * Deletes a replica like Kubernetes would and starts a replacement with a new name (like a
    * ReplicaSet). graceful: endpoint removal and the pre-stop sleep start together, then SIGTERM,
    * SIGKILL after the grace period. sigkill: no warning; endpoint removal follows shortly after.
+   * hang: stopped for `hangMs`, resumed, then deleted gracefully (see KillType).
    * Resolves when the old process has exited and its endpoint is removed; the replacement joins
    * the rotation when ready.
    */

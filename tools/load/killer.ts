@@ -3,7 +3,7 @@
 // in a loop. One disruption per service at a time — the next delete of a service waits until its
 // replacement is in rotation, as a PodDisruptionBudget with maxUnavailable 1 would — so the run
 // measures replica deletion, not a service with no replica left.
-import type { Cluster, ClusterEvent, KillType, ServiceName } from '../cluster/types.ts';
+import { KILL_LABELS, type Cluster, type ClusterEvent, type KillType, type ServiceName } from '../cluster/types.ts';
 
 export interface KillRecord {
   /** ms since the run started: when the delete began */
@@ -84,7 +84,7 @@ export function startKiller(options: KillerOptions): Killer {
     const record: KillRecord = { atMs: clock(), kind: options.kind, service, replica };
     records.push(record);
     deleting.add(service);
-    log(`${fmt(record.atMs)}  delete ${replica} (${options.kind === 'sigkill' ? 'SIGKILL' : 'graceful'})`);
+    log(`${fmt(record.atMs)}  delete ${replica} (${KILL_LABELS[options.kind].short})`);
     const done = (async () => {
       try {
         const { replacement } = await cluster.deleteReplica(replica, options.kind);

@@ -29,18 +29,25 @@ export interface RunSpec {
   routing: Routing;
   expectation: RunReport['expectation'];
   /**
-   * What the cluster really runs when it differs from `mode`. Only the mutation test sets it: a
-   * run that claims to be stateless but runs the in-memory write path must fail its checks.
+   * What the cluster really runs when it differs from `mode`. Only the mutation tests set these:
+   * a run that claims to be stateless but runs the in-memory write path, or a cart build without
+   * idempotency claims (an entry file from the service's test folder), must fail its checks.
    */
   clusterStateStore?: Mode;
+  clusterEntries?: Partial<Record<ServiceName, string>>;
+  /** the services to delete from, in turn (default: mostly cart and auth, see load/killer.ts) */
+  rotation?: ServiceName[];
   /** how the shoppers behave in this run, when it differs from the default */
   behaviour?: Partial<ShopperBehaviour>;
 }
 
-/** The four runs of `make demo`, in order (architecture.md, "The proof"; issue 4). */
+/** The runs of `make demo`, in order (architecture.md, "The proof"). */
 export const PROOF_RUNS: readonly RunSpec[] = [
   { name: 'stateless-graceful', mode: 'shared', kill: 'graceful', routing: 'round-robin', expectation: 'pass' },
   { name: 'stateless-sigkill', mode: 'shared', kill: 'sigkill', routing: 'round-robin', expectation: 'pass' },
+  // Replicas that hang, come back and finish what they had accepted after clients retried it
+  // elsewhere: every late write must replay its key's outcome, never apply a second time.
+  { name: 'stateless-hang', mode: 'shared', kill: 'hang', routing: 'round-robin', expectation: 'pass' },
   // The stateful runs delete gracefully on purpose: even the kindest delete loses in-memory state.
   { name: 'stateful-round-robin', mode: 'memory', kill: 'graceful', routing: 'round-robin', expectation: 'demonstrates-failure' },
   { name: 'stateful-sticky', mode: 'memory', kill: 'graceful', routing: 'sticky', expectation: 'demonstrates-failure' },

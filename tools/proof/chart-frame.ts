@@ -4,6 +4,7 @@
 import { esc, fmtSeconds } from './html.ts';
 import { linearScale, niceTicks, type Scale } from './chart-scale.ts';
 import type { KillEvent, RunReport } from './report-types.ts';
+import { KILL_LABELS } from '../cluster/types.ts';
 
 export const WIDTH = 960;
 export const MARGIN = { left: 64, right: 20, bottom: 42 };
@@ -41,11 +42,11 @@ export function valueAxis(max: number, height: number, labelledKills: boolean): 
 
 function killText(kill: KillEvent): string {
   const name = kill.replica.length > MAX_LABEL_CHARS ? `${kill.replica.slice(0, MAX_LABEL_CHARS - 1)}…` : kill.replica;
-  return `✕ ${name} (${kill.kind === 'sigkill' ? 'SIGKILL' : 'graceful'})`;
+  return `✕ ${name} (${KILL_LABELS[kill.kind].short})`;
 }
 
 function killTooltip(kill: KillEvent): string {
-  const how = kill.kind === 'sigkill' ? 'killed with SIGKILL' : 'deleted gracefully (SIGTERM, drain)';
+  const how = KILL_LABELS[kill.kind].long;
   const after = kill.replacement ? `, replaced by ${kill.replacement}` : ', not replaced';
   return `${fmtSeconds(kill.atMs)}: ${kill.replica} ${how}${after}`;
 }

@@ -6,7 +6,7 @@
 // Every flag has an environment variable (flags win): PROOF_DURATION_S, PROOF_KILL_EVERY_S,
 // PROOF_VUS, REPLICAS, PROOF_RUNS, PROOF_MIN_KILLS, PROOF_SEED, PROOF_OUT_DIR.
 // PROOF_RUNS is a comma-separated subset of the runs, by name (stateless-graceful, ...), short
-// name (graceful, sigkill, memory, sticky) or letter (a, b, c, d).
+// name (graceful, sigkill, hang, memory, sticky) or letter (a, b, c, d, e).
 // Exit status: 0 when the verdict is pass, 1 when a stateless run failed its checks, 2 on bad usage.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,10 +23,12 @@ const ALIASES: Record<string, string> = {
   graceful: 'stateless-graceful',
   b: 'stateless-sigkill',
   sigkill: 'stateless-sigkill',
-  c: 'stateful-round-robin',
+  c: 'stateless-hang',
+  hang: 'stateless-hang',
+  d: 'stateful-round-robin',
   memory: 'stateful-round-robin',
   'round-robin': 'stateful-round-robin',
-  d: 'stateful-sticky',
+  e: 'stateful-sticky',
   sticky: 'stateful-sticky',
 };
 
@@ -36,7 +38,7 @@ export function selectRuns(list: string | undefined): RunSpec[] {
   if (list === undefined || list.trim() === '' || list.trim() === 'all') return [...PROOF_RUNS];
   const names = list.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean).map((s) => ALIASES[s] ?? s);
   const unknown = names.filter((n) => !PROOF_RUNS.some((r) => r.name === n));
-  if (unknown.length > 0) throw new UsageError(`PROOF_RUNS/--runs: unknown run(s) ${unknown.join(', ')}; choose from ${PROOF_RUNS.map((r) => r.name).join(', ')} (or a,b,c,d)`);
+  if (unknown.length > 0) throw new UsageError(`PROOF_RUNS/--runs: unknown run(s) ${unknown.join(', ')}; choose from ${PROOF_RUNS.map((r) => r.name).join(', ')} (or a,b,c,d,e)`);
   // Always in the proof's order, whatever order they were listed in.
   return PROOF_RUNS.filter((r) => names.includes(r.name));
 }

@@ -4,6 +4,7 @@
 import { esc, fmtInt } from './html.ts';
 import { REPORT_CSS } from './report-style.ts';
 import type { ProofReport, RunReport } from './report-types.ts';
+import { KILL_LABELS } from '../cluster/types.ts';
 import { failuresChart, latencyChart, requestsChart } from './run-charts.ts';
 import { anomalyList, checksTable, comparisonTable, statusBadge, summaryTable } from './render-tables.ts';
 
@@ -54,10 +55,7 @@ function runIntro(run: RunReport): string {
     run.mode === 'shared'
       ? 'Stateless: carts and sessions live in the shared stores, so any replica can answer any request.'
       : 'Stateful: each replica keeps carts and sessions in its own memory (STATE_STORE=memory).';
-  const kills =
-    run.kill === 'sigkill'
-      ? `${run.kills} replicas were killed with SIGKILL (no chance to finish in-flight requests)`
-      : `${run.kills} replicas were deleted gracefully (SIGTERM, then drain)`;
+  const kills = `${run.kills} replicas were ${KILL_LABELS[run.kill].long}`;
   const routing = run.routing === 'sticky' ? 'the ingress pinned each user to one replica (sticky)' : 'the ingress spread requests round-robin';
   const expectation =
     run.expectation === 'pass'

@@ -3,6 +3,7 @@
 // reader can spot them without knowing the checker.
 import { esc, fmtInt, fmtMs, fmtSeconds } from './html.ts';
 import type { ProofReport, RunReport } from './report-types.ts';
+import { KILL_LABELS } from '../cluster/types.ts';
 
 const MAX_ANOMALIES = 5;
 
@@ -48,7 +49,7 @@ const GROUPS: Array<{ title: string; rows: Row[] }> = [
     title: 'Setup',
     rows: [
       { label: 'Mode', hint: 'where carts and sessions live', cell: modeLabel },
-      { label: 'Kill type', hint: 'graceful = SIGTERM then drain', cell: (r) => (r.kill === 'sigkill' ? 'SIGKILL' : 'graceful') },
+      { label: 'Kill type', hint: 'graceful = SIGTERM then drain; hang = stopped past the clients’ timeout, resumed, then deleted', cell: (r) => KILL_LABELS[r.kill].short },
       { label: 'Routing', hint: 'how the ingress picks a replica', cell: (r) => r.routing },
       { label: 'Kills', hint: 'replicas deleted during the run', cell: (r) => fmtInt(r.kills) },
       { label: 'Load', cell: (r) => `${fmtInt(r.virtualUsers)} users for ${fmtSeconds(r.durationMs)}` },

@@ -2,7 +2,8 @@
 // ("The proof") are the contract; the series feed the charts in report.html.
 
 export type Mode = 'shared' | 'memory';
-export type KillType = 'graceful' | 'sigkill';
+export type { KillType } from '../cluster/types.ts';
+import type { KillType } from '../cluster/types.ts';
 export type Routing = 'round-robin' | 'sticky';
 
 export interface KillEvent {

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import * as api from '@anypod/scenarios/requests';
 import type { ShopperBehaviour } from '@anypod/scenarios/journeys/index';
-import type { Cluster, ClusterEvent, ClusterOptions, ServiceName } from '../cluster/types.ts';
+import { KILL_LABELS, type Cluster, type ClusterEvent, type ClusterOptions, type ServiceName } from '../cluster/types.ts';
 import { runLoad, type LoadProgress } from '../load/driver.ts';
 import { finalRead } from '../load/final-read.ts';
 import { createHttpClient } from '../load/http-client.ts';
@@ -40,8 +40,14 @@ export interface ProofOptions {
   behaviour?: Partial<ShopperBehaviour>;
   /** consecutive runs that need the same cluster (mode and routing) share one: faster, for tests */
   shareClusters?: boolean;
-  /** per-attempt bound of the load driver, ms */
+  /** per-attempt bound of the load driver, ms (default 5000) */
   requestTimeoutMs?: number;
+  /**
+   * The per-attempt bound in runs whose replicas hang (default: requestTimeoutMs). A hang lasts
+   * a second longer, so clients give up on the stopped replica and retry elsewhere while it is
+   * stopped; a short one keeps short runs short.
+   */
+  hangTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -90,10 +96,18 @@ export async function runProof(options: ProofOptions): Promise<ProofReport> {
 function describe(spec: RunSpec, o: ProofOptions): string {
   const state = spec.mode === 'shared' ? 'stateless (shared store)' : 'stateful (STATE_STORE=memory)';
   const claimed = spec.clusterStateStore && spec.clusterStateStore !== spec.mode ? ` [cluster really runs STATE_STORE=${spec.clusterStateStore}]` : '';
-  return `${state}${claimed}, ${spec.routing}, ${spec.kill === 'sigkill' ? 'SIGKILL' : 'graceful'} deletes every ${o.killEveryS} s, ${o.replicas} replicas per service, ${o.vus} VUs for ${o.durationS} s`;
+  const entries = Object.entries(spec.clusterEntries ?? {}).map(([service, entry]) => ` [${service} really runs ${entry}]`).join('');
+  const kill = spec.kill === 'hang' ? `hang (${hangMsOf(o) / 1000} s, then graceful delete)` : KILL_LABELS[spec.kill].short;
+  return `${state}${claimed}${entries}, ${spec.routing}, ${kill} deletes every ${o.killEveryS} s, ${o.replicas} replicas per service, ${o.vus} VUs for ${o.durationS} s`;
 }
 
-const clusterKey = (spec: RunSpec): string => `${spec.clusterStateStore ?? spec.mode}/${spec.routing}`;
+const clusterKey = (spec: RunSpec): string => `${spec.clusterStateStore ?? spec.mode}/${spec.routing}/${JSON.stringify(spec.clusterEntries ?? {})}`;
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+const requestTimeoutOf = (spec: RunSpec, o: ProofOptions): number =>
+  spec.kill === 'hang' ? (o.hangTimeoutMs ?? o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) : (o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+/** A hung replica stays stopped a second longer than clients wait for it. */
+const hangMsOf = (o: ProofOptions): number => (o.hangTimeoutMs ?? o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) + 1_000;
 
 /**
  * Starts clusters for runs, and keeps one for the next run when both need the same cluster
@@ -117,6 +131,8 @@ class ClusterPool {
     const cluster = await this.options.startCluster({
       replicas: this.options.replicas,
       stateStore: spec.clusterStateStore ?? spec.mode,
+      ...(spec.clusterEntries ? { entries: spec.clusterEntries } : {}),
+      hangMs: hangMsOf(this.options),
       routing: spec.routing,
       env: { ...PROOF_ENV, ...this.options.env },
       runDir: join(this.options.runDir, spec.name),
@@ -172,7 +188,7 @@ async function runOne(spec: RunSpec, options: ProofOptions, clusters: ClusterPoo
     const cluster = await clusters.acquire(spec, log);
     await cluster.waitForFullStrength(120_000);
     for (const r of cluster.replicas()) base.replicaService[r.name] = r.service;
-    const client = createHttpClient({ baseUrl: cluster.ingressUrl, timeoutMs: options.requestTimeoutMs ?? 5_000, connections: Math.max(8, options.vus * 2) });
+    const client = createHttpClient({ baseUrl: cluster.ingressUrl, timeoutMs: requestTimeoutOf(spec, options), connections: Math.max(8, options.vus * 2) });
     try {
       await ensureCatalog(client, log);
       epochAtStart = Date.now();
@@ -194,6 +210,7 @@ async function runOne(spec: RunSpec, options: ProofOptions, clusters: ClusterPoo
             kind: spec.kill,
             clock,
             replicasPerService: options.replicas,
+            ...(spec.rotation ? { rotation: spec.rotation } : {}),
             firstAtMs: atMs + options.killEveryS * 1000,
             everyMs: options.killEveryS * 1000,
             untilMs: atMs + durationMs - Math.min(1_000, (options.killEveryS * 1000) / 2),

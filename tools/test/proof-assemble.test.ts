@@ -5,9 +5,11 @@ import type { Observation } from '@anypod/scenarios/journeys/index';
 import { describe, expect, it } from 'vitest';
 import { assembleReport, assembleRun, comparison, loadImbalance, PROOF_RUNS, verdictOf, type RunData, type RunSpec } from '../proof/assemble-report.ts';
 import { renderReportHtml } from '../proof/render-html.ts';
+import type { KillType } from '../cluster/types.ts';
 import type { KillRecord } from '../load/killer.ts';
 
-const [graceful, sigkill, roundRobin, sticky] = PROOF_RUNS as [RunSpec, RunSpec, RunSpec, RunSpec];
+const run = (name: string): RunSpec => PROOF_RUNS.find((r) => r.name === name) as RunSpec;
+const [graceful, sigkill, roundRobin, sticky] = ['stateless-graceful', 'stateless-sigkill', 'stateful-round-robin', 'stateful-sticky'].map(run) as [RunSpec, RunSpec, RunSpec, RunSpec];
 
 /** A user's session: login at auth, then adds served alternately by the given cart replicas. */
 function session(user: string, vu: number, cartReplicas: string[], adds: number, opts: { failFirstAttempt?: boolean; start?: number } = {}): Operation[] {
@@ -26,7 +28,7 @@ function session(user: string, vu: number, cartReplicas: string[], adds: number,
 
 const finalOf = (user: string, adds: number): FinalState => ({ user, cart: Array.from({ length: adds }, (_, i) => ({ productId: `sku-${i}`, quantity: 1 })), orders: [] });
 
-const kills = (n: number, kind: 'graceful' | 'sigkill' = 'graceful'): KillRecord[] =>
+const kills = (n: number, kind: KillType = 'graceful'): KillRecord[] =>
   Array.from({ length: n }, (_, i) => ({ atMs: 1000 * (i + 1), kind, service: 'cart' as const, replica: `cart-old${i}`, replacement: `cart-new${i}`, exitedAtMs: 1000 * (i + 1) + 300, replacementReadyAtMs: 1000 * (i + 1) + 500 }));
 
 function cleanRun(spec: RunSpec, over: Partial<RunData> = {}): RunData {

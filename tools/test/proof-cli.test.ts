@@ -3,10 +3,10 @@ import { parseConfig, selectRuns, summaryTable, UsageError } from '../proof/cli.
 import { sampleReport } from '../proof/sample-report.ts';
 
 describe('proof CLI configuration', () => {
-  it('defaults to the four runs, 45 s each, a deletion every 10 s, 3 replicas', () => {
+  it('defaults to the five runs, 45 s each, a deletion every 10 s, 3 replicas', () => {
     const c = parseConfig([], {});
     expect(c).toMatchObject({ durationS: 45, killEveryS: 10, replicas: 3, minKills: 3 });
-    expect(c.runs.map((r) => r.name)).toEqual(['stateless-graceful', 'stateless-sigkill', 'stateful-round-robin', 'stateful-sticky']);
+    expect(c.runs.map((r) => r.name)).toEqual(['stateless-graceful', 'stateless-sigkill', 'stateless-hang', 'stateful-round-robin', 'stateful-sticky']);
     expect(c.outDir).toMatch(/out\/proof$/);
   });
 
@@ -18,9 +18,10 @@ describe('proof CLI configuration', () => {
   });
 
   it('selects runs by name, short name or letter, always in the proof order', () => {
-    expect(selectRuns('d,c').map((r) => r.name)).toEqual(['stateful-round-robin', 'stateful-sticky']);
+    expect(selectRuns('e,d').map((r) => r.name)).toEqual(['stateful-round-robin', 'stateful-sticky']);
+    expect(selectRuns('hang,c').map((r) => r.name)).toEqual(['stateless-hang']);
     expect(selectRuns('memory,stateless-graceful').map((r) => r.name)).toEqual(['stateless-graceful', 'stateful-round-robin']);
-    expect(selectRuns('all')).toHaveLength(4);
+    expect(selectRuns('all')).toHaveLength(5);
     expect(() => selectRuns('graceful,bogus')).toThrow(UsageError);
   });
 

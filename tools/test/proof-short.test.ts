@@ -1,8 +1,13 @@
 // The proof, short: real replicas behind real nginx, real Postgres and Redis, a few seconds per
 // run. The stateless runs must meet the same invariants as `make demo`; the stateful run must
-// show its failure; and the mutation check — the same stateless run against carts that keep
-// their writes in process memory (STATE_STORE=memory) while the report claims the shared
-// store — must fail its checks, or the proof could not tell a broken cart from a good one.
+// show its failure; and two mutation checks — the same stateless checks against a cart that
+// breaks what they claim to measure — must fail, or the proof could not tell a broken cart from
+// a good one:
+//   - carts that keep their writes in process memory (STATE_STORE=memory) behind a stateless claim;
+//   - carts whose adds and edits ignore their Idempotency-Key (a test-only entry file), under
+//     replicas that hang past the clients' timeout and then finish what they had accepted — so
+//     writes are in flight on a stopped replica at every deletion, and every one of them lands
+//     again after its client retried it elsewhere.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +18,14 @@ import type { ProofReport, RunReport } from '../proof/report-types.ts';
 import { runProof } from '../proof/run-proof.ts';
 import { writeReport } from '../proof/write-report.ts';
 
-const [graceful, sigkill, roundRobin] = PROOF_RUNS as [RunSpec, RunSpec, RunSpec];
+const spec = (name: string): RunSpec => {
+  const found = PROOF_RUNS.find((r) => r.name === name);
+  if (!found) throw new Error(`no proof run ${name}`);
+  return found;
+};
 
-/** The mutation: a stateless run, checked as one, whose carts really live in process memory. */
-const MUTANT: RunSpec = {
+/** Mutation 1: a stateless run, checked as one, whose carts really live in process memory. */
+const IN_MEMORY_CART: RunSpec = {
   name: 'mutant-in-memory-cart',
   mode: 'shared',
   kill: 'graceful',
@@ -24,6 +33,19 @@ const MUTANT: RunSpec = {
   expectation: 'pass',
   clusterStateStore: 'memory',
   // No cookie sessions: the failure must come from the cart's write path, nothing else.
+  behaviour: { cookieSession: false },
+};
+
+/** Mutation 2: the stateless hang run, checked as one, against carts that apply a retried write again. */
+const NO_IDEMPOTENCY_CLAIM: RunSpec = {
+  name: 'mutant-no-idempotency-claim',
+  mode: 'shared',
+  kill: 'hang',
+  routing: 'round-robin',
+  expectation: 'pass',
+  clusterEntries: { cart: 'test/mutants/without-idempotency-claim.ts' },
+  // Every deletion hits cart, whose write path is the one broken.
+  rotation: ['cart'],
   behaviour: { cookieSession: false },
 };
 
@@ -40,26 +62,28 @@ const failing = (r: RunReport) => r.checks.filter((c) => !c.pass).map((c) => `${
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'anypod-proof-short-'));
   report = await runProof({
-    runs: [graceful, sigkill, roundRobin, MUTANT],
+    runs: [spec('stateless-graceful'), spec('stateless-sigkill'), spec('stateless-hang'), spec('stateful-round-robin'), IN_MEMORY_CART, NO_IDEMPOTENCY_CLAIM],
     durationS: 10,
     killEveryS: 2.5,
     vus: 6,
     replicas: 2,
     minKills: 3,
+    // Hung replicas stay stopped 3 s: clients give up after 2 s and retry elsewhere meanwhile.
+    hangTimeoutMs: 2_000,
     runDir: dir,
-    // graceful + SIGKILL share one cluster, the stateful run and the mutant another.
+    // The three stateless runs share one cluster; the stateful run and each mutant get their own.
     shareClusters: true,
     startCluster: (options) => startCluster({ ...options, handleSignals: false }),
     log: (line) => lines.push(line),
   });
-}, 300_000);
+}, 420_000);
 
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('the short proof', () => {
-  it.each(['stateless-graceful', 'stateless-sigkill'])('%s loses nothing while replicas are deleted', (name) => {
+  it.each(['stateless-graceful', 'stateless-sigkill', 'stateless-hang'])('%s loses nothing while replicas are deleted', (name) => {
     const r = run(name);
     expect(failing(r), lines.join('\n')).toEqual([]);
     expect(r.writes).toMatchObject({ lost: 0, unexpected: 0, duplicated: 0 });
@@ -69,6 +93,8 @@ describe('the short proof', () => {
     expect(r.kills).toBeGreaterThanOrEqual(3);
     expect(r.sessions.lostSessions).toBe(0);
     if (r.kill === 'graceful') expect(r.attempts.failed).toBe(0);
+    // A hang makes clients give up on the stopped replica: the faults really happened.
+    if (r.kill === 'hang') expect(r.attempts.failedDuringKills).toBeGreaterThan(0);
     expect(r.pass).toBe(true);
   });
 
@@ -80,15 +106,24 @@ describe('the short proof', () => {
   });
 
   it('mutation check: the stateless checks fail a cart that keeps writes in process memory', () => {
-    const r = run(MUTANT.name);
+    const r = run(IN_MEMORY_CART.name);
     expect(r.pass).toBe(false);
     expect(r.writes.lost).toBeGreaterThan(0);
     expect(failing(r).some((c) => c.startsWith('lost writes'))).toBe(true);
     expect(verdictOf([r])).toBe('fail');
   });
 
+  it('mutation check: the stateless checks fail a cart whose writes ignore their Idempotency-Key', () => {
+    const r = run(NO_IDEMPOTENCY_CLAIM.name);
+    expect(r.pass).toBe(false);
+    // Writes applied twice show as duplicated elements or quantities above what was attempted.
+    expect(r.writes.duplicated + r.writes.unexpected + r.quantityBoundViolations, lines.join('\n')).toBeGreaterThan(0);
+    expect(failing(r).some((c) => /^(duplicated writes|unexpected writes|quantity bounds)/.test(c))).toBe(true);
+    expect(verdictOf([r])).toBe('fail');
+  });
+
   it('gives the stateless verdict and writes a report that renders', async () => {
-    expect(verdictOf([run('stateless-graceful'), run('stateless-sigkill')])).toBe('pass');
+    expect(verdictOf(['stateless-graceful', 'stateless-sigkill', 'stateless-hang'].map(run))).toBe('pass');
     const { jsonPath, htmlPath } = await writeReport(join(dir, 'report'), report);
     expect(jsonPath).toMatch(/report\.json$/);
     expect(htmlPath).toMatch(/report\.html$/);
