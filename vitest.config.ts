@@ -1,9 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
 // One vitest run covers every workspace package; each package has its own vitest.config.ts.
+// Projects run in groups, one group after another (`sequence.groupOrder` in each project):
+//   0  unit tests (platform, scenarios, tools)      2  catalog     4  local clusters and the short proof
+//   1  auth                                         3  cart
+// so the suites that start processes never share the two cores with each other, and the light
+// ones are done before the heavy ones start.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'services/*', 'tools'],
+    projects: ['packages/*', 'services/*', 'tools/vitest.config.ts', 'tools/vitest.cluster.config.ts'],
     reporters: ['default', './tools/vitest/summary-reporter.ts'],
+    tags: [
+      {
+        name: 'timing',
+        description: 'depends on timing, processes or the network (real replicas, kills, timeouts): `make test-repeat` runs these N times',
+      },
+    ],
   },
 });

@@ -10,5 +10,7 @@ export default defineProject({
     hookTimeout: 120_000,
     // Tests share one database schema and start real processes; files run one after another.
     fileParallelism: false,
+    // Groups run one after another (vitest.config.ts): services never share the machine with each other.
+    sequence: { groupOrder: 3 },
   },
 });

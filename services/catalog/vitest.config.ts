@@ -10,5 +10,7 @@ export default defineProject({
     hookTimeout: 60_000,
     // Route tests share one database schema and one Redis; files run one after another.
     fileParallelism: false,
+    // Groups run one after another (vitest.config.ts): services never share the machine with each other.
+    sequence: { groupOrder: 2 },
   },
 });

@@ -6,11 +6,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster } from '../cluster/cluster.ts';
-import { NGINX_BIN, renderEdgeConfig, renderRouterConfig, type RouteSpec } from '../cluster/nginx.ts';
-import { keepAliveLoad, newAccount } from '../cluster/testing.ts';
-import { loadTopology } from '../cluster/topology.ts';
-import type { Cluster } from '../cluster/types.ts';
+import { startCluster } from '../../cluster/cluster.ts';
+import { NGINX_BIN, renderEdgeConfig, renderRouterConfig, type RouteSpec } from '../../cluster/nginx.ts';
+import { keepAliveLoad, newAccount } from '../../cluster/testing.ts';
+import { loadTopology } from '../../cluster/topology.ts';
+import type { Cluster } from '../../cluster/types.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'anypod-ingress-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startCluster } from '../cluster/index.ts';
-import type { Cluster } from '../cluster/types.ts';
-import { walkthrough } from '../demo/walkthrough.ts';
+import { startCluster } from '../../cluster/index.ts';
+import type { Cluster } from '../../cluster/types.ts';
+import { walkthrough } from '../../demo/walkthrough.ts';
 
 const runDir = mkdtempSync(join(tmpdir(), 'anypod-walkthrough-'));
 let cluster: Cluster | undefined;

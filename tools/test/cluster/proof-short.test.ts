@@ -12,11 +12,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster } from '../cluster/index.ts';
-import { PROOF_RUNS, verdictOf, type RunSpec } from '../proof/assemble-report.ts';
-import type { ProofReport, RunReport } from '../proof/report-types.ts';
-import { runProof } from '../proof/run-proof.ts';
-import { writeReport } from '../proof/write-report.ts';
+import { startCluster } from '../../cluster/index.ts';
+import { PROOF_RUNS, verdictOf, type RunSpec } from '../../proof/assemble-report.ts';
+import type { ProofReport, RunReport } from '../../proof/report-types.ts';
+import { runProof } from '../../proof/run-proof.ts';
+import { writeReport } from '../../proof/write-report.ts';
 
 const spec = (name: string): RunSpec => {
   const found = PROOF_RUNS.find((r) => r.name === name);

@@ -13,12 +13,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../cluster/process-utils.ts';
-import { checkServices, migrateServices } from '../cluster/prepare.ts';
-import { newReplicaName, Replica } from '../cluster/replica.ts';
-import { newAccount, standaloneAuthEnv, TEST_PASSWORD } from '../cluster/testing.ts';
-import { serviceDir } from '../cluster/topology.ts';
-import { DEFAULT_DATABASE_URL } from '../cluster/cluster.ts';
+import { freePort } from '../../cluster/process-utils.ts';
+import { checkServices, migrateServices } from '../../cluster/prepare.ts';
+import { newReplicaName, Replica } from '../../cluster/replica.ts';
+import { newAccount, standaloneAuthEnv, TEST_PASSWORD } from '../../cluster/testing.ts';
+import { serviceDir } from '../../cluster/topology.ts';
+import { DEFAULT_DATABASE_URL } from '../../cluster/cluster.ts';
 
 const runDir = mkdtempSync(join(tmpdir(), 'anypod-shutdown-'));
 let replica: Replica | undefined;

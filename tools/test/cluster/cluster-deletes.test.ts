@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster } from '../cluster/cluster.ts';
-import { isAlive } from '../cluster/process-utils.ts';
-import { keepAliveLoad, newAccount, type LoadRequest, type RequestRecord } from '../cluster/testing.ts';
-import type { Cluster, ClusterEvent } from '../cluster/types.ts';
+import { startCluster } from '../../cluster/cluster.ts';
+import { isAlive } from '../../cluster/process-utils.ts';
+import { keepAliveLoad, newAccount, type LoadRequest, type RequestRecord } from '../../cluster/testing.ts';
+import type { Cluster, ClusterEvent } from '../../cluster/types.ts';
 
 const runDir = mkdtempSync(join(tmpdir(), 'anypod-cluster-deletes-'));
 const events: ClusterEvent[] = [];

@@ -6,9 +6,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster } from '../cluster/cluster.ts';
-import { newAccount } from '../cluster/testing.ts';
-import type { Cluster } from '../cluster/types.ts';
+import { startCluster } from '../../cluster/cluster.ts';
+import { newAccount } from '../../cluster/testing.ts';
+import type { Cluster } from '../../cluster/types.ts';
 
 const runDir = mkdtempSync(join(tmpdir(), 'anypod-cluster-services-'));
 let cluster: Cluster;
