@@ -321,7 +321,11 @@ class LocalCluster implements Cluster {
       // which counts from the deletion, pre-stop included.
       member.endpoint = false;
       removal = this.syncIngress();
-      await Promise.race([sleep(topology.preStopSeconds * 1000), replica.exited]);
+      // The pre-stop sleep exists to outlast the endpoint removal (reliability.md). nginx reloads
+      // in milliseconds, unless this machine is overloaded: then SIGTERM waits for the removal
+      // too, as a pre-stop sized for the cluster would — a slow test machine must not turn a
+      // graceful delete into one that drops requests.
+      await Promise.race([Promise.all([sleep(topology.preStopSeconds * 1000), removal]), replica.exited]);
       await replica.terminate(startedAt + topology.terminationGracePeriodSeconds * 1000);
     } else {
       replica.signal('SIGKILL');

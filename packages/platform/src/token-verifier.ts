@@ -77,11 +77,22 @@ async function tokenVerifier(fastify: FastifyInstance, opts: TokenVerifierOption
     const getJwks = buildGetJwks({ providerDiscovery: false, jwksPath: url.pathname, max: 20, ttl: 10 * 60_000, issuersWhitelist: [url.origin] });
     await fastify.register(jwt, {
       decode: { complete: true },
-      secret: async (_request: FastifyRequest, token: unknown) => {
+      secret: async (request: FastifyRequest, token: unknown) => {
         const header = (token as { header?: { kid?: unknown; alg?: unknown } }).header ?? {};
         if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid)) throw new HttpProblem(401, 'The access token has no valid key id.');
         if (header.alg !== ACCESS_TOKEN_ALGORITHM) throw new HttpProblem(401, 'The access token uses an algorithm this service does not accept.');
-        return getJwks.getPublicKey({ domain: url.origin, alg: header.alg, kid: header.kid });
+        try {
+          return await getJwks.getPublicKey({ domain: url.origin, alg: header.alg, kid: header.kid });
+        } catch (error) {
+          const code = (error as { code?: unknown }).code;
+          if (code === 'JWK_NOT_FOUND' || code === 'NO_JWKS') {
+            throw new HttpProblem(401, 'The access token was signed with a key auth does not publish.', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
+          }
+          // Auth could not be asked (a replica being deleted, a network fault): the token may well
+          // be valid, so this is no reason to sign the user out — the client retries.
+          request.log.warn({ err: (error as Error).message }, 'could not fetch the JWKS to verify an access token');
+          throw new HttpProblem(503, 'The keys that verify access tokens could not be fetched from auth; retry shortly.', { headers: { 'retry-after': '1' } });
+        }
       },
       verify,
     });

@@ -1,6 +1,7 @@
 // Every cart route and error path through app.inject, against real Postgres, Redis, auth and
 // catalog — once with the shared store and once with the in-memory demonstration store, which
 // must follow the same rules. Each test signs up its own users, so reruns never collide.
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { startTestAuth, type TestAuth } from '@anypod/auth/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -505,5 +506,35 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
       const ready = await app.inject({ method: 'GET', url: '/readyz' });
       expect(ready.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
     });
+  });
+});
+
+describe('verifying tokens against auth’s published keys', () => {
+  it('answers 503 + Retry-After when the keys cannot be fetched (the token may be valid: no reason to sign out)', async () => {
+    const { token } = await authService.user();
+    // Port 9 (discard) has no listener: auth's JWKS cannot be fetched.
+    const cut = await buildCart({ AUTH_JWKS_URL: 'http://127.0.0.1:9/auth/.well-known/jwks.json', CATALOG_URL: catalog.url, POD_NAME: 'cart-no-jwks' });
+    try {
+      const res = await cut.inject({ method: 'GET', url: '/cart', headers: auth(token) });
+      expect(res.statusCode, res.body).toBe(503);
+      expect(res.headers['retry-after']).toBe('1');
+    } finally {
+      await cut.close();
+    }
+  });
+
+  it('answers 401 for a token signed with a key auth does not publish', async () => {
+    const app = await buildCart({ AUTH_JWKS_URL: authService.jwksUrl, CATALOG_URL: catalog.url, POD_NAME: 'cart-forged' });
+    try {
+      const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const now = Math.floor(Date.now() / 1000);
+      const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const unsigned = `${part({ alg: 'ES256', typ: 'at+jwt', kid: 'k'.repeat(43) })}.${part({ sub: 'someone', role: 'user', jti: randomUUID(), sid: 's', iss: 'anypod-auth', aud: 'anypod', iat: now, exp: now + 60 })}`;
+      const signature = sign('sha256', Buffer.from(unsigned), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+      const res = await app.inject({ method: 'GET', url: '/cart', headers: auth(`${unsigned}.${signature}`) });
+      expect(res.statusCode, res.body).toBe(401);
+    } finally {
+      await app.close();
+    }
   });
 });
