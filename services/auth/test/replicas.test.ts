@@ -29,7 +29,7 @@ afterAll(async () => {
   await Promise.all([a && stopService(a), b && stopService(b)]);
 });
 
-describe('two auth replicas', () => {
+describe('two auth replicas', { tags: ['timing'] }, () => {
   it('accept each other’s tokens and honour a logout made on the other within a second', async () => {
     const email = uniqueEmail('replica');
     expect((await call(a, 'POST', '/auth/register', { body: { email, password: PASSWORD }, ip: '10.1.0.1' })).status).toBe(201);

@@ -23,7 +23,7 @@ async function start(name: string, port?: number) {
 
 const me = (replica: ServiceProcess, cookie: string) => fetch(`${replica.url}/auth/me`, { headers: { cookie } }).then((r) => r.status);
 
-describe('STATE_STORE=memory (demonstration)', () => {
+describe('STATE_STORE=memory (demonstration)', { tags: ['timing'] }, () => {
   it('says so in its start-up log', async () => {
     const a = await start('auth-mem-log');
     expect(a.output()).toContain('STATE_STORE=memory: DEMONSTRATION MODE');

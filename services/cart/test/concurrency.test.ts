@@ -47,7 +47,7 @@ function apply(cart: Map<string, number>, op: Op): void {
 }
 const asObject = (lines: Array<{ productId: string; quantity: number }>) => Object.fromEntries([...lines].sort((x, y) => (x.productId < y.productId ? -1 : 1)).map((l) => [l.productId, l.quantity]));
 
-describe('one cart, 50 concurrent clients, two replicas', () => {
+describe('one cart, 50 concurrent clients, two replicas', { tags: ['timing'] }, () => {
   it('ends with exactly the fold of the acknowledged operations', async () => {
     const { token } = await authService.user();
     const acknowledged: Acknowledged[] = [];

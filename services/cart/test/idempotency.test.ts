@@ -18,8 +18,8 @@ let b: ServiceProcess;
 const started: ServiceProcess[] = [];
 
 // A short lease and catalog budget, so recovery after a crash takes seconds in the test.
-const timing = { IDEMPOTENCY_LEASE_SECONDS: '2', CATALOG_TIMEOUT_MS: '800', CATALOG_RETRIES: '1' };
-const timingOf = checkoutTiming({ IDEMPOTENCY_LEASE_SECONDS: 2, CATALOG_TIMEOUT_MS: 800, CATALOG_RETRIES: 1 });
+const timing = { IDEMPOTENCY_LEASE_SECONDS: '4', CATALOG_TIMEOUT_MS: '800', CATALOG_RETRIES: '1' };
+const timingOf = checkoutTiming({ IDEMPOTENCY_LEASE_SECONDS: 4, CATALOG_TIMEOUT_MS: 800, CATALOG_RETRIES: 1 });
 /** A 409 answered from one Postgres read, over loopback: a generous bound for one such round trip. */
 const REQUEST_OVERHEAD_MS = 250;
 
@@ -42,7 +42,7 @@ async function ordersOf(token: string) {
   return (await call(a, 'GET', '/cart/orders', { token })).json().orders as Array<{ id: string; totalCents: number }>;
 }
 
-describe('the same add, three times', () => {
+describe('the same add, three times', { tags: ['timing'] }, () => {
   it('applies once whether the retries are sequential or concurrent, and replays the same bytes', async () => {
     const { token } = await authService.user();
     const addTo = (replica: ServiceProcess, key: string, productId: string) =>
@@ -65,7 +65,7 @@ describe('the same add, three times', () => {
   });
 });
 
-describe('the same checkout, three times', () => {
+describe('the same checkout, three times', { tags: ['timing'] }, () => {
   it('orders once, reserves stock once, and every retry gets the same answer', async () => {
     const { token } = await authService.user();
     const product = await catalog.product({ stock: 20, priceCents: 499 });
@@ -113,7 +113,7 @@ async function retryUntilAnswered(replica: ServiceProcess, token: string, key: s
   }
 }
 
-describe('a replica killed while its checkout is inside the catalog call', () => {
+describe('a replica killed while its checkout is inside the catalog call', { tags: ['timing'] }, () => {
   it('leaves a checkout that a retry on another replica completes exactly once, within one lease', async () => {
     const { token } = await authService.user();
     const product = await catalog.product({ stock: 10, priceCents: 700 });
@@ -161,7 +161,7 @@ describe('a replica killed while its checkout is inside the catalog call', () =>
   });
 });
 
-describe('an owner that hangs in the middle of a checkout', () => {
+describe('an owner that hangs in the middle of a checkout', { tags: ['timing'] }, () => {
   it('stops renewing, loses the key to a retry on another replica, and its late completion is refused', async () => {
     const { token } = await authService.user();
     const product = await catalog.product({ stock: 10, priceCents: 300 });

@@ -59,7 +59,7 @@ describe('keepLease, on a fake clock', () => {
   });
 });
 
-describe('an owner alive but hung, on real Postgres', () => {
+describe('an owner alive but hung, on real Postgres', { tags: ['timing'] }, () => {
   let app: FastifyInstance;
   beforeAll(async () => {
     // Nothing here calls auth or catalog: the store is driven directly.

@@ -37,7 +37,7 @@ async function addThenRead(writer: ServiceProcess, reader: ServiceProcess, token
   return { added, read: await call(reader, 'GET', '/cart', { token }) };
 }
 
-describe('STATE_STORE=memory (demonstration)', () => {
+describe('STATE_STORE=memory (demonstration)', { tags: ['timing'] }, () => {
   it('loses the cart when another replica answers, and when the replica restarts', async () => {
     const [a, b] = await Promise.all([start('cart-mem-a', 'memory'), start('cart-mem-b', 'memory')]);
     expect(a.output()).toContain('DEMONSTRATION');
@@ -58,7 +58,7 @@ describe('STATE_STORE=memory (demonstration)', () => {
   });
 });
 
-describe('STATE_STORE=shared (default), same steps', () => {
+describe('STATE_STORE=shared (default), same steps', { tags: ['timing'] }, () => {
   it('keeps the cart whichever replica answers and across a restart', async () => {
     const [a, b] = await Promise.all([start('cart-shared-a', 'shared'), start('cart-shared-b', 'shared')]);
     expect(a.output()).not.toContain('DEMONSTRATION');

@@ -39,7 +39,7 @@ afterAll(async () => {
   rmSync(runDir, { recursive: true, force: true });
 });
 
-describe('the cluster CLI', () => {
+describe('the cluster CLI', { tags: ['timing'] }, () => {
   it('up starts a cluster that outlives the command, status reports it, down stops everything (twice)', async () => {
     port = await freePort();
     const up = await cli('up');

@@ -30,7 +30,7 @@ async function call(method: string, path: string, token: string, body?: unknown)
   return { status: res.status, servedBy: res.headers.get('x-served-by') ?? '', json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
-describe('auth + catalog + cart behind one Ingress', () => {
+describe('auth + catalog + cart behind one Ingress', { tags: ['timing'] }, () => {
   it('a shopper logs in, browses, adds to the cart and checks out: every hop through nginx', async () => {
     expect(cluster.replicas().map((r) => r.service).sort()).toEqual(['auth', 'auth', 'cart', 'cart', 'catalog', 'catalog']);
     const { accessToken } = await newAccount(cluster.ingressUrl, 'services');

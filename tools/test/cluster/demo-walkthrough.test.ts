@@ -15,7 +15,7 @@ afterAll(async () => {
   rmSync(runDir, { recursive: true, force: true });
 });
 
-describe('demo walk-through', () => {
+describe('demo walk-through', { tags: ['timing'] }, () => {
   it('register → login → me → refresh → logout → me, answered by several replicas', async () => {
     // Other test files sign in from 127.0.0.1 at the same time: lift the shared per-IP login limit.
     cluster = await startCluster({ services: ['auth'], replicas: 3, ingressPort: 0, migrate: false, runDir, env: { LOGIN_RATE_LIMIT_PER_MINUTE: '100000' } });
