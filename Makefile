@@ -1,15 +1,15 @@
 # anypod — every command a newcomer needs. Each target installs what is missing first.
 #   make demo   the proof: a local cluster under load while replicas are deleted (see README)
-#   make test   every test, from a fresh machine
+#   make test   every test, from a fresh machine (make test-repeat N=5: the timing-sensitive ones, N times)
 #   make up / make down / make status   a long-running local cluster
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 INFRA := tools/infra
 
-.PHONY: help prepare install generate infra migrate seed test lint typecheck vitest infra-stop clean
+.PHONY: help prepare install generate infra migrate seed test test-repeat test-setup lint typecheck vitest infra-stop clean
 
 help:
-	@sed -n '1,5p' Makefile | sed 's/^# \{0,1\}//'
+	@awk '!/^#/ { exit } { sub(/^# ?/, ""); print }' Makefile
 
 # Packages from Debian/npm, dependencies, Prisma clients, Postgres + Redis, migrations, seed data.
 prepare: install generate infra migrate seed
@@ -42,13 +42,23 @@ typecheck:
 	pnpm -r typecheck
 
 # Tests start the Postgres/Redis they need and stop what they started; the Chromium report test
-# needs Debian's chromium.
-test:
-	@WITH_CHROMIUM=1 bash $(INFRA)/ensure-packages.sh
-	@pnpm install --frozen-lockfile --reporter=silent
-	@bash $(INFRA)/migrate.sh generate
-	@$(MAKE) --no-print-directory lint typecheck
-	@bash $(INFRA)/with-infra.sh bash -c 'bash $(INFRA)/migrate.sh deploy && bash $(INFRA)/seed.sh && pnpm exec vitest run'
+# needs Debian's chromium. Every stage says how long it took.
+test: test-setup
+	@bash $(INFRA)/timed.sh lint pnpm exec eslint .
+	@bash $(INFRA)/timed.sh typecheck pnpm -r typecheck
+	@bash $(INFRA)/with-infra.sh bash $(INFRA)/run-tests.sh
+
+# The tests tagged 'timing' (real processes, kills, timeouts), N times in a row; prints N/N.
+#   make test-repeat N=20 TESTS=proof-short   only files whose path contains proof-short
+N ?= 5
+TESTS ?=
+test-repeat: test-setup
+	@bash $(INFRA)/with-infra.sh bash $(INFRA)/repeat-tests.sh $(N) $(TESTS)
+
+test-setup:
+	@bash $(INFRA)/timed.sh "packages (Debian, pnpm)" env WITH_CHROMIUM=1 bash $(INFRA)/ensure-packages.sh
+	@bash $(INFRA)/timed.sh "dependencies" pnpm install --frozen-lockfile --reporter=silent
+	@bash $(INFRA)/timed.sh "prisma clients" bash $(INFRA)/migrate.sh generate
 
 clean:
 	rm -rf out
