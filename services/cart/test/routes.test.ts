@@ -10,6 +10,7 @@ import { orderIdFor, reservationIdFor } from '../src/lib/order-ids.ts';
 import type { Order } from '../src/schemas/cart.ts';
 import { cartErrors, type CheckoutClaim } from '../src/stores/cart-store.ts';
 import { startTestCatalog, type TestCatalog } from './catalog-fixture.ts';
+import { isConfirmation, startCatalogGate } from './catalog-gate.ts';
 import { auth, buildCart, newKey } from './helper.ts';
 
 let authService: TestAuth;
@@ -451,7 +452,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
       expect(await catalog.stockOf(product)).toBe(10);
     });
 
-    it('records the outcome when its stock expired before it could confirm: 409, nothing ordered, the stock back on sale', async () => {
+    it('takes the stock anew when the dead owner’s reservation was returned before the retry came', async () => {
       const { id, token } = await user();
       const product = await catalog.product({ stock: 10 });
       await add(token, { productId: product, quantity: 4 });
@@ -462,10 +463,46 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
       await app.catalog.reserveStock({ reservationId, lines: claim.lines, holdSeconds: 60 }, `Bearer ${token}`);
       await app.catalog.releaseReservation(reservationId, `Bearer ${token}`);
       expect(await catalog.stockOf(product)).toBe(10);
-      // A retry takes over: its reserve takes the stock anew, so expiry never strands a retry…
+      // A retry takes over: its reserve takes the stock anew, so an expiry never strands a retry.
       const resumed = await resume(id, token, key, claim);
       expect(resumed.statusCode, resumed.body).toBe(201);
       expect(await catalog.stockOf(product)).toBe(6);
+    });
+  });
+
+  describe('a checkout whose stock expires while it runs', () => {
+    it('records the confirm catalog refuses as its outcome: 409, nothing ordered, the stock back on sale', async () => {
+      const { token } = await user();
+      const product = await catalog.product({ stock: 10 });
+      const gate = await startCatalogGate(catalog.url);
+      // Its own replica, whose catalog calls pass the gate (with STATE_STORE=memory, its own carts).
+      const gated = await buildCart({ AUTH_JWKS_URL: authService.jwksUrl, STATE_STORE: mode, CATALOG_URL: gate.url, POD_NAME: 'cart-gated' });
+      try {
+        await add(token, { productId: product, quantity: 4 }, newKey(), gated);
+        const confirming = gate.arm(isConfirmation);
+        const answer = checkout(token, newKey(), gated);
+        // (A checkout that answers without ever confirming fails here at once, not by a timeout.)
+        const held = await Promise.race([confirming, answer.then((r) => Promise.reject(new Error(`checkout answered ${r.statusCode} before confirming: ${r.body}`)))]);
+        expect(await catalog.stockOf(product)).toBe(6);
+        // The owner is slow to confirm, and the reservation goes meanwhile (what expiry does).
+        const reservationId = decodeURIComponent(held.path.split('/')[4] as string);
+        await gated.catalog.releaseReservation(reservationId, `Bearer ${token}`);
+        expect(await catalog.stockOf(product)).toBe(10);
+        expect((await held.pass()).status).toBe(409);
+        const res = await answer;
+        expectProblem(res, 409);
+        expect(res.json().detail).toBe(cartErrors.reservationExpired);
+        expect((await gated.inject({ method: 'GET', url: '/cart/orders', headers: auth(token) })).json().orders).toEqual([]);
+        expect(await catalog.stockOf(product)).toBe(10);
+        // The cart is untouched: the user checks out again with a new key.
+        expect((await gated.inject({ method: 'GET', url: '/cart', headers: auth(token) })).json().lines).toEqual([{ productId: product, quantity: 4 }]);
+        const again = await checkout(token, newKey(), gated);
+        expect(again.statusCode, again.body).toBe(201);
+        expect(await catalog.stockOf(product)).toBe(6);
+      } finally {
+        await gated.close();
+        await gate.close();
+      }
     });
   });
 
