@@ -1,7 +1,9 @@
 // The killer against a scripted cluster: it rotates services, deletes the oldest replica first,
 // never disturbs a service twice at once, and says when each replacement joined the Ingress.
-import { performance } from 'node:perf_hooks';
-import { describe, expect, it } from 'vitest';
+// Time is fake (setTimeout, clearTimeout and Date, which the killer's clock and the scripted
+// cluster read): each test advances it, so the schedule runs the same way on any machine and the
+// times it records are exact.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClusterEvent, KillType, ReplicaInfo, ServiceName } from '../cluster/types.ts';
 import { startKiller } from '../load/killer.ts';
 
@@ -42,23 +44,38 @@ function fakeCluster(opts: { replicas: number; deleteMs: number; readyMs: number
   };
 }
 
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** ms since the test started, on the fake clock */
+function fakeClock(): () => number {
+  const t0 = Date.now();
+  return () => Date.now() - t0;
+}
+
 describe('startKiller', () => {
   it('deletes on schedule, rotating mostly over cart and auth, oldest replica first', async () => {
-    const cluster = fakeCluster({ replicas: 3, deleteMs: 20, readyMs: 40 });
-    const t0 = performance.now();
-    const clock = () => performance.now() - t0;
-    const killer = startKiller({ cluster, kind: 'graceful', clock, replicasPerService: 3, firstAtMs: 100, everyMs: 100, untilMs: 450 });
+    const deleteMs = 20;
+    const readyMs = 40;
+    const cluster = fakeCluster({ replicas: 3, deleteMs, readyMs });
+    const killer = startKiller({ cluster, kind: 'graceful', clock: fakeClock(), replicasPerService: 3, firstAtMs: 100, everyMs: 100, untilMs: 450 });
     cluster.listen((e) => killer.onEvent(e));
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // Past the last slot (400) plus its delete and its replacement's start.
+    await vi.advanceTimersByTimeAsync(400 + deleteMs + readyMs);
     const records = await killer.stop();
     expect(records.map((r) => r.service)).toEqual(['cart', 'auth', 'cart', 'catalog']);
     expect(records.map((r) => r.replica)).toEqual(['cart-6', 'auth-0', 'cart-7', 'catalog-3']);
     expect(cluster.deletes.every((d) => d.kill === 'graceful')).toBe(true);
     for (const [i, r] of records.entries()) {
-      expect(r.atMs).toBeGreaterThanOrEqual(100 * (i + 1) - 5);
-      expect(r.exitedAtMs).toBeGreaterThan(r.atMs);
+      // Exactly on its slot, exited when the delete returned, ready when the Ingress first routed to it.
+      expect(r.atMs).toBe(100 * (i + 1));
+      expect(r.exitedAtMs).toBe(r.atMs + deleteMs);
       expect(r.replacement).toMatch(new RegExp(`^${r.service}-\\d+$`));
-      expect(r.replacementReadyAtMs).toBeGreaterThanOrEqual(r.atMs + 35);
+      expect(r.replacementReadyAtMs).toBe(r.atMs + readyMs);
       expect(r.error).toBeUndefined();
     }
   });
@@ -66,11 +83,10 @@ describe('startKiller', () => {
   it('skips a service still recovering from its last delete, and never deletes after the end', async () => {
     // Replacements take 250 ms: the second cart delete (at 200 ms) must wait or go elsewhere.
     const cluster = fakeCluster({ replicas: 2, deleteMs: 10, readyMs: 250 });
-    const t0 = performance.now();
-    const clock = () => performance.now() - t0;
-    const killer = startKiller({ cluster, kind: 'sigkill', clock, replicasPerService: 2, firstAtMs: 50, everyMs: 50, untilMs: 220, rotation: ['cart'] });
+    const killer = startKiller({ cluster, kind: 'sigkill', clock: fakeClock(), replicasPerService: 2, firstAtMs: 50, everyMs: 50, untilMs: 220, rotation: ['cart'] });
     cluster.listen((e) => killer.onEvent(e));
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // The replacement is in rotation at 300, after the end (220): cart is never eligible again in time.
+    await vi.advanceTimersByTimeAsync(600);
     const records = await killer.stop();
     expect(records.length).toBe(1);
     expect(records[0]).toMatchObject({ service: 'cart', kind: 'sigkill' });
@@ -81,9 +97,8 @@ describe('startKiller', () => {
     cluster.deleteReplica = async () => {
       throw new Error('boom');
     };
-    const t0 = performance.now();
-    const killer = startKiller({ cluster, kind: 'graceful', clock: () => performance.now() - t0, replicasPerService: 2, firstAtMs: 10, everyMs: 1000, untilMs: 50 });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const killer = startKiller({ cluster, kind: 'graceful', clock: fakeClock(), replicasPerService: 2, firstAtMs: 10, everyMs: 1000, untilMs: 50 });
+    await vi.advanceTimersByTimeAsync(100);
     const records = await killer.stop();
     expect(records).toHaveLength(1);
     expect(records[0]?.error).toBe('boom');

@@ -1,12 +1,17 @@
+import { createHash } from 'node:crypto';
 import { TEST_JWT_PRIVATE_KEY } from '@anypod/platform/testing/env';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAuth, PASSWORD, uniqueEmail } from './helper.ts';
 import { decodePart, forgeEs256, forgeHs256WithPublicKey, forgeNone } from './jwt-forge.ts';
 
+// The longest retry grace the config allows: longer than any test here may run (testTimeout), so
+// every retry below is within it whatever the machine's speed. "After the grace" is made by
+// backdating the token's use in Postgres (refreshUsedBeforeGrace), not by waiting.
+const GRACE_SECONDS = 120;
 let app: FastifyInstance;
 beforeAll(async () => {
-  app = await buildAuth({ REFRESH_REUSE_GRACE_SECONDS: '3', LOGIN_FAILURES_PER_ACCOUNT: '3' });
+  app = await buildAuth({ REFRESH_REUSE_GRACE_SECONDS: String(GRACE_SECONDS), LOGIN_FAILURES_PER_ACCOUNT: '3' });
 });
 afterAll(async () => app?.close());
 
@@ -20,6 +25,13 @@ async function login(email: string) {
   const res = await app.inject({ method: 'POST', url: '/auth/login', payload: { email, password: PASSWORD } });
   expect(res.statusCode, res.body).toBe(200);
   return res.json() as { accessToken: string; refreshToken: string; expiresIn: number; tokenType: string };
+}
+
+/** Moves a used refresh token's use back by more than the grace: any reuse now comes after it. */
+async function refreshUsedBeforeGrace(refreshToken: string): Promise<void> {
+  const id = refreshToken.split('.')[0] as string;
+  const moved = await app.prisma.$executeRaw`UPDATE refresh_tokens SET used_at = used_at - make_interval(secs => ${GRACE_SECONDS + 0.001}) WHERE id = ${id}::uuid AND used_at IS NOT NULL`;
+  expect(moved).toBe(1);
 }
 
 const me = (token: string) => app.inject({ method: 'GET', url: '/auth/me', headers: { authorization: `Bearer ${token}` } });
@@ -142,7 +154,7 @@ describe('refresh rotation', () => {
     expect((await me(retry.json().accessToken)).statusCode).toBe(200);
 
     // After the grace window, presenting the old token is theft: the whole family dies.
-    await new Promise((r) => setTimeout(r, 3200));
+    await refreshUsedBeforeGrace(first.refreshToken);
     const reuse = await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: first.refreshToken } });
     expect(reuse.statusCode).toBe(401);
     const successor = await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: rotated.refreshToken } });
@@ -203,8 +215,10 @@ describe('session cookie mode', () => {
     const who = await app.inject({ method: 'GET', url: '/auth/me', headers });
     expect(who.statusCode).toBe(200);
     expect(who.json().id).toBe(id);
-    // Postgres is the source of truth: the session survives a Redis cache flush.
-    await app.redis.flushdb();
+    // Postgres is the source of truth: the session survives losing its Redis cache entry (only
+    // this session's key: the Redis is shared with every other suite).
+    const cacheKey = `session:${createHash('sha256').update(cookie?.value ?? '').digest('hex')}`;
+    expect(await app.redis.del(cacheKey)).toBe(1);
     expect((await app.inject({ method: 'GET', url: '/auth/me', headers })).statusCode).toBe(200);
     expect((await app.inject({ method: 'POST', url: '/auth/logout', headers })).statusCode).toBe(204);
     expect((await app.inject({ method: 'GET', url: '/auth/me', headers })).statusCode).toBe(401);

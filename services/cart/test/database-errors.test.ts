@@ -12,7 +12,7 @@ afterAll(async () => prisma.$disconnect());
 
 const failure = (promise: Promise<unknown>) => promise.then(() => Promise.reject(new Error('expected a failure')), (error: unknown) => error);
 
-describe('database errors', () => {
+describe('database errors', { tags: ['timing'] }, () => {
   it('turns a statement timeout in a raw query into 503 + Retry-After', async () => {
     const error = await failure(prisma.$transaction(async (tx) => {
       await tx.$executeRaw`SET LOCAL statement_timeout = 20`;
@@ -24,14 +24,23 @@ describe('database errors', () => {
   });
 
   it('recognises a deadlock as a conflict worth running again', async () => {
-    const lockBoth = (first: number, second: number) =>
+    // A two-party barrier: each transaction takes its first lock, says so, and asks for its second
+    // only once the other holds its first. Then each waits for the other, whatever the timing.
+    const signal = () => {
+      let resolve = (): void => undefined;
+      const promise = new Promise<void>((r) => (resolve = r));
+      return { promise, resolve };
+    };
+    const holding = [signal(), signal()] as const;
+    const lockBoth = (me: 0 | 1, first: number, second: number) =>
       prisma.$transaction(async (tx) => {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${first}::bigint)`;
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        holding[me].resolve();
+        await holding[me === 0 ? 1 : 0].promise;
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${second}::bigint)`;
       });
-    const keys = [Date.now(), Date.now() + 1];
-    const outcomes = await Promise.allSettled([lockBoth(keys[0] as number, keys[1] as number), lockBoth(keys[1] as number, keys[0] as number)]);
+    const keys = [Date.now(), Date.now() + 1] as const;
+    const outcomes = await Promise.allSettled([lockBoth(0, keys[0], keys[1]), lockBoth(1, keys[1], keys[0])]);
     const loser = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
     expect(postgresCode(loser.reason)).toBe('40P01');
     expect(isDatabaseUnavailable(loser.reason)).toBe(true);

@@ -2,20 +2,38 @@
 // keep-alive load, the way Kubernetes deletes pods: gracefully (endpoint removal + pre-stop
 // sleep, then SIGTERM) and by SIGKILL. What a user would notice is asserted: failed requests,
 // the replacement's new name, the return to full strength, nothing left running after stop().
+// Nothing here waits a fixed time: the tests wait for cluster events and for requests the load
+// has finished, and the bounds come from deploy/topology.json.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from '../../cluster/cluster.ts';
 import { isAlive } from '../../cluster/process-utils.ts';
 import { keepAliveLoad, newAccount, type LoadRequest, type RequestRecord } from '../../cluster/testing.ts';
+import { loadTopology, type ServiceTopology } from '../../cluster/topology.ts';
 import type { Cluster, ClusterEvent } from '../../cluster/types.ts';
 
 const runDir = mkdtempSync(join(tmpdir(), 'anypod-cluster-deletes-'));
+const auth = loadTopology().services.find((s) => s.name === 'auth') as ServiceTopology;
+const REPLICAS = 3;
+const CLIENTS = 4;
 const events: ClusterEvent[] = [];
+const eventWaiters = new Set<(e: ClusterEvent) => void>();
 let cluster: Cluster;
 let token: string;
+
+/** The next event that matches (register it before causing the event). */
+function nextEvent(matches: (e: ClusterEvent) => boolean): Promise<ClusterEvent> {
+  return new Promise((resolve) => {
+    const waiter = (e: ClusterEvent) => {
+      if (!matches(e)) return;
+      eventWaiters.delete(waiter);
+      resolve(e);
+    };
+    eventWaiters.add(waiter);
+  });
+}
 
 /** GET the JWKS, GET /auth/me with a valid token, and a POST that must not be retried by nginx. */
 function mixedRequests(client: number, n: number): LoadRequest {
@@ -29,6 +47,39 @@ function mixedRequests(client: number, n: number): LoadRequest {
       return { method: 'POST', path: '/auth/refresh', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: 'not-a-real-refresh-token-0123456789' }), ok: [401] };
   }
 }
+
+/**
+ * The keep-alive load of these tests, and a way to wait on it: until(done) resolves once
+ * done(records) holds, checked whenever a client finishes a request. It gives up once every
+ * client has finished REPLICAS requests since the call: the router (one nginx worker) takes
+ * turns over the REPLICAS servers of an upstream, so any REPLICAS requests reaching it in a row
+ * include each server, and the first REPLICAS to reach it after the call are among those.
+ */
+function watchedLoad() {
+  const finished = Array.from({ length: CLIENTS }, () => 0);
+  const checks = new Set<() => void>();
+  const load = keepAliveLoad(cluster.ingressUrl, CLIENTS, (client, n) => {
+    finished[client] = n;
+    for (const check of [...checks]) check();
+    return mixedRequests(client, n);
+  });
+  const until = (what: string, done: (records: RequestRecord[]) => boolean): Promise<void> => {
+    const from = [...finished];
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (done(load.records)) resolve();
+        else if (finished.every((n, c) => n - (from[c] as number) >= REPLICAS)) reject(new Error(`${what}: not within ${REPLICAS} requests per client`));
+        else return;
+        checks.delete(check);
+      };
+      checks.add(check);
+      check();
+    });
+  };
+  return { stop: load.stop, until };
+}
+
+const servedBy = (replica: string) => (records: RequestRecord[]) => records.some((r) => r.servedBy === replica);
 
 function within(records: RequestRecord[], fromMs: number, toMs: number): RequestRecord[] {
   return records.filter((r) => r.endMs >= fromMs && r.startMs <= toMs);
@@ -67,13 +118,16 @@ function descendants(pid: number): number[] {
 beforeAll(async () => {
   cluster = await startCluster({
     services: ['auth'],
-    replicas: 3,
+    replicas: REPLICAS,
     ingressPort: 0,
     runDir,
     // Every client here is 127.0.0.1 and shares the per-IP login budget with every other test
     // on this machine (same Redis): lift it so account set-up never meets a 429.
     env: { LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '100000' },
-    onEvent: (e) => events.push(e),
+    onEvent: (e) => {
+      events.push(e);
+      for (const waiter of [...eventWaiters]) waiter(e);
+    },
   });
   token = (await newAccount(cluster.ingressUrl, 'deletes')).accessToken;
 });
@@ -83,14 +137,14 @@ afterAll(async () => {
   rmSync(runDir, { recursive: true, force: true });
 });
 
-describe('a 3-replica auth cluster behind nginx', () => {
+describe('a 3-replica auth cluster behind nginx', { tags: ['timing'] }, () => {
   it('graceful delete under keep-alive load: zero failed requests, and the replacement joins', async () => {
     const victim = (cluster.replicas()[0] as { name: string }).name;
-    const load = keepAliveLoad(cluster.ingressUrl, 4, mixedRequests);
-    await sleep(1000);
+    const load = watchedLoad();
+    await load.until(`${victim} serving before its deletion`, servedBy(victim));
     const { replacement } = await cluster.deleteReplica(victim, 'graceful');
     await cluster.waitForFullStrength(60_000);
-    await sleep(1000);
+    await load.until(`the replacement ${replacement} serving`, servedBy(replacement));
     const result = await load.stop();
 
     const deletingAt = eventAt('replica-deleting', victim);
@@ -103,11 +157,15 @@ describe('a 3-replica auth cluster behind nginx', () => {
         `${eventAt('replica-ready', replacement) - deletingAt} ms after the deletion; served: ${JSON.stringify(result.byReplica)}`,
     );
     expect(result.failures.slice(0, 5)).toEqual([]);
-    expect(windowed.length).toBeGreaterThan(50);
+    // The load ran through the whole deletion: every client, sending back to back from before the
+    // deletion until after the exit, has requests inside that window.
+    expect(new Set(windowed.map((r) => r.client)).size).toBe(CLIENTS);
+    // The pre-stop sleep ran before SIGTERM; then the process closed by itself: exit code 0, not
+    // the 1 of its forced exit (SHUTDOWN_TIMEOUT_MS) nor the SIGKILL at the end of the grace period.
     expect(exit.code).toBe(0);
-    // The pre-stop sleep (3 s) ran before SIGTERM, and the process then closed promptly.
-    expect(exitedAt - deletingAt).toBeGreaterThanOrEqual(3000);
-    expect(exitedAt - deletingAt).toBeLessThan(8000);
+    expect(exit.signal).toBeNull();
+    expect(exitedAt - deletingAt).toBeGreaterThanOrEqual(auth.preStopSeconds * 1000);
+    expect(exitedAt - deletingAt).toBeLessThan(auth.terminationGracePeriodSeconds * 1000);
     expect(replacement).not.toBe(victim);
     expect(replacement).toMatch(/^auth-[a-z]{5}$/);
     // The victim served before its deletion, the replacement after it joined.
@@ -121,11 +179,11 @@ describe('a 3-replica auth cluster behind nginx', () => {
 
   it('SIGKILL delete: a replacement with a new name, back to full strength; only non-idempotent requests in flight can fail', async () => {
     const victim = cluster.replicas()[1] as { name: string; pid: number };
-    const load = keepAliveLoad(cluster.ingressUrl, 4, mixedRequests);
-    await sleep(1000);
+    const load = watchedLoad();
+    await load.until(`${victim.name} serving before the kill`, servedBy(victim.name));
     const { replacement } = await cluster.deleteReplica(victim.name, 'sigkill');
     await cluster.waitForFullStrength(60_000);
-    await sleep(500);
+    await load.until(`the replacement ${replacement} serving`, servedBy(replacement));
     const result = await load.stop();
 
     const exit = events.find((e) => e.type === 'replica-exited' && e.replica === victim.name) as Extract<ClusterEvent, { type: 'replica-exited' }>;
@@ -145,7 +203,7 @@ describe('a 3-replica auth cluster behind nginx', () => {
     // replayed by the proxy: at most one per connection nginx had open to it (≤ 2 per client).
     expect(result.failures.filter((f) => f.method === 'GET')).toEqual([]);
     expect(result.failures.every((f) => f.method === 'POST' && f.status === 502)).toBe(true);
-    expect(result.failures.length).toBeLessThanOrEqual(8);
+    expect(result.failures.length).toBeLessThanOrEqual(2 * CLIENTS);
     expect(removedAt - killedAt).toBeGreaterThanOrEqual(900);
     const names = cluster.replicas().map((r) => r.name);
     expect(names).toHaveLength(3);
@@ -155,8 +213,10 @@ describe('a 3-replica auth cluster behind nginx', () => {
 
   it('a replica that crashes on its own is replaced too', async () => {
     const victim = cluster.replicas()[2] as { name: string; pid: number };
+    // Once the cluster has seen the exit, full strength means the replacement is in rotation.
+    const exited = nextEvent((e) => e.type === 'replica-exited' && e.replica === victim.name);
     process.kill(victim.pid, 'SIGKILL');
-    await sleep(200);
+    await exited;
     await cluster.waitForFullStrength(60_000);
     const replaced = events.find((e) => e.type === 'replica-replaced' && e.replica === victim.name) as Extract<ClusterEvent, { type: 'replica-replaced' }>;
     expect(replaced).toBeDefined();
