@@ -2,26 +2,41 @@
 #   make demo   the proof: a local cluster under load while replicas are deleted (see README)
 #   make test   every test, from a fresh machine (make test-repeat N=5: the timing-sensitive ones, N times)
 #   make up / make down / make status   a long-running local cluster
+#   make dev    the services from source behind the local Ingress, each restarting when its code changes
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 INFRA := tools/infra
 
-.PHONY: help prepare install generate infra migrate seed test test-repeat test-setup lint typecheck vitest infra-stop clean
+# Every command runs on the Node that .node-version pins (24 LTS): the machine's own when it is on
+# that major, otherwise one installed by `make node` into a cache outside the clone, put first on PATH.
+NODE_VERSION := $(shell tr -d '[:space:]' < .node-version)
+NODE_HOME := $(or $(ANYPOD_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/anypod)/node-$(NODE_VERSION)
+export PATH := $(NODE_HOME)/bin:$(PATH)
+
+.PHONY: help node prepare install generate build infra migrate seed test test-repeat test-setup lint typecheck vitest infra-stop clean
 
 help:
 	@awk '!/^#/ { exit } { sub(/^# ?/, ""); print }' Makefile
 
-# Packages from Debian/npm, dependencies, Prisma clients, Postgres + Redis, migrations, seed data.
-prepare: install generate infra migrate seed
+# Packages from Debian/npm, dependencies, Prisma clients, the services' production build,
+# Postgres + Redis, migrations, seed data.
+prepare: install generate build infra migrate seed
 
-install:
+node:
+	@bash $(INFRA)/ensure-node.sh
+
+install: node
 	@bash $(INFRA)/ensure-packages.sh
 	@pnpm install --frozen-lockfile --reporter=silent
 
-generate:
+generate: node
 	@bash $(INFRA)/migrate.sh generate
 
-infra:
+# What the local cluster, make up, make demo and the images run: services/*/dist (tools/build).
+build: generate
+	@node --import tsx tools/build/cli.ts
+
+infra: node
 	@bash $(INFRA)/postgres.sh start
 	@bash $(INFRA)/redis.sh start
 
@@ -31,14 +46,14 @@ migrate: infra
 seed: migrate
 	@bash $(INFRA)/seed.sh
 
-infra-stop:
+infra-stop: node
 	@bash $(INFRA)/redis.sh stop
 	@bash $(INFRA)/postgres.sh stop
 
-lint:
+lint: node
 	pnpm exec eslint .
 
-typecheck:
+typecheck: node
 	pnpm -r typecheck
 
 # Tests start the Postgres/Redis they need and stop what they started; the Chromium report test
@@ -56,6 +71,7 @@ test-repeat: test-setup
 	@bash $(INFRA)/with-infra.sh bash $(INFRA)/repeat-tests.sh $(N) $(TESTS)
 
 test-setup:
+	@bash $(INFRA)/timed.sh "node $(NODE_VERSION)" bash $(INFRA)/ensure-node.sh
 	@bash $(INFRA)/timed.sh "packages (Debian, pnpm)" env WITH_CHROMIUM=1 bash $(INFRA)/ensure-packages.sh
 	@bash $(INFRA)/timed.sh "dependencies" pnpm install --frozen-lockfile --reporter=silent
 	@bash $(INFRA)/timed.sh "prisma clients" bash $(INFRA)/migrate.sh generate

@@ -10,6 +10,8 @@ export default defineConfig({
   test: {
     projects: ['packages/*', 'services/*', 'tools/vitest.config.ts', 'tools/vitest.cluster.config.ts'],
     reporters: ['default', './tools/vitest/summary-reporter.ts'],
+    // Builds the services: every test that starts one as a process runs what the images run.
+    globalSetup: ['./tools/vitest/build-services.ts'],
     tags: [
       {
         name: 'timing',

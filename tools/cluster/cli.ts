@@ -8,7 +8,8 @@
 // Settings (environment): REPLICAS (per service, default from deploy/topology.json),
 // INGRESS_PORT (default 8080 from the topology), ROUTING (round-robin | sticky),
 // STATE_STORE (shared | memory), SERVICES (comma list; default: every service already written),
-// CLUSTER_RUN_DIR (default /tmp/anypod/cluster), MIGRATE (0 skips migrations: `make up` has run
+// WATCH (1: replicas run the sources with node --watch, each restarting when its code changes —
+// `make dev`), CLUSTER_RUN_DIR (default /tmp/anypod/cluster), MIGRATE (0 skips migrations: `make up` has run
 // them in `prepare`), REPLICA_ENV (extra variables for every replica, space-separated K=V, e.g.
 // "LOG_LEVEL=debug LOGIN_RATE_LIMIT_PER_MINUTE=600"; every client of a local cluster is
 // 127.0.0.1, so they all share one per-IP login budget).
@@ -76,7 +77,7 @@ function aliveAs(pid: number | undefined, pattern: RegExp): pid is number {
 }
 
 const SUPERVISOR = /cluster\/cli\.ts run/;
-const REPLICA = /src\/server\.ts/;
+const REPLICA = /dist\/server\.js|src\/server\.ts/;
 const NGINX = /nginx/;
 
 function settingsFromEnv() {
@@ -101,7 +102,7 @@ function settingsFromEnv() {
     if (!match) throw new Error(`REPLICA_ENV: expected NAME=value pairs separated by spaces, got ${pair}`);
     env[match[1] as string] = match[2] as string;
   }
-  return { routing, stateStore, replicas, ingressPort, services, skipped, env, migrate: process.env.MIGRATE !== '0' };
+  return { routing, stateStore, replicas, ingressPort, services, skipped, env, migrate: process.env.MIGRATE !== '0', watch: process.env.WATCH === '1' };
 }
 
 function line(text: string): void {
@@ -172,7 +173,9 @@ async function run(): Promise<number> {
     });
   }
   try {
-    line(`starting ${settings.services.join(', ')} (${settings.replicas ?? 'topology'} replicas each, ${settings.routing}, STATE_STORE=${settings.stateStore}) in ${runDir}`);
+    const runs = settings.watch ? 'from source, restarting on change' : 'production build';
+    line(`starting ${settings.services.join(', ')} (${settings.replicas ?? 'topology'} replicas each, ${runs}, ${settings.routing}, STATE_STORE=${settings.stateStore}) in ${runDir}`);
+    if (settings.watch) line(`replica logs: tail -f ${join(runDir, 'logs')}/*.log`);
     cluster = await startCluster({
       services: settings.services,
       replicas: settings.replicas,
@@ -182,6 +185,7 @@ async function run(): Promise<number> {
       runDir,
       env: settings.env,
       migrate: settings.migrate,
+      watch: settings.watch,
       handleSignals: false,
       onEvent: (e) => {
         line(describeEvent(e));

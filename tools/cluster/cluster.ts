@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Ingress, NGINX_BIN, type RouteSpec } from './nginx.ts';
 import { migrateServices, checkServices } from './prepare.ts';
 import { freePort } from './process-utils.ts';
+import type { ServiceRuntime } from '@anypod/platform/service-command';
 import { newReplicaName, Replica, type ReplicaExit } from './replica.ts';
 import { generateSecrets, type ClusterSecrets } from './secrets.ts';
 import { loadTopology, serviceDir, type ServiceTopology } from './topology.ts';
@@ -39,7 +40,7 @@ interface Settings {
   readyTimeoutMs: number;
   endpointLagMs: number;
   hangMs: number;
-  entries: Partial<Record<ServiceName, string>>;
+  runtimes: Map<ServiceName, ServiceRuntime>;
   onEvent?: (event: ClusterEvent) => void;
 }
 
@@ -199,8 +200,8 @@ class LocalCluster implements Cluster {
     let port = await freePort();
     while (this.ports.has(port)) port = await freePort();
     this.ports.add(port);
-    const entry = this.settings.entries[service];
-    const replica = Replica.start({ service, name, port, cwd: serviceDir(service), ...(entry ? { entry } : {}), env: this.replicaEnv(service, name, port), logFile: join(this.runDir, 'logs', `${name}.log`) });
+    const runtime = this.settings.runtimes.get(service) as ServiceRuntime;
+    const replica = Replica.start({ service, name, port, cwd: serviceDir(service), runtime, env: this.replicaEnv(service, name, port), logFile: join(this.runDir, 'logs', `${name}.log`) });
     const member: Member = { replica, ready: false, endpoint: false, terminating: false };
     (this.members.get(service) as Member[]).push(member);
     this.emit({ type: 'replica-started', service, replica: name, port, pid: replica.pid, atMs: replica.startedAtMs });
@@ -409,7 +410,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const byName = new Map(topology.services.map((s) => [s.name, s]));
   const services = options.services ?? topology.services.map((s) => s.name);
   for (const service of services) if (!byName.has(service)) throw new Error(`${service} is not in deploy/topology.json`);
-  checkServices(services);
+  const runtimes = new Map(services.map((service): [ServiceName, ServiceRuntime] => {
+    const entry = options.entries?.[service];
+    return [service, entry ? { kind: 'source', entry } : options.watch ? { kind: 'watch' } : { kind: 'build' }];
+  }));
+  checkServices(services, runtimes);
   const runDir = options.runDir ?? DEFAULT_RUN_DIR;
   mkdirSync(join(runDir, 'logs'), { recursive: true });
   if (!existsSync(NGINX_BIN)) throw new Error(`nginx is not installed at ${NGINX_BIN}: \`apt-get install -y nginx\` (make prepare does it) or set NGINX_BIN`);
@@ -430,7 +435,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
       endpointLagMs: options.endpointLagMs ?? 1000,
       hangMs: options.hangMs ?? 6000,
-      entries: options.entries ?? {},
+      runtimes,
       onEvent: options.onEvent,
     },
     options.handleSignals ?? true,

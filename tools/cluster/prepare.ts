@@ -1,5 +1,6 @@
 // Before any replica starts: each service's code must be present with its generated Prisma
 // client, and its migrations applied (what the chart's migration Job does before the rollout).
+import { assertBuilt, type ServiceRuntime } from '@anypod/platform/service-command';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,9 +8,10 @@ import { serviceDir, serviceExists } from './topology.ts';
 import type { ServiceName } from './types.ts';
 
 /** Throws a message that says what to run when a service cannot be started yet. */
-export function checkServices(services: ServiceName[]): void {
+export function checkServices(services: ServiceName[], runtimes?: ReadonlyMap<ServiceName, ServiceRuntime>): void {
   for (const service of services) {
     const dir = serviceDir(service);
+    if ((runtimes?.get(service)?.kind ?? 'build') === 'build') assertBuilt(dir, service);
     if (!serviceExists(service)) throw new Error(`services/${service}/src/server.ts does not exist: that service is not written yet; pass services: [...] without it`);
     if (existsSync(join(dir, 'prisma')) && !existsSync(join(dir, 'src/generated'))) {
       throw new Error(`services/${service}/src/generated is missing: run \`prisma generate\` first (\`make prepare\`, or \`pnpm --filter @anypod/${service} prisma generate\`)`);

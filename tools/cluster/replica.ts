@@ -7,6 +7,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { httpGet, isAlive, signalGroup, tail, withParentDeathSignal } from './process-utils.ts';
+import { serviceArgs, type ServiceRuntime } from '@anypod/platform/service-command';
 import type { ServiceName } from './types.ts';
 
 export interface ReplicaExit {
@@ -19,10 +20,10 @@ export interface ReplicaSpec {
   service: ServiceName;
   name: string;
   port: number;
-  /** the service folder: the process runs `node --import tsx <entry>` there */
+  /** the service folder: the process runs there */
   cwd: string;
-  /** relative to cwd; src/server.ts unless a test runs a mutant */
-  entry?: string;
+  /** what it runs: the production build, unless `make dev` (watch) or a mutation test (source) says otherwise */
+  runtime: ServiceRuntime;
   /** the whole environment (nothing is inherited implicitly) */
   env: Record<string, string>;
   logFile: string;
@@ -76,7 +77,7 @@ export class Replica {
     const fd = openSync(spec.logFile, 'a');
     writeSync(fd, `# ${new Date().toISOString()} starting ${spec.name} on 127.0.0.1:${spec.port}\n`);
     try {
-      const [command, args] = withParentDeathSignal(process.execPath, ['--import', 'tsx', spec.entry ?? 'src/server.ts'], 'SIGTERM');
+      const [command, args] = withParentDeathSignal(process.execPath, serviceArgs(spec.runtime), 'SIGTERM');
       const child = spawn(command, args, {
         cwd: spec.cwd,
         env: spec.env,

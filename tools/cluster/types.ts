@@ -51,11 +51,13 @@ export interface ClusterOptions {
   /** how long a 'hang' deletion keeps the replica stopped: longer than clients wait for an answer (default 6000) */
   hangMs?: number;
   /**
-   * The entry file each service's replicas run, relative to its folder (default src/server.ts).
-   * Only the proof's mutation tests set it, to run a deliberately broken build that lives in the
-   * service's test folder (never shipped in an image).
+   * A TypeScript entry file some service's replicas run instead of the production build
+   * (dist/server.js), relative to its folder. Only the proof's mutation tests set it, to run a
+   * deliberately broken service that lives in its test folder (never built, never shipped).
    */
   entries?: Partial<Record<ServiceName, string>>;
+  /** `make dev`: replicas run the sources and restart themselves when their code changes (node --watch) */
+  watch?: boolean;
 }
 
 /** atMs is an epoch time in milliseconds (Date.now()), comparable with the load driver's clock. */

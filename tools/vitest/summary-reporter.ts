@@ -23,13 +23,16 @@ export default class SummaryReporter implements Reporter {
     let failed = unhandledErrors.length;
     let skipped = 0;
     for (const module of testModules) {
-      if (module.state() === 'failed' && [...module.children.allTests()].length === 0) failed++;
+      let failedHere = 0;
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') passed++;
-        else if (state === 'failed') failed++;
+        else if (state === 'failed') failedHere++;
         else skipped++;
       }
+      // A file that failed outside its tests (an import, a beforeAll) left them skipped: it counts
+      // as a failure of its own, or the summary would call a suite that never ran "skipped".
+      failed += failedHere > 0 ? failedHere : module.state() === 'failed' ? 1 : 0;
     }
     const spans = [...this.spans].sort(([, a], [, b]) => a.start - b.start);
     if (spans.length > 0) {

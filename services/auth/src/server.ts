@@ -2,7 +2,7 @@
 // imported so its instrumentations can patch http, pg and ioredis as they load.
 import { startTelemetry } from '@anypod/platform/telemetry';
 
-const telemetry = startTelemetry('auth');
+const telemetry = await startTelemetry('auth');
 const { runService } = await import('@anypod/platform/run-service');
 const { AuthConfigSchema } = await import('./config.ts');
 await runService({ service: 'auth', configSchema: AuthConfigSchema, telemetry, loadApp: async () => (await import('./app.ts')).default });

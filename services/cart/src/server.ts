@@ -2,7 +2,7 @@
 // imported so its instrumentations can patch http, undici, pg and ioredis as they load.
 import { startTelemetry } from '@anypod/platform/telemetry';
 
-const telemetry = startTelemetry('cart');
+const telemetry = await startTelemetry('cart');
 const { runService } = await import('@anypod/platform/run-service');
 const { CartConfigSchema } = await import('./config.ts');
 await runService({ service: 'cart', configSchema: CartConfigSchema, telemetry, loadApp: async () => (await import('./app.ts')).default });

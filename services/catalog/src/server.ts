@@ -2,7 +2,7 @@
 // imported so its instrumentations can patch http, pg and ioredis as they load.
 import { startTelemetry } from '@anypod/platform/telemetry';
 
-const telemetry = startTelemetry('catalog');
+const telemetry = await startTelemetry('catalog');
 const { runService } = await import('@anypod/platform/run-service');
 const { CatalogConfigSchema } = await import('./config.ts');
 await runService({ service: 'catalog', configSchema: CatalogConfigSchema, telemetry, loadApp: async () => (await import('./app.ts')).default });

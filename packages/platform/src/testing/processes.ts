@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../local-infra.ts';
+import { assertBuilt, serviceArgs, type ServiceRuntime } from '../service-command.ts';
 
 export interface ServiceProcess {
   name: string;
@@ -15,11 +16,16 @@ export interface ServiceProcess {
 
 export { freePort } from '../local-infra.ts';
 
-/** Starts `node --import tsx <entry>` from `cwd` and waits for /readyz. */
+/**
+ * Starts the service in `cwd` — its production build, what the images run (the vitest global
+ * setup builds it), or a TypeScript `entry` through tsx — and waits for /readyz.
+ */
 export async function startService(opts: { name: string; cwd: string; entry?: string; env: Record<string, string>; port?: number; readyTimeoutMs?: number }): Promise<ServiceProcess> {
+  const runtime: ServiceRuntime = opts.entry ? { kind: 'source', entry: opts.entry } : { kind: 'build' };
+  if (runtime.kind === 'build') assertBuilt(opts.cwd, opts.name);
   const port = opts.port ?? (await freePort());
   let log = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', opts.entry ?? 'src/server.ts'], {
+  const child = spawn(process.execPath, serviceArgs(runtime), {
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env, PORT: String(port), HOST: '127.0.0.1', POD_NAME: opts.name },
     stdio: ['ignore', 'pipe', 'pipe'],

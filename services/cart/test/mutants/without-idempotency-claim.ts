@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { CartConfig } from '../../src/config.ts';
 
-const telemetry = startTelemetry('cart');
+const telemetry = await startTelemetry('cart');
 const { runService } = await import('@anypod/platform/run-service');
 const { CartConfigSchema } = await import('../../src/config.ts');
 const { default: cartApp } = await import('../../src/app.ts');

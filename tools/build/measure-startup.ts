@@ -1,0 +1,174 @@
+// How each way of running a service compares: cold start to ready (spawn → first /readyz 200)
+// and resident memory idle and under load, per service, median of several runs, measured side
+// by side on one machine so the ratios mean something. Used to choose the production build.
+//
+//   node --import tsx tools/build/measure-startup.ts [--runs 5] [--requests 3000] [--case NODE:VARIANT]...
+//
+// Variants: tsx (TypeScript compiled at run time, what ran before), strip (Node's own type
+// stripping, with --experimental-transform-types for the constructor parameter properties), and
+// bundle (services/<name>/dist from `make build`). Each --case names a Node binary and a variant
+// (default: this Node with each variant). Loopback only; every process it starts is stopped.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { Pool } from 'undici';
+import { freePort } from '../cluster/process-utils.ts';
+import { generateSecrets } from '../cluster/secrets.ts';
+import { serviceDir } from '../cluster/topology.ts';
+import type { ServiceName } from '../cluster/types.ts';
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '../cluster/cluster.ts';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    requests: { type: 'string', default: '3000' },
+    case: { type: 'string', multiple: true },
+  },
+});
+const RUNS = Number(values.runs);
+const REQUESTS = Number(values.requests);
+const CASES: Array<[node: string, variant: string]> =
+  values.case && values.case.length > 0
+    ? values.case.map((c) => [c.slice(0, c.lastIndexOf(':')), c.slice(c.lastIndexOf(':') + 1)])
+    : ['tsx', 'strip', 'bundle'].map((variant) => [process.execPath, variant]);
+
+const COMMANDS: Record<string, string[]> = {
+  tsx: ['--import', 'tsx', 'src/server.ts'],
+  strip: ['--experimental-transform-types', '--no-warnings', 'src/server.ts'],
+  bundle: ['--enable-source-maps', 'dist/server.js'],
+};
+
+/** A read route per service that needs no account: what "under load" means here. */
+const LOAD_PATH: Record<ServiceName, string> = {
+  auth: '/auth/.well-known/jwks.json',
+  catalog: '/catalog/products?pageSize=20&sort=price',
+  cart: '/cart/openapi.json',
+};
+
+const secrets = generateSecrets();
+let authJwks = 'http://127.0.0.1:9/auth/.well-known/jwks.json';
+
+function envFor(service: ServiceName, port: number): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/tmp',
+    DATABASE_URL: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
+    REDIS_URL: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    POD_NAME: `${service}-measure`,
+    LOG_LEVEL: 'warn',
+    AUTH_JWKS_URL: authJwks,
+    CATALOG_URL: 'http://127.0.0.1:9',
+    COOKIE_SECURE: 'false',
+    ...(service === 'auth' ? { JWT_PRIVATE_KEY: secrets.jwtPrivateKey, REFRESH_TOKEN_SECRET: secrets.refreshTokenSecret } : {}),
+  };
+}
+
+const rssMiB = (pid: number): number => {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.replace(/\D+/g, '') ?? 0) / 1024;
+};
+
+async function ready(url: string, child: ChildProcess, deadline: number): Promise<void> {
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`${url}/readyz`);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(10);
+  }
+  throw new Error('not ready within 60 s');
+}
+
+interface Sample {
+  startMs: number;
+  idleMiB: number;
+  loadMiB: number;
+}
+
+async function once(node: string, variant: string, service: ServiceName): Promise<Sample> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let output = '';
+  const started = performance.now();
+  const child = spawn(node, COMMANDS[variant] as string[], { cwd: serviceDir(service), env: envFor(service, port), stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    await ready(url, child, started + 60_000);
+    const startMs = performance.now() - started;
+    await sleep(1000);
+    const idleMiB = rssMiB(child.pid as number);
+    const pool = new Pool(url, { connections: 16 });
+    let peak = idleMiB;
+    let sent = 0;
+    const worker = async () => {
+      while (sent < REQUESTS) {
+        sent++;
+        const res = await pool.request({ path: LOAD_PATH[service], method: 'GET' });
+        await res.body.dump();
+        if (sent % 200 === 0) peak = Math.max(peak, rssMiB(child.pid as number));
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    peak = Math.max(peak, rssMiB(child.pid as number));
+    await pool.close();
+    return { startMs, idleMiB, loadMiB: peak };
+  } catch (error) {
+    throw new Error(`${service} (${variant}): ${(error as Error).message}\n${output.slice(-2000)}`);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
+const services: ServiceName[] = ['auth', 'catalog', 'cart'];
+const rows: string[] = [];
+// Catalog and cart verify tokens against auth's JWKS: one auth stays up for them.
+const authPort = await freePort();
+const helper = spawn(process.execPath, COMMANDS.tsx as string[], { cwd: serviceDir('auth'), env: envFor('auth', authPort), stdio: 'ignore' });
+try {
+  await ready(`http://127.0.0.1:${authPort}`, helper, performance.now() + 60_000);
+  authJwks = `http://127.0.0.1:${authPort}/auth/.well-known/jwks.json`;
+  for (const service of services) {
+    // Runs interleave the variants, so a machine that slows down mid-measurement slows all alike.
+    const samples = new Map<string, Sample[]>();
+    for (let run = 0; run < RUNS; run++) {
+      for (const [node, variant] of CASES) {
+        const key = `${node}\u0000${variant}`;
+        samples.set(key, [...(samples.get(key) ?? []), await once(node, variant, service)]);
+      }
+    }
+    for (const [key, list] of samples) {
+      const [node, variant] = key.split('\u0000') as [string, string];
+      const version = (await new Promise<string>((resolve) => {
+        const p = spawn(node, ['--version']);
+        let v = '';
+        p.stdout.on('data', (d) => (v += d));
+        p.once('exit', () => resolve(v.trim()));
+      }));
+      rows.push(
+        `${service.padEnd(8)} ${version.padEnd(9)} ${variant.padEnd(7)} start ${median(list.map((s) => s.startMs)).toFixed(0).padStart(5)} ms   ` +
+          `RSS idle ${median(list.map((s) => s.idleMiB)).toFixed(0).padStart(4)} MiB   under load ${median(list.map((s) => s.loadMiB)).toFixed(0).padStart(4)} MiB`,
+      );
+      console.log(rows.at(-1));
+    }
+  }
+} finally {
+  helper.kill('SIGTERM');
+}
+console.log(`\nmedian of ${RUNS} runs each; under load = peak RSS over ${REQUESTS} GETs at concurrency 16 (${join('services', '<name>')})`);
