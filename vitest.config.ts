@@ -2,10 +2,11 @@ import { defineConfig } from 'vitest/config';
 
 // One vitest run covers every workspace package; each package has its own vitest.config.ts.
 // Projects run in groups, one group after another (`sequence.groupOrder` in each project):
-//   0  unit tests (platform, scenarios, tools)      2  catalog     4  local clusters and the short proof
-//   1  auth                                         3  cart
+//   1  unit tests (platform, scenarios, tools)      3  catalog     5  local clusters and the short proof
+//   2  auth                                         4  cart
 // so the suites that start processes never share the two cores with each other, and the light
-// ones are done before the heavy ones start.
+// ones are done before the heavy ones start. (Not 0: with one worker, as on two cores, vitest
+// puts projects of group 0 into a group of its own that runs last.)
 export default defineConfig({
   test: {
     projects: ['packages/*', 'services/*', 'tools/vitest.config.ts', 'tools/vitest.cluster.config.ts'],

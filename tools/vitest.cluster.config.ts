@@ -10,6 +10,6 @@ export default defineProject({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     fileParallelism: false,
-    sequence: { groupOrder: 4 },
+    sequence: { groupOrder: 5 },
   },
 });

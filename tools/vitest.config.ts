@@ -8,6 +8,6 @@ export default defineProject({
     include: ['test/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    sequence: { groupOrder: 0 },
+    sequence: { groupOrder: 1 },
   },
 });

@@ -1,3 +1,3 @@
 import { defineProject } from 'vitest/config';
 
-export default defineProject({ test: { name: 'platform', include: ['test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000, sequence: { groupOrder: 0 } } });
+export default defineProject({ test: { name: 'platform', include: ['test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000, sequence: { groupOrder: 1 } } });

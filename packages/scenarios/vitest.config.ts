@@ -1,3 +1,3 @@
 import { defineProject } from 'vitest/config';
 
-export default defineProject({ test: { name: 'scenarios', include: ['test/**/*.test.ts'], sequence: { groupOrder: 0 } } });
+export default defineProject({ test: { name: 'scenarios', include: ['test/**/*.test.ts'], sequence: { groupOrder: 1 } } });

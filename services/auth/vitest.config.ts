@@ -9,6 +9,6 @@ export default defineProject({
     // Route tests share one database schema; files run one after another to keep them independent.
     fileParallelism: false,
     // Groups run one after another (vitest.config.ts): services never share the machine with each other.
-    sequence: { groupOrder: 1 },
+    sequence: { groupOrder: 2 },
   },
 });

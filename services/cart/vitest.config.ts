@@ -11,6 +11,6 @@ export default defineProject({
     // Tests share one database schema and start real processes; files run one after another.
     fileParallelism: false,
     // Groups run one after another (vitest.config.ts): services never share the machine with each other.
-    sequence: { groupOrder: 3 },
+    sequence: { groupOrder: 4 },
   },
 });

@@ -11,6 +11,6 @@ export default defineProject({
     // Route tests share one database schema and one Redis; files run one after another.
     fileParallelism: false,
     // Groups run one after another (vitest.config.ts): services never share the machine with each other.
-    sequence: { groupOrder: 2 },
+    sequence: { groupOrder: 3 },
   },
 });

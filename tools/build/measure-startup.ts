@@ -123,7 +123,7 @@ async function once(node: string, variant: string, service: ServiceName): Promis
     await pool.close();
     return { startMs, idleMiB, loadMiB: peak };
   } catch (error) {
-    throw new Error(`${service} (${variant}): ${(error as Error).message}\n${output.slice(-2000)}`);
+    throw new Error(`${service} (${variant}): ${(error as Error).message}\n${output.slice(-2000)}`, { cause: error });
   } finally {
     child.kill('SIGTERM');
     await exited;

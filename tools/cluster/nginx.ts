@@ -256,7 +256,7 @@ class NginxMaster {
       await execFileAsync(NGINX_BIN, ['-t', '-q', '-p', this.dir, '-c', candidate, '-e', this.errorLog]);
     } catch (error) {
       const e = error as { stderr?: string; message: string };
-      throw new Error(`nginx rejected the generated config ${candidate}: ${e.stderr?.trim() || e.message}`);
+      throw new Error(`nginx rejected the generated config ${candidate}: ${e.stderr?.trim() || e.message}`, { cause: error });
     }
     renameSync(candidate, this.confPath);
   }

@@ -16,8 +16,6 @@ export async function walkthrough(baseUrl: string, print: (line: string) => void
   const steps: WalkthroughStep[] = [];
   const email = `walkthrough-${Date.now().toString(36)}@example.test`;
   const password = 'walkthrough password';
-  let accessToken = '';
-  let refreshToken = '';
 
   async function call(step: string, method: 'GET' | 'POST', path: string, opts: { body?: unknown; token?: string; expect: number; note: (json: Record<string, unknown>) => string }) {
     const headers: Record<string, string> = {};
@@ -36,11 +34,9 @@ export async function walkthrough(baseUrl: string, print: (line: string) => void
 
   await call('register', 'POST', '/auth/register', { body: { email, password }, expect: 201, note: (j) => `user ${String(j.id).slice(0, 8)}…` });
   const login = await call('login', 'POST', '/auth/login', { body: { email, password }, expect: 200, note: () => 'access + refresh token' });
-  accessToken = String(login.accessToken);
-  refreshToken = String(login.refreshToken);
-  await call('me', 'GET', '/auth/me', { token: accessToken, expect: 200, note: (j) => `${j.email}` });
-  const refreshed = await call('refresh', 'POST', '/auth/refresh', { body: { refreshToken }, expect: 200, note: () => 'rotated: new pair' });
-  accessToken = String(refreshed.accessToken);
+  await call('me', 'GET', '/auth/me', { token: String(login.accessToken), expect: 200, note: (j) => `${j.email}` });
+  const refreshed = await call('refresh', 'POST', '/auth/refresh', { body: { refreshToken: String(login.refreshToken) }, expect: 200, note: () => 'rotated: new pair' });
+  const accessToken = String(refreshed.accessToken);
   await call('logout', 'POST', '/auth/logout', { token: accessToken, expect: 204, note: () => 'family revoked, token denylisted' });
   await call('me again', 'GET', '/auth/me', { token: accessToken, expect: 401, note: () => 'refused on every replica' });
   const replicas = new Set(steps.map((s) => s.servedBy));

@@ -20,7 +20,7 @@ export async function startTelemetry(service: string, env: NodeJS.ProcessEnv = p
   const { createAddHookMessageChannel } = await import('import-in-the-middle');
   const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
   register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
-  const [{ OTLPTraceExporter }, { HttpInstrumentation }, { IORedisInstrumentation }, { PgInstrumentation }, { UndiciInstrumentation }, { resourceFromAttributes }, { NodeSDK }, { ATTR_SERVICE_NAME }] =
+  const [{ OTLPTraceExporter }, { HttpInstrumentation }, { IORedisInstrumentation }, { PgInstrumentation }, { UndiciInstrumentation }, { envDetector, hostDetector, osDetector, processDetector, resourceFromAttributes }, { NodeSDK }, { ATTR_SERVICE_NAME }] =
     await Promise.all([
       import('@opentelemetry/exporter-trace-otlp-http'),
       import('@opentelemetry/instrumentation-http'),
@@ -41,6 +41,9 @@ export async function startTelemetry(service: string, env: NodeJS.ProcessEnv = p
       'service.instance.id': pod,
       'k8s.pod.name': pod,
     }),
+    // The SDK's default detectors include one that sets service.instance.id to a random UUID,
+    // over ours: here it is the pod name, which every span must carry.
+    resourceDetectors: [envDetector, hostDetector, osDetector, processDetector],
     traceExporter: new OTLPTraceExporter(),
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => /^\/(healthz|readyz|metrics)/.test(req.url ?? '') }),
