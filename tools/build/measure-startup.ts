@@ -2,12 +2,14 @@
 // and resident memory idle and under load, per service, median of several runs, measured side
 // by side on one machine so the ratios mean something. Used to choose the production build.
 //
-//   node --import tsx tools/build/measure-startup.ts [--runs 5] [--requests 3000] [--case NODE:VARIANT]...
+//   node --import tsx tools/build/measure-startup.ts [--runs 5] [--requests 3000] [--case NODE:VARIANT[:CHECKOUT]]...
 //
 // Variants: tsx (TypeScript compiled at run time, what ran before), strip (Node's own type
 // stripping, with --experimental-transform-types for the constructor parameter properties), and
-// bundle (services/<name>/dist from `make build`). Each --case names a Node binary and a variant
-// (default: this Node with each variant). Loopback only; every process it starts is stopped.
+// bundle (services/<name>/dist from `make build`). Each --case names a Node binary, a variant and
+// optionally another checkout of the project to run it from (an older commit, for "before";
+// prepared with its own `pnpm install` and Prisma clients). Default: this Node, each variant, this
+// checkout. Loopback only; every process it starts is stopped.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,16 +32,25 @@ const { values } = parseArgs({
 });
 const RUNS = Number(values.runs);
 const REQUESTS = Number(values.requests);
-const CASES: Array<[node: string, variant: string]> =
-  values.case && values.case.length > 0
-    ? values.case.map((c) => [c.slice(0, c.lastIndexOf(':')), c.slice(c.lastIndexOf(':') + 1)])
-    : ['tsx', 'strip', 'bundle'].map((variant) => [process.execPath, variant]);
-
 const COMMANDS: Record<string, string[]> = {
   tsx: ['--import', 'tsx', 'src/server.ts'],
   strip: ['--experimental-transform-types', '--no-warnings', 'src/server.ts'],
   bundle: ['--enable-source-maps', 'dist/server.js'],
 };
+
+interface Case {
+  node: string;
+  variant: string;
+  /** a service's folder in the checkout this case runs */
+  dir: (service: ServiceName) => string;
+  label: string;
+}
+const CASES: Case[] = (values.case && values.case.length > 0 ? values.case : ['tsx', 'strip', 'bundle'].map((variant) => `${process.execPath}:${variant}`)).map((c) => {
+  const [node, variant, checkout] = c.split(':') as [string, string, string | undefined];
+  if (!node || !variant || !(variant in COMMANDS)) throw new Error(`--case ${c}: expected NODE:VARIANT[:CHECKOUT], VARIANT one of ${Object.keys(COMMANDS).join(', ')}`);
+  return { node, variant, dir: (service) => (checkout ? join(checkout, 'services', service) : serviceDir(service)), label: `${variant}${checkout ? ` (${checkout})` : ''}` };
+});
+
 
 /** A read route per service that needs no account: what "under load" means here. */
 const LOAD_PATH: Record<ServiceName, string> = {
@@ -93,12 +104,12 @@ interface Sample {
   loadMiB: number;
 }
 
-async function once(node: string, variant: string, service: ServiceName): Promise<Sample> {
+async function once({ node, variant, dir }: Case, service: ServiceName): Promise<Sample> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   const started = performance.now();
-  const child = spawn(node, COMMANDS[variant] as string[], { cwd: serviceDir(service), env: envFor(service, port), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(node, COMMANDS[variant] as string[], { cwd: dir(service), env: envFor(service, port), stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -146,23 +157,19 @@ try {
   authJwks = `http://127.0.0.1:${authPort}/auth/.well-known/jwks.json`;
   for (const service of services) {
     // Runs interleave the variants, so a machine that slows down mid-measurement slows all alike.
-    const samples = new Map<string, Sample[]>();
+    const samples = new Map<Case, Sample[]>();
     for (let run = 0; run < RUNS; run++) {
-      for (const [node, variant] of CASES) {
-        const key = `${node}\u0000${variant}`;
-        samples.set(key, [...(samples.get(key) ?? []), await once(node, variant, service)]);
-      }
+      for (const c of CASES) samples.set(c, [...(samples.get(c) ?? []), await once(c, service)]);
     }
-    for (const [key, list] of samples) {
-      const [node, variant] = key.split('\u0000') as [string, string];
-      const version = (await new Promise<string>((resolve) => {
-        const p = spawn(node, ['--version']);
+    for (const [c, list] of samples) {
+      const version = await new Promise<string>((resolve) => {
+        const p = spawn(c.node, ['--version']);
         let v = '';
         p.stdout.on('data', (d) => (v += d));
         p.once('exit', () => resolve(v.trim()));
-      }));
+      });
       rows.push(
-        `${service.padEnd(8)} ${version.padEnd(9)} ${variant.padEnd(7)} start ${median(list.map((s) => s.startMs)).toFixed(0).padStart(5)} ms   ` +
+        `${service.padEnd(8)} ${version.padEnd(9)} ${c.label.padEnd(7)} start ${median(list.map((s) => s.startMs)).toFixed(0).padStart(5)} ms   ` +
           `RSS idle ${median(list.map((s) => s.idleMiB)).toFixed(0).padStart(4)} MiB   under load ${median(list.map((s) => s.loadMiB)).toFixed(0).padStart(4)} MiB`,
       );
       console.log(rows.at(-1));
