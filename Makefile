@@ -13,7 +13,7 @@ NODE_VERSION := $(shell tr -d '[:space:]' < .node-version)
 NODE_HOME := $(or $(ANYPOD_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/anypod)/node-$(NODE_VERSION)
 export PATH := $(NODE_HOME)/bin:$(PATH)
 
-.PHONY: help node prepare install generate build infra migrate seed test test-repeat test-setup lint typecheck vitest infra-stop clean
+.PHONY: help node prepare install generate build env-example infra migrate seed test test-repeat test-setup lint typecheck vitest infra-stop clean
 
 help:
 	@awk '!/^#/ { exit } { sub(/^# ?/, ""); print }' Makefile
@@ -31,6 +31,10 @@ install: node
 
 generate: node
 	@bash $(INFRA)/migrate.sh generate
+
+# .env.example from the services' configuration schemas (a test fails when it drifts).
+env-example: install
+	@node --import tsx tools/config/env-example.ts --write
 
 # What the local cluster, make up, make demo and the images run: services/*/dist (tools/build).
 build: generate

@@ -3,22 +3,22 @@
 import Fastify, { type FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { TObject, Static } from '@sinclair/typebox';
-import { loadConfigOrExit, podName, type BaseConfig } from './config.ts';
+import { loadConfigOrExit, podName, type BaseConfig, type ServiceConfig } from './config.ts';
 import { installGracefulShutdown } from './graceful.ts';
 import { serverOptions } from './server-options.ts';
 import type { Telemetry } from './telemetry.ts';
 
 export async function runService<S extends TObject>(opts: {
-  service: string;
-  configSchema: S;
+  config: ServiceConfig<S>;
   telemetry: Telemetry;
   /** imported lazily so telemetry can instrument its dependencies */
   loadApp: () => Promise<FastifyPluginAsync<{ config: Static<S> }>>;
 }): Promise<void> {
   const { telemetry } = opts;
-  const config = loadConfigOrExit(opts.configSchema, opts.service) as Static<S> & BaseConfig;
+  const service = opts.config.service;
+  const config = loadConfigOrExit(opts.config) as Static<S> & BaseConfig;
   const appPlugin = await opts.loadApp();
-  const app = Fastify(serverOptions({ logLevel: config.LOG_LEVEL, service: opts.service, podName: podName(config) }));
+  const app = Fastify(serverOptions({ logLevel: config.LOG_LEVEL, service, podName: podName(config) }));
   app.addHook('onClose', async () => telemetry.shutdown());
   // fp(): the app's decorators (readiness, prisma, redis) live on the root instance, where the
   // shutdown sequence needs them.

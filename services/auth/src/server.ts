@@ -4,5 +4,5 @@ import { startTelemetry } from '@anypod/platform/telemetry';
 
 const telemetry = await startTelemetry('auth');
 const { runService } = await import('@anypod/platform/run-service');
-const { AuthConfigSchema } = await import('./config.ts');
-await runService({ service: 'auth', configSchema: AuthConfigSchema, telemetry, loadApp: async () => (await import('./app.ts')).default });
+const { authConfig } = await import('./config.ts');
+await runService({ config: authConfig, telemetry, loadApp: async () => (await import('./app.ts')).default });

@@ -4,10 +4,10 @@ import { testEnv } from '@anypod/platform/testing/env';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import authApp from '../src/app.ts';
-import { AuthConfigSchema } from '../src/config.ts';
+import { authConfig } from '../src/config.ts';
 
 export async function buildAuth(overrides: Record<string, string> = {}): Promise<FastifyInstance> {
-  const config = loadConfig(AuthConfigSchema, { ...testEnv(), POD_NAME: 'auth-test', ...overrides });
+  const config = loadConfig(authConfig, { ...testEnv(), POD_NAME: 'auth-test', ...overrides });
   const app = Fastify(serverOptions({ logLevel: config.LOG_LEVEL, service: 'auth', podName: 'auth-test' }));
   // fp() exposes the app's decorators (redis, prisma) to the test, as fastify/demo does.
   await app.register(fp(authApp), { config });

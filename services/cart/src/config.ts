@@ -1,13 +1,19 @@
+// What cart reads from its environment (every variable described: .env.example is generated
+// from this). Its checkout timings are derived from three of them (src/lib/checkout-timing.ts),
+// so they need no rules across variables.
 import { Type, type Static } from '@sinclair/typebox';
-import { BaseConfigSchema } from '@anypod/platform';
+import { BaseConfigSchema, defineServiceConfig, TokenVerifierConfigSchema } from '@anypod/platform';
 
 export const CartConfigSchema = Type.Composite([
   BaseConfigSchema,
+  TokenVerifierConfigSchema,
   Type.Object({
-    CATALOG_URL: Type.String({ pattern: '^https?://', maxLength: 2048, description: 'base URL of the catalog service, e.g. http://catalog:3000' }),
-    AUTH_JWKS_URL: Type.String({ pattern: '^https?://', maxLength: 2048, description: "the auth service's JWKS URL, e.g. http://auth:3000/auth/.well-known/jwks.json" }),
-    JWT_ISSUER: Type.String({ minLength: 1, maxLength: 256, default: 'anypod-auth' }),
-    JWT_AUDIENCE: Type.String({ minLength: 1, maxLength: 256, default: 'anypod' }),
+    CATALOG_URL: Type.String({
+      pattern: '^https?://',
+      maxLength: 2048,
+      description: 'where checkout reserves stock and learns prices (in Kubernetes: http://catalog:3000)',
+      examples: ['http://127.0.0.1:8080'],
+    }),
     // These three decide every other timing of a checkout (src/lib/checkout-timing.ts, README "Timing of a checkout").
     CATALOG_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 10_000, default: 1000, description: 'per-attempt timeout of a catalog call in ms (a reservation is one short transaction)' }),
     CATALOG_RETRIES: Type.Integer({ minimum: 0, maximum: 2, default: 2, description: 'retries of a catalog call (same reservation id)' }),
@@ -21,3 +27,5 @@ export const CartConfigSchema = Type.Composite([
   }),
 ]);
 export type CartConfig = Static<typeof CartConfigSchema>;
+
+export const cartConfig = defineServiceConfig('cart', CartConfigSchema);

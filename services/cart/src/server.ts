@@ -4,5 +4,5 @@ import { startTelemetry } from '@anypod/platform/telemetry';
 
 const telemetry = await startTelemetry('cart');
 const { runService } = await import('@anypod/platform/run-service');
-const { CartConfigSchema } = await import('./config.ts');
-await runService({ service: 'cart', configSchema: CartConfigSchema, telemetry, loadApp: async () => (await import('./app.ts')).default });
+const { cartConfig } = await import('./config.ts');
+await runService({ config: cartConfig, telemetry, loadApp: async () => (await import('./app.ts')).default });

@@ -4,13 +4,13 @@
 import { loadConfig } from '@anypod/platform';
 import { testEnv } from '@anypod/platform/testing/env';
 import { DEFAULT_RETRY } from '@anypod/scenarios/journeys/index';
-import { CatalogConfigSchema } from '@anypod/catalog/config';
+import { catalogConfig } from '@anypod/catalog/config';
 import { describe, expect, it } from 'vitest';
 import { checkoutTiming } from '../src/lib/checkout-timing.ts';
-import { CartConfigSchema } from '../src/config.ts';
+import { cartConfig } from '../src/config.ts';
 
 const urls = { AUTH_JWKS_URL: 'http://127.0.0.1:9/auth/.well-known/jwks.json', CATALOG_URL: 'http://127.0.0.1:9' };
-const defaults = checkoutTiming(loadConfig(CartConfigSchema, testEnv(urls)));
+const defaults = checkoutTiming(loadConfig(cartConfig, testEnv(urls)));
 
 describe('checkoutTiming', () => {
   it('derives every bound from the lease and the catalog budget (defaults: 5 s lease, 3 × 1 s catalog attempts)', () => {
@@ -36,7 +36,7 @@ describe('checkoutTiming', () => {
   });
 
   it('asks catalog for a hold its default cap grants', () => {
-    const catalog = loadConfig(CatalogConfigSchema, testEnv({ AUTH_JWKS_URL: urls.AUTH_JWKS_URL }));
+    const catalog = loadConfig(catalogConfig, testEnv({ AUTH_JWKS_URL: urls.AUTH_JWKS_URL }));
     expect(defaults.holdSeconds).toBeLessThanOrEqual(catalog.RESERVATION_MAX_HOLD_SECONDS);
     // Even the slowest catalog settings cart accepts stay within it.
     const slowest = checkoutTiming({ IDEMPOTENCY_LEASE_SECONDS: 60, CATALOG_TIMEOUT_MS: 10_000, CATALOG_RETRIES: 2 });

@@ -6,11 +6,11 @@ import { testEnv } from '@anypod/platform/testing/env';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import cartApp from '../src/app.ts';
-import { CartConfigSchema } from '../src/config.ts';
+import { cartConfig } from '../src/config.ts';
 
 export async function buildCart(env: { AUTH_JWKS_URL: string; CATALOG_URL: string } & Record<string, string>): Promise<FastifyInstance> {
   const podName = env.POD_NAME ?? 'cart-test';
-  const config = loadConfig(CartConfigSchema, { ...testEnv(), POD_NAME: podName, ...env });
+  const config = loadConfig(cartConfig, { ...testEnv(), POD_NAME: podName, ...env });
   const app = Fastify(serverOptions({ logLevel: config.LOG_LEVEL, service: 'cart', podName }));
   // fp() exposes the app's decorators (prisma, cartStore) to the test, as fastify/demo does.
   await app.register(fp(cartApp), { config });

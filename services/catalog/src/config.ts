@@ -1,12 +1,12 @@
+// What catalog reads from its environment (every variable described: .env.example is generated
+// from this).
 import { Type, type Static } from '@sinclair/typebox';
-import { BaseConfigSchema } from '@anypod/platform';
+import { BaseConfigSchema, defineServiceConfig, TokenVerifierConfigSchema } from '@anypod/platform';
 
 export const CatalogConfigSchema = Type.Composite([
   BaseConfigSchema,
+  TokenVerifierConfigSchema,
   Type.Object({
-    AUTH_JWKS_URL: Type.String({ pattern: '^https?://', maxLength: 2048, description: "the auth service's JWKS URL, e.g. http://auth:3000/auth/.well-known/jwks.json" }),
-    JWT_ISSUER: Type.String({ minLength: 1, maxLength: 256, default: 'anypod-auth' }),
-    JWT_AUDIENCE: Type.String({ minLength: 1, maxLength: 256, default: 'anypod' }),
     // Short TTLs bound how stale a cached entry can get if an invalidation is lost (Redis down
     // during a write); every write invalidates explicitly, so they are a backstop, not the mechanism.
     CACHE_PRODUCT_TTL_SECONDS: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'seconds a product is cached in Redis' }),
@@ -18,3 +18,5 @@ export const CatalogConfigSchema = Type.Composite([
   }),
 ]);
 export type CatalogConfig = Static<typeof CatalogConfigSchema>;
+
+export const catalogConfig = defineServiceConfig('catalog', CatalogConfigSchema);

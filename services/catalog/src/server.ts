@@ -4,5 +4,5 @@ import { startTelemetry } from '@anypod/platform/telemetry';
 
 const telemetry = await startTelemetry('catalog');
 const { runService } = await import('@anypod/platform/run-service');
-const { CatalogConfigSchema } = await import('./config.ts');
-await runService({ service: 'catalog', configSchema: CatalogConfigSchema, telemetry, loadApp: async () => (await import('./app.ts')).default });
+const { catalogConfig } = await import('./config.ts');
+await runService({ config: catalogConfig, telemetry, loadApp: async () => (await import('./app.ts')).default });

@@ -5,11 +5,11 @@ import { testEnv } from '@anypod/platform/testing/env';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import catalogApp from '../src/app.ts';
-import { CatalogConfigSchema } from '../src/config.ts';
+import { catalogConfig } from '../src/config.ts';
 
 export async function buildCatalog(jwksUrl: string, overrides: Record<string, string> = {}): Promise<FastifyInstance> {
   const podName = overrides.POD_NAME ?? 'catalog-test';
-  const config = loadConfig(CatalogConfigSchema, { ...testEnv(), AUTH_JWKS_URL: jwksUrl, POD_NAME: podName, ...overrides });
+  const config = loadConfig(catalogConfig, { ...testEnv(), AUTH_JWKS_URL: jwksUrl, POD_NAME: podName, ...overrides });
   const app = Fastify(serverOptions({ logLevel: config.LOG_LEVEL, service: 'catalog', podName }));
   // fp() exposes the app's decorators (prisma, redis, cache) to the test, as fastify/demo does.
   await app.register(fp(catalogApp), { config });

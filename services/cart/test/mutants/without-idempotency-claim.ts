@@ -13,7 +13,7 @@ import type { CartConfig } from '../../src/config.ts';
 
 const telemetry = await startTelemetry('cart');
 const { runService } = await import('@anypod/platform/run-service');
-const { CartConfigSchema } = await import('../../src/config.ts');
+const { cartConfig } = await import('../../src/config.ts');
 const { default: cartApp } = await import('../../src/app.ts');
 
 async function cartWithoutIdempotencyClaims(fastify: FastifyInstance, opts: { config: CartConfig }) {
@@ -26,4 +26,4 @@ async function cartWithoutIdempotencyClaims(fastify: FastifyInstance, opts: { co
   store.edit = (userId, change, ifMatch, _idempotency, respond) => edit.call(store, userId, change, ifMatch, null, respond);
 }
 
-await runService({ service: 'cart', configSchema: CartConfigSchema, telemetry, loadApp: async () => cartWithoutIdempotencyClaims });
+await runService({ config: cartConfig, telemetry, loadApp: async () => cartWithoutIdempotencyClaims });
