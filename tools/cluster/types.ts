@@ -2,6 +2,8 @@
 // the proof. A "replica" is one service process with its own pod name, like a Pod.
 
 export type ServiceName = 'auth' | 'catalog' | 'cart';
+/** Where the services keep state: Postgres/Redis (shared), or each process's memory (the stateful demonstration). */
+export type StateStore = 'shared' | 'memory';
 /**
  * How a replica is deleted. graceful: endpoint removal and the pre-stop sleep, SIGTERM, drain.
  * sigkill: no warning. hang: the replica stops answering (SIGSTOP) for longer than clients wait,
@@ -23,7 +25,7 @@ export interface ClusterOptions {
   /** replicas per service; default from deploy/topology.json */
   replicas?: number;
   /** STATE_STORE for every service: 'memory' is the stateful demonstration */
-  stateStore?: 'shared' | 'memory';
+  stateStore?: StateStore;
   /** nginx balancing: round-robin, or sticky (hash of the Authorization header = the client) */
   routing?: Routing;
   /** ingress port on 127.0.0.1 (0 = pick a free one) */

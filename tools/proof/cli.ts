@@ -11,7 +11,8 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { PROOF_RUNS, type RunSpec } from './assemble-report.ts';
+import { PROOF_RUNS, type RunSpec } from './runs.ts';
+import { checkWords } from './words.ts';
 import type { ProofReport, RunReport } from './report-types.ts';
 import { runProof } from './run-proof.ts';
 import { writeReport } from './write-report.ts';
@@ -117,7 +118,14 @@ export function summaryTable(report: ProofReport): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   const out = [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)];
-  const failed = report.runs.flatMap((r) => r.checks.filter((c) => !c.pass).map((c) => `  ${r.name}: ${c.name}: expected ${c.expected}, got ${c.actual}`));
+  const failed = report.runs.flatMap((r) =>
+    r.checks
+      .filter((c) => !c.pass)
+      .map((c) => {
+        const words = checkWords(c);
+        return `  ${r.name}: ${words.name}: expected ${words.expected}, got ${words.actual}`;
+      }),
+  );
   if (failed.length > 0) out.push('', 'Checks not met:', ...failed);
   return out.join('\n');
 }

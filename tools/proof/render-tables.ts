@@ -4,6 +4,7 @@
 import { esc, fmtInt, fmtMs, fmtSeconds } from './html.ts';
 import type { ProofReport, RunReport } from './report-types.ts';
 import { KILL_LABELS } from '../cluster/types.ts';
+import { checkWords, comparisonRows } from './words.ts';
 
 const MAX_ANOMALIES = 5;
 
@@ -125,10 +126,10 @@ export function summaryTable(report: ProofReport): string {
 export function checksTable(run: RunReport): string {
   if (run.checks.length === 0) return '<p class="muted">No checks were recorded for this run.</p>';
   const rows = run.checks
-    .map(
-      (c) =>
-        `<tr class="${c.pass ? 'ok' : 'bad'}"><td>${esc(c.name)}</td><td>${esc(c.expected)}</td><td>${esc(c.actual)}</td><td><span class="badge badge-${c.pass ? 'pass' : 'fail'}">${c.pass ? '✓ met' : '✗ not met'}</span></td></tr>`,
-    )
+    .map((c) => {
+      const words = checkWords(c);
+      return `<tr class="${c.pass ? 'ok' : 'bad'}" data-check="${esc(c.id)}"><td>${esc(words.name)}</td><td>${esc(words.expected)}</td><td>${esc(words.actual)}</td><td><span class="badge badge-${c.pass ? 'pass' : 'fail'}">${c.pass ? '✓ met' : '✗ not met'}</span></td></tr>`;
+    })
     .join('');
   return `<table class="checks"><thead><tr><th>Check</th><th>Expected</th><th>Actual</th><th>Result</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
@@ -145,8 +146,8 @@ export function anomalyList(run: RunReport): string {
 }
 
 export function comparisonTable(report: ProofReport): string {
-  if (report.comparison.length === 0) return '<p class="muted">No comparison was recorded.</p>';
-  const rows = report.comparison
+  if (!report.comparison.stateless && !report.comparison.stateful) return '<p class="muted">No comparison was recorded.</p>';
+  const rows = comparisonRows(report.comparison)
     .map((c) => `<tr><th scope="row">${esc(c.property)}</th><td>${esc(c.stateless)}</td><td>${esc(c.stateful)}</td></tr>`)
     .join('');
   return `<div class="table-wrap"><table class="comparison"><thead><tr><th>Property</th><th>Stateless (shared store)</th><th>Stateful (in-memory)</th></tr></thead><tbody>${rows}</tbody></table></div>`;

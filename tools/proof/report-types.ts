@@ -1,10 +1,14 @@
 // The shape of out/proof/report.json. The fields named in ../shared/docs/architecture.md
 // ("The proof") are the contract; the series feed the charts in report.html.
 
-export type Mode = 'shared' | 'memory';
-export type { KillType } from '../cluster/types.ts';
-import type { KillType } from '../cluster/types.ts';
-export type Routing = 'round-robin' | 'sticky';
+// report.json holds numbers and identifiers; the words a reader sees (check names, sentences)
+// belong to the rendering (words.ts), so a producer or a test never depends on phrasing.
+import type { KillType, Routing, StateStore } from '../cluster/types.ts';
+import type { CheckId } from './checks.ts';
+
+export type { KillType, Routing };
+/** where a run keeps its state: the shared stores (stateless) or process memory (stateful) */
+export type Mode = StateStore;
 
 export interface KillEvent {
   /** ms since the run started */
@@ -34,7 +38,7 @@ export interface RunReport {
   /** requests per replica per time bucket (for the stacked chart) */
   timeline: { bucketMs: number; buckets: Array<{ atMs: number; byReplica: Record<string, number>; failed: number; p50: number; p99: number }> };
   /** checks this run must meet, and whether it did */
-  checks: Array<{ name: string; expected: string; actual: string; pass: boolean }>;
+  checks: Check[];
   /** examples of anomalies found by the checker (a few, for the reader) */
   anomalies: Array<{ type: 'lost' | 'unexpected' | 'duplicated' | 'quantity' | 'session'; user: string; detail: string }>;
   /** whether this run is expected to pass (stateless) or to demonstrate a failure (stateful) */
@@ -47,6 +51,34 @@ export interface ProofReport {
   generatedAt: string;
   machine: { node: string; cpus: number; replicasPerService: number };
   runs: RunReport[];
-  /** the seed comparison as measured rows: property -> value per mode */
-  comparison: Array<{ property: string; stateless: string; stateful: string }>;
+  /** the seed comparison, measured: numbers per side (absent when no run of that side was made) */
+  comparison: Comparison;
+}
+
+/** One check of a run: a measured value and the bounds it had to stay within. */
+export interface Check {
+  /** stable: tests and readers of report.json refer to checks by it */
+  id: CheckId;
+  actual: number;
+  expected: { min?: number; max?: number };
+  pass: boolean;
+  /** what explains the value: counts by kind, an example operation, an error message */
+  detail?: Record<string, number | string>;
+}
+
+/** The numbers behind the stateless-vs-stateful comparison, for one side. */
+export interface ComparisonSide {
+  runs: Array<{ name: string; routing: Routing; minPods: number; maxPods: number; missingReads: number; imbalance: number }>;
+  sessions: { total: number; lost: number };
+  deletions: number;
+  /** replicas that replaced deleted ones: their share of all answers, and cart reads they answered without an acknowledged line */
+  replacements: { count: number; answers: number; allAnswers: number; readsLackingLines: number };
+  writes: { acknowledged: number; lost: number; duplicated: number; unexpected: number };
+  /** operations that ended failed or indeterminate after their retries */
+  operationsNotAcknowledged: number;
+}
+
+export interface Comparison {
+  stateless?: ComparisonSide;
+  stateful?: ComparisonSide;
 }

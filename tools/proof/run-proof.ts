@@ -15,7 +15,9 @@ import { runLoad, type LoadProgress } from '../load/driver.ts';
 import { finalRead } from '../load/final-read.ts';
 import { createHttpClient } from '../load/http-client.ts';
 import { startKiller, type Killer, type KillRecord } from '../load/killer.ts';
-import { assembleReport, PROOF_RUNS, type RunData, type RunSpec } from './assemble-report.ts';
+import { assembleReport } from './assemble-report.ts';
+import type { RunData } from './run-data.ts';
+import { PROOF_RUNS, type RunSpec } from './runs.ts';
 import type { ProofReport } from './report-types.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));

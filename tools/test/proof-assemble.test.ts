@@ -3,12 +3,17 @@
 import type { FinalState, Operation } from '@anypod/scenarios';
 import type { Observation } from '@anypod/scenarios/journeys/index';
 import { describe, expect, it } from 'vitest';
-import { assembleReport, assembleRun, comparison, loadImbalance, PROOF_RUNS, verdictOf, type RunData, type RunSpec } from '../proof/assemble-report.ts';
+import { assembleReport, assembleRun, verdictOf } from '../proof/assemble-report.ts';
+import type { CheckId } from '../proof/checks.ts';
+import { comparison, loadImbalance } from '../proof/comparison.ts';
+import type { RunData } from '../proof/run-data.ts';
+import { PROOF_RUNS, type RunSpec } from '../proof/runs.ts';
+import { checkWords, comparisonRows } from '../proof/words.ts';
 import { renderReportHtml } from '../proof/render-html.ts';
 import type { KillType } from '../cluster/types.ts';
 import type { KillRecord } from '../load/killer.ts';
 
-const run = (name: string): RunSpec => PROOF_RUNS.find((r) => r.name === name) as RunSpec;
+const run = (name: string): RunSpec => PROOF_RUNS.find((r: RunSpec) => r.name === name) as RunSpec;
 const [graceful, sigkill, roundRobin, sticky] = ['stateless-graceful', 'stateless-sigkill', 'stateful-round-robin', 'stateful-sticky'].map(run) as [RunSpec, RunSpec, RunSpec, RunSpec];
 
 /** A user's session: login at auth, then adds served alternately by the given cart replicas. */
@@ -48,7 +53,8 @@ function cleanRun(spec: RunSpec, over: Partial<RunData> = {}): RunData {
   };
 }
 
-const failing = (r: ReturnType<typeof assembleRun>) => r.checks.filter((c) => !c.pass).map((c) => c.name);
+const failing = (r: ReturnType<typeof assembleRun>) => r.checks.filter((c) => !c.pass).map((c) => c.id);
+const checkOf = (r: ReturnType<typeof assembleRun>, id: CheckId) => r.checks.find((c) => c.id === id);
 
 describe('assembleRun: stateless runs', () => {
   it('passes a clean run and fills every field of the report contract', () => {
@@ -77,42 +83,42 @@ describe('assembleRun: stateless runs', () => {
     const data = cleanRun(graceful, { operations: [...session('u1', 1, ['cart-a'], 4), ...session('u2', 2, ['cart-b', 'cart-c'], 4)] });
     const r = assembleRun(data);
     expect(r.sessions.minDistinctPods).toBe(1);
-    expect(failing(r)).toEqual(['every session served by ≥ 2 cart replicas']);
+    expect(failing(r)).toEqual(['sessions-on-several-pods']);
   });
 
   it('fails on a lost write and names it', () => {
     const r = assembleRun(cleanRun(sigkill, { finals: [finalOf('u1', 3), finalOf('u2', 4)] }));
     expect(r.writes.lost).toBe(1);
     expect(r.pass).toBe(false);
-    expect(failing(r)).toEqual(['lost writes', 'quantity bounds (acknowledged ≤ final ≤ attempted)']);
+    expect(failing(r)).toEqual(['lost-writes', 'quantity-bounds']);
     expect(r.anomalies.some((a) => a.type === 'lost' && a.detail.includes('sku-3'))).toBe(true);
   });
 
   it('fails a failed read-back loudly, even though the checker alone would blame the writes', () => {
     const r = assembleRun(cleanRun(graceful, { finals: [finalOf('u1', 4)], finalReadFailures: [{ user: 'u2', reason: 'HTTP 503' }] }));
-    expect(failing(r)).toContain('final read-back of every user');
+    expect(failing(r)).toContain('final-read');
     expect(r.anomalies[0]?.detail).toMatch(/u2: the final read-back failed \(HTTP 503\)/);
   });
 
   it('fails a graceful run with any failed attempt, but not a SIGKILL run whose retries hid it', () => {
     const ops = [...session('u1', 1, ['cart-a', 'cart-b'], 4, { failFirstAttempt: true }), ...session('u2', 2, ['cart-b', 'cart-c'], 4)];
-    expect(failing(assembleRun(cleanRun(graceful, { operations: ops })))).toEqual(['failed attempts during graceful deletes']);
+    expect(failing(assembleRun(cleanRun(graceful, { operations: ops })))).toEqual(['graceful-failed-attempts']);
     const k = assembleRun(cleanRun(sigkill, { operations: ops }));
     expect(k.pass).toBe(true);
     expect(k.attempts).toMatchObject({ failed: 1, failedDuringKills: 0 });
   });
 
   it('needs enough deletions, a run that did work, no missing cart lines, no lost sessions, no truncation', () => {
-    expect(failing(assembleRun(cleanRun(graceful, { kills: kills(2) })))).toEqual(['replica deletions']);
-    expect(failing(assembleRun(cleanRun(graceful, { kills: [...kills(2), { ...kills(3)[2]!, error: 'boom' }] })))).toEqual(['replica deletions']);
+    expect(failing(assembleRun(cleanRun(graceful, { kills: kills(2) })))).toEqual(['deletions']);
+    expect(failing(assembleRun(cleanRun(graceful, { kills: [...kills(2), { ...kills(3)[2]!, error: 'boom' }] })))).toEqual(['deletions']);
     expect(failing(assembleRun(cleanRun(graceful, { operations: [], finals: [] })))).toEqual(
-      expect.arrayContaining(['writes acknowledged (the run did real work)', 'every session served by ≥ 2 cart replicas']),
+      expect.arrayContaining(['writes-acknowledged', 'sessions-on-several-pods']),
     );
     const missing: Observation = { type: 'missing-lines', user: 'u1', atMs: 1200, servedBy: 'cart-b', missing: ['sku-0'] };
-    expect(failing(assembleRun(cleanRun(graceful, { observations: [missing] })))).toEqual(['cart reads missing an acknowledged line (read-your-writes on any replica)']);
-    expect(failing(assembleRun(cleanRun(graceful, { truncated: true })))).toEqual(['load ran to its end (not cut off by its bounds)']);
-    expect(failing(assembleRun(cleanRun(graceful, { error: 'cluster did not start' })))).toEqual(['run completed']);
-    expect(failing(assembleRun(cleanRun(graceful, { unsettled: 'cart: 2 of 3 ready after 120 s' })))).toEqual(['cluster back to full strength before the final read-back']);
+    expect(failing(assembleRun(cleanRun(graceful, { observations: [missing] })))).toEqual(['read-your-writes']);
+    expect(failing(assembleRun(cleanRun(graceful, { truncated: true })))).toEqual(['load-complete']);
+    expect(failing(assembleRun(cleanRun(graceful, { error: 'cluster did not start' })))).toEqual(['run-completed']);
+    expect(failing(assembleRun(cleanRun(graceful, { unsettled: 'cart: 2 of 3 ready after 120 s' })))).toEqual(['settled-before-read']);
   });
 
   it('fails when the Ingress sent a route to another service (a reused port answered with 404)', () => {
@@ -120,9 +126,12 @@ describe('assembleRun: stateless runs', () => {
     ops[2]!.attempts = [{ startMs: 210, durationMs: 2, status: 404, servedBy: 'auth-qzaqg', error: 'Not Found: No route POST /cart/items' }];
     ops[2]!.outcome = 'fail';
     const r = assembleRun(cleanRun(graceful, { operations: [...ops, ...session('u2', 2, ['cart-b', 'cart-c'], 4)], finals: [{ ...finalOf('u1', 4), cart: finalOf('u1', 4).cart.filter((l) => l.productId !== 'sku-1') }, finalOf('u2', 4)] }));
-    expect(failing(r)).toEqual(['answers from a replica of the route’s own service', 'operations refused other than by a conflict (409) or a stale edit (412)']);
-    expect(r.checks.find((c) => c.name.startsWith('operations refused'))?.actual).toBe('1 (1× HTTP 404)');
-    expect(r.checks.find((c) => !c.pass)?.actual).toBe('1, e.g. add answered by auth-qzaqg');
+    expect(failing(r)).toEqual(['misrouted-answers', 'unexplained-refusals']);
+    expect(checkOf(r, 'unexplained-refusals')).toMatchObject({ actual: 1, expected: { max: 0 }, detail: { '404': 1 } });
+    expect(checkOf(r, 'misrouted-answers')).toMatchObject({ actual: 1, detail: { exampleKind: 'add', exampleServedBy: 'auth-qzaqg' } });
+    // The words are the page's: the same numbers, said.
+    expect(checkWords(checkOf(r, 'unexplained-refusals')!).actual).toBe('1 (1× HTTP 404)');
+    expect(checkWords(checkOf(r, 'misrouted-answers')!).actual).toBe('1, e.g. add answered by auth-qzaqg');
   });
 
   it('fails a stateless run with operations still indeterminate after their retries, except those cut off by the end', () => {
@@ -131,8 +140,9 @@ describe('assembleRun: stateless runs', () => {
     const cutOff = assembleRun({ ...base, operations: [...base.operations, unresolved('abandoned at the end of the run')] });
     expect(failing(cutOff)).toEqual([]);
     const r = assembleRun({ ...base, operations: [...base.operations, unresolved('socket hang up')] });
-    expect(failing(r)).toEqual(['operations still indeterminate after their retries (not counting those cut off by the end of the run)']);
-    expect(r.checks.find((c) => !c.pass)?.actual).toBe('1, e.g. add ended with socket hang up');
+    expect(failing(r)).toEqual(['unresolved-operations']);
+    expect(checkOf(r, 'unresolved-operations')).toMatchObject({ actual: 1, detail: { exampleKind: 'add', exampleEnding: 'socket hang up' } });
+    expect(checkWords(checkOf(r, 'unresolved-operations')!).actual).toBe('1, e.g. add ended with socket hang up');
   });
 
   it('accepts refusals by the shop’s own rules (409 out of stock, 412 stale) but not others', () => {
@@ -143,15 +153,15 @@ describe('assembleRun: stateless runs', () => {
     const base = cleanRun(graceful, { operations: [...cleanRun(graceful).operations, checkout], finals: [finalOf('u1', 4), ordered] });
     expect(assembleRun({ ...base, operations: [...base.operations, refused(409), refused(412)] }).pass).toBe(true);
     const r = assembleRun({ ...base, operations: [...base.operations, refused(400)] });
-    expect(failing(r)).toEqual(['operations refused other than by a conflict (409) or a stale edit (412)']);
+    expect(failing(r)).toEqual(['unexplained-refusals']);
   });
 
   it('fails a run in which every attempted checkout was refused', () => {
     const refusedCheckout: Operation = { id: 'c1', vu: 1, user: 'u1', kind: 'checkout', outcome: 'fail', idempotencyKey: 'kc1', attempts: [{ startMs: 4000, durationMs: 2, status: 409, servedBy: 'cart-a' }] };
     const base = cleanRun(graceful);
     const r = assembleRun({ ...base, operations: [...base.operations, refusedCheckout] });
-    expect(failing(r)).toEqual(['checkouts acknowledged (when any was attempted)']);
-    expect(r.checks.find((c) => !c.pass)?.actual).toBe('0 of 1');
+    expect(failing(r)).toEqual(['checkouts-acknowledged']);
+    expect(checkOf(r, 'checkouts-acknowledged')).toMatchObject({ actual: 0, expected: { min: 1 }, detail: { attempted: 1 } });
   });
 
   it('counts attempts inside a deletion window, from the delete until the replacement is in rotation', () => {
@@ -169,14 +179,14 @@ describe('assembleRun: stateful runs', () => {
     expect(r.expectation).toBe('demonstrates-failure');
     expect(r.pass).toBe(true);
     expect(r.writes.lost).toBe(3);
-    expect(r.checks.at(-1)?.actual).toBe('lost 3, duplicated 0, unexpected 0, cart reads missing lines 1, sessions lost 0');
+    expect(checkOf(r, 'stateful-failure-shown')).toMatchObject({ pass: true, detail: { lost: 3, duplicated: 0, unexpected: 0, missingReads: 1, sessionsLost: 0 } });
     expect(r.anomalies.some((a) => a.type === 'session')).toBe(true);
   });
 
   it('fails when the stateful mode shows no failure (e.g. memory mode silently wired to the shared store)', () => {
     const r = assembleRun(cleanRun(sticky, { minKills: 1 }));
     expect(r.pass).toBe(false);
-    expect(failing(r)).toEqual(['the stateful failure shows (lost or duplicated writes, carts missing lines, lost sessions)']);
+    expect(failing(r)).toEqual(['stateful-failure-shown']);
   });
 
   it('counts lost sessions (a 401 after login) as the failure too', () => {
@@ -209,10 +219,18 @@ describe('the report', () => {
     expect(verdictOf([demo, noDemo])).toBe('fail');
   });
 
-  it('builds the comparison rows from the measurements', () => {
+  it('measures the comparison as numbers per side; the page says them', () => {
     const stateless = cleanRun(graceful);
     const stateful = cleanRun(sticky, { operations: [...session('u1', 1, ['cart-a'], 4), ...session('u2', 2, ['cart-b'], 4)], finals: [finalOf('u1', 1), finalOf('u2', 4)], minKills: 1 });
-    const rows = comparison([stateless, stateful].map((data) => ({ data, report: assembleRun(data) })));
+    const measured = comparison([stateless, stateful].map((data) => ({ data, report: assembleRun(data) })));
+    expect(measured.stateless).toMatchObject({ writes: { acknowledged: 8, lost: 0, duplicated: 0, unexpected: 0 }, deletions: 3, sessions: { total: 2, lost: 0 } });
+    expect(measured.stateless?.runs).toEqual([expect.objectContaining({ name: 'stateless-graceful', routing: 'round-robin', minPods: 2, maxPods: 2, missingReads: 0 })]);
+    expect(measured.stateful?.runs[0]).toMatchObject({ minPods: 1, maxPods: 1 });
+    expect(measured.stateful?.writes.lost).toBe(3);
+    expect(measured.stateless?.replacements).toMatchObject({ count: 3, answers: 0 });
+    expect(comparison([{ data: stateless, report: assembleRun(stateless) }]).stateful).toBeUndefined();
+
+    const rows = comparisonRows(measured);
     expect(rows.map((r) => r.property)).toEqual([
       'Session data location',
       'Request independence (any replica serves any request)',
@@ -222,13 +240,17 @@ describe('the report', () => {
     ]);
     const byName = Object.fromEntries(rows.map((r) => [r.property, r]));
     expect(byName['Request independence (any replica serves any request)']?.stateless).toContain('2–2 cart replicas per session');
-    expect(byName['Request independence (any replica serves any request)']?.stateful).toContain('1–1 cart replicas per session');
     expect(byName['Reliability under deletions (set checker)']?.stateless).toMatch(/^0 lost, 0 duplicated, 0 unexpected of 8 acknowledged writes/);
     expect(byName['Reliability under deletions (set checker)']?.stateful).toMatch(/^3 lost/);
-    expect(rows.every((r) => r.stateless !== 'not run' && r.stateful !== 'not run')).toBe(true);
     expect(byName['Load balancing']?.stateless).toMatch(/^stateless-graceful \(round-robin\): busiest cart replica \d\.\d\d× the average/);
-    expect(byName['Scalability (replicas added or replaced)']?.stateless).toMatch(/^3 new replicas took 0 % of all answers/);
-    expect(comparison([{ data: stateless, report: assembleRun(stateless) }])[0]?.stateful).toBe('not run');
+    expect(comparisonRows({ stateless: measured.stateless! })[0]?.stateful).toBe('not run');
+  });
+
+  it('keeps words out of report.json: checks and the comparison are numbers and ids', () => {
+    const report = assembleReport({ runs: [cleanRun(graceful), cleanRun(sticky, { minKills: 1 })], generatedAt: new Date(0), machine: { node: 'v24', cpus: 2, replicasPerService: 3 } });
+    for (const run of report.runs) for (const c of run.checks) expect(Object.keys(c).sort()).toEqual(expect.arrayContaining(['actual', 'expected', 'id', 'pass']));
+    expect(JSON.stringify(report.comparison)).not.toMatch(/lost, |replicas per session|busiest/);
+    expect(JSON.stringify(report.runs.map((r) => r.checks))).not.toMatch(/replica deletions|lost writes/);
   });
 
   it('measures how evenly the cart replicas shared the load, by rate while answering', () => {

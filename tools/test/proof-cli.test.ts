@@ -34,7 +34,7 @@ describe('proof CLI configuration', () => {
 
   it('prints a summary table with one row per run and the checks that were not met', () => {
     const report = sampleReport();
-    report.runs[0]!.checks.push({ name: 'lost writes', expected: '0', actual: '2', pass: false });
+    report.runs[0]!.checks.push({ id: 'lost-writes', expected: { max: 0 }, actual: 2, pass: false });
     const table = summaryTable(report);
     const lines = table.split('\n');
     expect(lines[0]).toMatch(/^run\s+kills/);

@@ -46,7 +46,7 @@ describe('report rendering', () => {
       attempts: { total: 0, failed: 0, duringKills: 0, failedDuringKills: 0 },
     };
     report.runs = [empty];
-    report.comparison = [];
+    report.comparison = {};
     const html = renderReportHtml(report);
     expect(html).toContain('no requests recorded');
     expect(html).toContain('No checks were recorded');
@@ -58,7 +58,7 @@ describe('report rendering', () => {
     const run = report.runs[1] as RunReport;
     run.writes.lost = 3;
     run.pass = false;
-    run.checks[0] = { name: 'No lost writes', expected: '0', actual: '3', pass: false };
+    run.checks[0] = { id: 'lost-writes', expected: { max: 0 }, actual: 3, pass: false };
     report.verdict = 'fail';
     const html = renderReportHtml(report);
     expect(html).toContain('class="verdict verdict-fail"');

@@ -13,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from '../../cluster/index.ts';
-import { PROOF_RUNS, verdictOf, type RunSpec } from '../../proof/assemble-report.ts';
+import { verdictOf } from '../../proof/assemble-report.ts';
+import { PROOF_RUNS, type RunSpec } from '../../proof/runs.ts';
+import { checkWords } from '../../proof/words.ts';
 import type { ProofReport, RunReport } from '../../proof/report-types.ts';
 import { runProof } from '../../proof/run-proof.ts';
 import { writeReport } from '../../proof/write-report.ts';
@@ -57,7 +59,8 @@ const run = (name: string): RunReport => {
   if (!r) throw new Error(`no run ${name}`);
   return r;
 };
-const failing = (r: RunReport) => r.checks.filter((c) => !c.pass).map((c) => `${c.name}: expected ${c.expected}, got ${c.actual}`);
+const failing = (r: RunReport) => r.checks.filter((c) => !c.pass).map((c) => `${c.id}: ${JSON.stringify(checkWords(c))}`);
+const failed = (r: RunReport) => r.checks.filter((c) => !c.pass).map((c) => c.id);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'anypod-proof-short-'));
@@ -110,7 +113,7 @@ describe('the short proof', { tags: ['timing'] }, () => {
     const r = run(IN_MEMORY_CART.name);
     expect(r.pass).toBe(false);
     expect(r.writes.lost).toBeGreaterThan(0);
-    expect(failing(r).some((c) => c.startsWith('lost writes'))).toBe(true);
+    expect(failed(r)).toContain('lost-writes');
     expect(verdictOf([r])).toBe('fail');
   });
 
@@ -119,7 +122,7 @@ describe('the short proof', { tags: ['timing'] }, () => {
     expect(r.pass).toBe(false);
     // Writes applied twice show as duplicated elements or quantities above what was attempted.
     expect(r.writes.duplicated + r.writes.unexpected + r.quantityBoundViolations, lines.join('\n')).toBeGreaterThan(0);
-    expect(failing(r).some((c) => /^(duplicated writes|unexpected writes|quantity bounds)/.test(c))).toBe(true);
+    expect(failed(r).some((id) => ['duplicated-writes', 'unexpected-writes', 'quantity-bounds'].includes(id))).toBe(true);
     expect(verdictOf([r])).toBe('fail');
   });
 

@@ -1,0 +1,121 @@
+// The words of the report: what each check is called and how its numbers read, and the
+// sentences of the stateless-vs-stateful comparison. report.json holds only the numbers
+// (checks.ts, comparison.ts); the page and the terminal summary say them with these.
+import type { CheckId } from './checks.ts';
+import type { Check, Comparison, ComparisonSide } from './report-types.ts';
+
+interface CheckWords {
+  name: string;
+  /** the measured value in words (default: the number) */
+  actual?: (check: Check) => string;
+}
+
+const detail = (check: Check, key: string): number | string | undefined => check.detail?.[key];
+const counts = (check: Check, exclude: string[] = []): string =>
+  Object.entries(check.detail ?? {})
+    .filter(([k, v]) => !exclude.includes(k) && typeof v === 'number')
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+
+export const CHECK_WORDS: Record<CheckId, CheckWords> = {
+  'run-completed': { name: 'run completed', actual: (c) => String(detail(c, 'error') ?? 'no') },
+  'settled-before-read': { name: 'cluster back to full strength before the final read-back', actual: (c) => String(detail(c, 'problem') ?? 'no') },
+  deletions: {
+    name: 'replica deletions',
+    actual: (c) => {
+      const byService = counts(c, ['failed']);
+      const failed = detail(c, 'failed');
+      return `${c.actual} (${byService || 'none'})${failed ? `; ${failed} failed: ${detail(c, 'firstError')}` : ''}`;
+    },
+  },
+  'writes-acknowledged': { name: 'writes acknowledged (the run did real work)', actual: (c) => `${c.actual} of ${detail(c, 'attempted')} attempted` },
+  'final-read': { name: 'final read-back of every user', actual: (c) => `${detail(c, 'read')} read${c.actual > 0 ? `, ${c.actual} failed` : ''} of ${detail(c, 'users')} users` },
+  'lost-writes': { name: 'lost writes' },
+  'unexpected-writes': { name: 'unexpected writes' },
+  'duplicated-writes': { name: 'duplicated writes' },
+  'quantity-bounds': { name: 'quantity bounds (acknowledged ≤ final ≤ attempted)', actual: (c) => `${c.actual} violations` },
+  'sessions-on-several-pods': { name: 'every session served by ≥ 2 cart replicas', actual: (c) => `min ${c.actual}, max ${detail(c, 'max')} over ${detail(c, 'sessions')} sessions` },
+  'read-your-writes': { name: 'cart reads missing an acknowledged line (read-your-writes on any replica)' },
+  'sessions-lost': { name: 'sessions lost (401 after login)' },
+  'misrouted-answers': {
+    name: 'answers from a replica of the route’s own service',
+    actual: (c) => (c.actual === 0 ? '0 from another service' : `${c.actual}, e.g. ${detail(c, 'exampleKind')} answered by ${detail(c, 'exampleServedBy')}`),
+  },
+  'unexplained-refusals': {
+    name: 'operations refused other than by a conflict (409) or a stale edit (412)',
+    actual: (c) =>
+      c.actual === 0
+        ? '0'
+        : `${c.actual} (${Object.entries(c.detail ?? {})
+            .map(([status, n]) => `${n}× ${status === '0' ? 'no answer' : `HTTP ${status}`}`)
+            .join(', ')})`,
+  },
+  'unresolved-operations': {
+    name: 'operations still indeterminate after their retries (not counting those cut off by the end of the run)',
+    actual: (c) => (c.actual === 0 ? '0' : `${c.actual}, e.g. ${detail(c, 'exampleKind')} ended with ${detail(c, 'exampleEnding')}`),
+  },
+  'checkouts-acknowledged': {
+    name: 'checkouts acknowledged (when any was attempted)',
+    actual: (c) => (detail(c, 'attempted') === 0 ? 'none attempted' : `${c.actual} of ${detail(c, 'attempted')}`),
+  },
+  'load-complete': { name: 'load ran to its end (not cut off by its bounds)', actual: (c) => (c.actual === 1 ? 'yes' : 'cut off') },
+  'graceful-failed-attempts': {
+    name: 'failed attempts during graceful deletes',
+    actual: (c) => `${c.actual} of ${detail(c, 'total')} (${detail(c, 'failedDuringKills')} of the ${detail(c, 'duringKills')} made during deletions)`,
+  },
+  'stateful-failure-shown': {
+    name: 'the stateful failure shows (lost or duplicated writes, carts missing lines, lost sessions)',
+    actual: (c) =>
+      `lost ${detail(c, 'lost')}, duplicated ${detail(c, 'duplicated')}, unexpected ${detail(c, 'unexpected')}, ` +
+      `cart reads missing lines ${detail(c, 'missingReads')}, sessions lost ${detail(c, 'sessionsLost')}` +
+      (Number(detail(c, 'readBackFailures') ?? 0) > 0 ? `, read-backs failed ${detail(c, 'readBackFailures')}` : ''),
+  },
+};
+
+/** The bounds in words: "0", "≥ 3", "> 0", "1 to 4". */
+function expectedWords(check: Check): string {
+  const { min, max } = check.expected;
+  if (check.id === 'run-completed' || check.id === 'settled-before-read' || check.id === 'load-complete') return 'yes';
+  if (min !== undefined && max !== undefined) return min === max ? String(min) : `${min} to ${max}`;
+  if (max !== undefined) return String(max === 0 ? 0 : `≤ ${max}`);
+  if (min === 1) return '> 0';
+  if (min !== undefined) return `≥ ${min}`;
+  return 'any';
+}
+
+export function checkWords(check: Check): { name: string; expected: string; actual: string } {
+  const words = CHECK_WORDS[check.id];
+  return { name: words.name, expected: expectedWords(check), actual: words.actual?.(check) ?? String(check.actual) };
+}
+
+// --- the comparison ---------------------------------------------------------------------------
+
+const NOT_RUN = 'not run';
+const pct = (part: number, whole: number): string => (whole > 0 ? `${Math.round((100 * part) / whole)} %` : '0 %');
+
+function sentences(s: ComparisonSide, where: string) {
+  const names = s.runs.map((r) => r.name).join(' + ');
+  return {
+    location: `${where}: ${s.sessions.lost} of ${s.sessions.total} sessions lost, ${s.deletions} deletions (${names})`,
+    independence: s.runs.map((r) => `${r.name}: ${r.minPods}–${r.maxPods} cart replicas per session, ${r.missingReads} cart reads missing acknowledged lines`).join('; '),
+    scalability: `${s.replacements.count} new replicas took ${pct(s.replacements.answers, s.replacements.allAnswers)} of all answers as soon as they joined; ${s.replacements.readsLackingLines} cart reads they answered lacked acknowledged lines`,
+    balance: s.runs.map((r) => `${r.name} (${r.routing}): busiest cart replica ${r.imbalance.toFixed(2)}× the average replica's request rate (1.00 = even)`).join('; '),
+    reliability:
+      `${s.writes.lost} lost, ${s.writes.duplicated} duplicated, ${s.writes.unexpected} unexpected of ${s.writes.acknowledged} acknowledged writes; ` +
+      `${s.operationsNotAcknowledged} operations not acknowledged after retries; ${s.deletions} deletions`,
+  };
+}
+
+/** The comparison as the page shows it: one row per property of the seed comparison. */
+export function comparisonRows(comparison: Comparison): Array<{ property: string; stateless: string; stateful: string }> {
+  const a = comparison.stateless ? sentences(comparison.stateless, 'Postgres (Redis as a cache)') : undefined;
+  const b = comparison.stateful ? sentences(comparison.stateful, 'each replica’s memory') : undefined;
+  const row = (property: string, key: keyof ReturnType<typeof sentences>) => ({ property, stateless: a?.[key] ?? NOT_RUN, stateful: b?.[key] ?? NOT_RUN });
+  return [
+    row('Session data location', 'location'),
+    row('Request independence (any replica serves any request)', 'independence'),
+    row('Scalability (replicas added or replaced)', 'scalability'),
+    row('Load balancing', 'balance'),
+    row('Reliability under deletions (set checker)', 'reliability'),
+  ];
+}
