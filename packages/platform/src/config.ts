@@ -52,6 +52,7 @@ export const TokenVerifierConfigSchema = Type.Composite([
     }),
   }),
 ]);
+export type TokenVerifierConfig = Static<typeof TokenVerifierConfigSchema>;
 
 /** A rule across variables: the one-line problem, naming them, or undefined when it holds. */
 export type ConfigRule<C> = (config: C) => string | undefined;

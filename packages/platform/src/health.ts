@@ -1,6 +1,8 @@
 // Liveness (/healthz: the process is responsive, never depends on other systems — so a database
-// outage cannot cause a restart loop) and readiness (/readyz: Postgres reachable and not
-// shutting down; Redis is reported but optional, because every use of it has a fallback).
+// outage cannot cause a restart loop) and readiness (/readyz: every critical check passes and the
+// replica is not shutting down). Each plugin that owns a connection adds its own check through
+// addReadinessCheck: Postgres is critical; Redis is reported but optional ('degraded'), because
+// every use of it has a fallback.
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Type } from '@sinclair/typebox';
@@ -14,7 +16,10 @@ export interface ReadinessCheck {
 
 declare module 'fastify' {
   interface FastifyInstance {
-    readiness: { checks: ReadinessCheck[]; shuttingDown: boolean };
+    /** adds a check /readyz runs on every probe; names must be unique */
+    addReadinessCheck: (check: ReadinessCheck) => void;
+    /** set by graceful shutdown (graceful.ts) so /readyz turns 503 before the server closes */
+    readiness: { shuttingDown: boolean };
   }
 }
 
@@ -29,7 +34,14 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 async function health(fastify: FastifyInstance) {
-  fastify.decorate('readiness', { checks: [], shuttingDown: false });
+  // Private to this plugin: other plugins can add checks but never see or change the others'.
+  const readinessChecks = new Map<string, ReadinessCheck>();
+  fastify.decorate('addReadinessCheck', (check: ReadinessCheck) => {
+    // The name is the key in /readyz's answer: a second check under it would hide the first.
+    if (readinessChecks.has(check.name)) throw new Error(`a readiness check named '${check.name}' is already registered`);
+    readinessChecks.set(check.name, check);
+  });
+  fastify.decorate('readiness', { shuttingDown: false });
 
   fastify.get('/healthz', { schema: { hide: true, response: { 200: HealthSchema } }, logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
@@ -39,7 +51,7 @@ async function health(fastify: FastifyInstance) {
     let ready = true;
     let degraded = false;
     await Promise.all(
-      fastify.readiness.checks.map(async ({ name, critical, check }) => {
+      [...readinessChecks.values()].map(async ({ name, critical, check }) => {
         try {
           await withTimeout(check(), 1500);
           checks[name] = 'ok';

@@ -4,6 +4,7 @@ export * from './database-errors.ts';
 export * from './graceful.ts';
 export * from './health.ts';
 export * from './postgres.ts';
+export * from './prisma.ts';
 export * from './server-options.ts';
 export * from './token-verifier.ts';
 export { default as platform, type PlatformOptions } from './platform.ts';

@@ -1,7 +1,15 @@
-// The shared building blocks, registered in one call by every service's app plugin:
-// problem+json errors, X-Served-By, security headers and CORS, metrics, health/readiness,
-// Redis, token verification and the OpenAPI document.
-import swagger from '@fastify/swagger';
+// The preset every service's app plugin registers first. Each piece is its own named plugin,
+// usable alone; this only fixes their order and feeds them from the service's config:
+//   problem         problem+json errors (first: a route keeps the error handler set before it)
+//   served-by       X-Served-By on every response
+//   security        security headers and CORS
+//   metrics         /metrics, histograms by route template
+//   health          /healthz, /readyz, addReadinessCheck (then connection draining on close)
+//   redis           the shared connection and its readiness check              needs health
+//   token-verifier  authenticate, requireRole, denyAccessToken                 needs redis
+//   openapi         ${prefix}/openapi.json (before the service's routes, which it collects)
+// Redis and token verification stay mandatory: every service uses both, and REDIS_URL is part
+// of BaseConfig.
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { BaseConfig } from './config.ts';
@@ -9,42 +17,31 @@ import { podName } from './config.ts';
 import { drainConnectionsOnClose } from './graceful.ts';
 import health from './health.ts';
 import metrics from './metrics.ts';
+import openapi, { type OpenapiOptions } from './openapi.ts';
 import problem from './problem.ts';
 import redis from './redis.ts';
 import security from './security.ts';
 import servedBy from './served-by.ts';
 import tokenVerifier, { type TokenVerifierOptions } from './token-verifier.ts';
 
-export interface PlatformOptions {
-  service: string;
-  /** public URL prefix of the service behind the Ingress, e.g. /auth */
-  prefix: string;
-  description: string;
+export interface PlatformOptions extends OpenapiOptions {
   config: BaseConfig;
   tokens: TokenVerifierOptions;
 }
 
 async function platform(fastify: FastifyInstance, opts: PlatformOptions) {
-  const pod = podName(opts.config);
+  const { config } = opts;
+  const pod = podName(config);
   await fastify.register(problem);
   await fastify.register(servedBy, { podName: pod });
-  await fastify.register(security, { corsOrigins: opts.config.CORS_ORIGINS });
+  await fastify.register(security, { corsOrigins: config.CORS_ORIGINS });
   await fastify.register(metrics, { service: opts.service, podName: pod });
   await fastify.register(health);
   drainConnectionsOnClose(fastify);
-  await fastify.register(redis, { url: opts.config.REDIS_URL });
-  fastify.readiness.checks.push({ name: 'redis', critical: false, check: () => fastify.redis.ping() });
+  await fastify.register(redis, { url: config.REDIS_URL });
   await fastify.register(tokenVerifier, opts.tokens);
-  await fastify.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: `anypod ${opts.service}`, version: '1.0.0', description: opts.description },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-    },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
-  });
-  fastify.get(`${opts.prefix}/openapi.json`, { schema: { hide: true } }, async () => fastify.swagger());
-  if (opts.config.STATE_STORE === 'memory') {
+  await fastify.register(openapi, { service: opts.service, prefix: opts.prefix, description: opts.description });
+  if (config.STATE_STORE === 'memory') {
     fastify.log.warn({ stateStore: 'memory' }, 'STATE_STORE=memory: DEMONSTRATION MODE — state lives in this process, is lost on restart and is invisible to other replicas');
   }
 }

@@ -35,9 +35,12 @@ async function redisPlugin(fastify: FastifyInstance, opts: { url: string }) {
     }
   });
   fastify.decorate('redis', redis);
+  // Not critical: every use of Redis has a fallback, so an outage reports 'degraded' and the
+  // replica keeps taking traffic.
+  fastify.addReadinessCheck({ name: 'redis', critical: false, check: () => redis.ping() });
   fastify.addHook('onClose', async () => {
     redis.disconnect();
   });
 }
 
-export default fp(redisPlugin, { name: 'redis', fastify: '5.x' });
+export default fp(redisPlugin, { name: 'redis', fastify: '5.x', dependencies: ['health'] });

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { VerifyOptions } from '@fastify/jwt';
 import fp from 'fastify-plugin';
 import buildGetJwks from 'get-jwks';
+import type { TokenVerifierConfig } from './config.ts';
 import { HttpProblem } from './problem.ts';
 
 export const ACCESS_TOKEN_ALGORITHM = 'ES256' as const;
@@ -48,6 +49,11 @@ export interface TokenVerifierOptions {
   jwksUrl?: string;
   /** the auth service signs with this key (PEM, PKCS#8, P-256) */
   signing?: { privateKeyPem: string; kid: string; expiresInSeconds: number };
+}
+
+/** Options for a service that verifies auth's tokens with its JWKS, from the shared config fragment. */
+export function jwksTokenOptions(config: TokenVerifierConfig): TokenVerifierOptions {
+  return { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwksUrl: config.AUTH_JWKS_URL };
 }
 
 const KID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/; // RFC 7638 thumbprints are base64url; reject anything else

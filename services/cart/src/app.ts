@@ -1,7 +1,7 @@
 // The cart service as one Fastify plugin: shared platform first (errors, served-by, metrics,
 // health, Redis, token verification against auth's JWKS), then infrastructure (Postgres, the
 // catalog client), then domain services (the cart store, checkout), then routes under /cart.
-import { platform } from '@anypod/platform';
+import { jwksTokenOptions, platform } from '@anypod/platform';
 import type { FastifyInstance } from 'fastify';
 import type { CartConfig } from './config.ts';
 import cartStore from './plugins/app/cart-store.ts';
@@ -20,7 +20,7 @@ export default async function cartApp(fastify: FastifyInstance, opts: { config: 
     prefix: '/cart',
     description: 'Carts and orders. Adds commute and need an Idempotency-Key; edits need If-Match with the cart ETag; checkout reserves stock in catalog exactly once per key.',
     config,
-    tokens: { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwksUrl: config.AUTH_JWKS_URL },
+    tokens: jwksTokenOptions(config),
   });
   await fastify.register(prisma, { databaseUrl: config.DATABASE_URL, poolSize: config.DB_POOL_SIZE });
   await fastify.register(catalog, catalogOptions);

@@ -1,7 +1,7 @@
 // The catalog service as one Fastify plugin: shared platform first (it verifies tokens against
 // auth's JWKS, so no call to auth per request), then Postgres, then the cache and the domain
 // services, then routes under /catalog.
-import { platform } from '@anypod/platform';
+import { jwksTokenOptions, platform } from '@anypod/platform';
 import type { FastifyInstance } from 'fastify';
 import type { CatalogConfig } from './config.ts';
 import cache from './plugins/app/cache.ts';
@@ -20,7 +20,7 @@ export default async function catalogApp(fastify: FastifyInstance, opts: { confi
     prefix: '/catalog',
     description: 'Products, categories and stock. Reads are public and cached in Redis (X-Cache: hit|miss|bypass); writes need an admin token and If-Match; stock reservations are exactly-once per reservationId.',
     config,
-    tokens: { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwksUrl: config.AUTH_JWKS_URL },
+    tokens: jwksTokenOptions(config),
   });
   await fastify.register(prisma, { databaseUrl: config.DATABASE_URL, poolSize: config.DB_POOL_SIZE });
   await fastify.register(cache, { productTtlMs: config.CACHE_PRODUCT_TTL_SECONDS * 1000, listingTtlMs: config.CACHE_LISTING_TTL_SECONDS * 1000 });

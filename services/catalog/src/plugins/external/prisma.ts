@@ -1,7 +1,6 @@
-// The catalog schema's Prisma client (no native engine: queries go through the pg driver adapter).
-import { postgresAdapter } from '@anypod/platform';
-import type { FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
+// The catalog schema's Prisma client: the platform's Prisma plugin (pool, readiness check,
+// disconnect on close) given this service's generated client, whose models type the decorator.
+import { prismaPlugin } from '@anypod/platform';
 import { PrismaClient } from '../../generated/prisma/client.ts';
 
 declare module 'fastify' {
@@ -10,13 +9,4 @@ declare module 'fastify' {
   }
 }
 
-async function prismaPlugin(fastify: FastifyInstance, opts: { databaseUrl: string; poolSize: number }) {
-  const prisma = new PrismaClient({
-    adapter: postgresAdapter(opts.databaseUrl, 'catalog', opts.poolSize, (err) => fastify.log.warn({ err: err.message }, 'postgres pool error')),
-  });
-  fastify.decorate('prisma', prisma);
-  fastify.readiness.checks.push({ name: 'postgres', critical: true, check: () => prisma.$queryRaw`SELECT 1` });
-  fastify.addHook('onClose', async () => prisma.$disconnect());
-}
-
-export default fp(prismaPlugin, { name: 'prisma', fastify: '5.x', dependencies: ['health'] });
+export default prismaPlugin({ client: PrismaClient, schema: 'catalog' });
