@@ -333,10 +333,19 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
   describe('a checkout that resumes after the cart changed under it', () => {
     const checkoutFingerprint = requestFingerprint('POST', '/cart/checkout', {}, undefined);
     const orders = async (token: string) => (await app.inject({ method: 'GET', url: '/cart/orders', headers: auth(token) })).json().orders as Order[];
-    /** What an attempt that claimed `key` and then died holds: an owned claim; `resume` lets its lease lapse and retries. */
-    async function claimAndDie(userId: string, key: string): Promise<Extract<CheckoutClaim, { kind: 'owned' }>> {
+    /**
+     * What an attempt that claimed `key` and then died holds: an owned claim — and, when `got`
+     * says so, the stock catalog reserved (or reserved and confirmed) for it before it died.
+     * `resume` lets its lease lapse and retries.
+     */
+    async function claimAndDie(userId: string, key: string, got?: { token: string; stock: 'reserved' | 'confirmed' }): Promise<Extract<CheckoutClaim, { kind: 'owned' }>> {
       const claim = await app.cartStore.claimCheckout(userId, { key, fingerprint: checkoutFingerprint }, 60_000);
       if (claim.kind !== 'owned') throw new Error(`expected to own the checkout, got ${claim.kind}`);
+      if (got) {
+        const reservationId = reservationIdFor(orderIdFor(userId, key));
+        await app.catalog.reserveStock({ reservationId, lines: claim.lines, holdSeconds: 60 }, `Bearer ${got.token}`);
+        if (got.stock === 'confirmed') await app.catalog.confirmReservation(reservationId, `Bearer ${got.token}`);
+      }
       return claim;
     }
     /** The client's retry once the dead owner's lease has lapsed: it takes over from the recovery point. */
@@ -351,9 +360,8 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
       await add(token, { productId: product, quantity: 2 });
       // K1 claims (snapshot: 2 units) and catalog reserves for it; then its replica dies.
       const k1 = newKey();
-      const claim = await claimAndDie(id, k1);
+      const claim = await claimAndDie(id, k1, { token, stock: 'reserved' });
       expect(claim.lines).toEqual([{ productId: product, quantity: 2 }]);
-      await app.catalog.reserveStock({ reservationId: reservationIdFor(orderIdFor(id, k1)), lines: claim.lines, holdSeconds: 60 }, `Bearer ${token}`);
       expect(await catalog.stockOf(product)).toBe(8);
       // The user checks out again with a new key: that order takes the lines.
       const k2 = newKey();
@@ -424,11 +432,8 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
       const product = await catalog.product({ stock: 10 });
       await add(token, { productId: product, quantity: 3 });
       const key = newKey();
-      const claim = await claimAndDie(id, key);
-      const reservationId = reservationIdFor(orderIdFor(id, key));
       // The dead owner got as far as confirming: the stock is sold, the order not yet written.
-      await app.catalog.reserveStock({ reservationId, lines: claim.lines, holdSeconds: 60 }, `Bearer ${token}`);
-      await app.catalog.confirmReservation(reservationId, `Bearer ${token}`);
+      const claim = await claimAndDie(id, key, { token, stock: 'confirmed' });
       const resumed = await resume(id, token, key, claim);
       expect(resumed.statusCode, resumed.body).toBe(201);
       expect(await orders(token)).toHaveLength(1);
@@ -440,10 +445,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
       const product = await catalog.product({ stock: 10 });
       await add(token, { productId: product, quantity: 3 });
       const key = newKey();
-      const claim = await claimAndDie(id, key);
-      const reservationId = reservationIdFor(orderIdFor(id, key));
-      await app.catalog.reserveStock({ reservationId, lines: claim.lines, holdSeconds: 60 }, `Bearer ${token}`);
-      await app.catalog.confirmReservation(reservationId, `Bearer ${token}`);
+      const claim = await claimAndDie(id, key, { token, stock: 'confirmed' });
       expect((await remove(token, product, { 'if-match': '"v1"' })).statusCode).toBe(200);
       const resumed = await resume(id, token, key, claim);
       expectProblem(resumed, 409);
@@ -457,11 +459,9 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
       const product = await catalog.product({ stock: 10 });
       await add(token, { productId: product, quantity: 4 });
       const key = newKey();
-      const claim = await claimAndDie(id, key);
-      const reservationId = reservationIdFor(orderIdFor(id, key));
-      // The dead owner's reservation, then catalog releasing it — what expiry does to its stock.
-      await app.catalog.reserveStock({ reservationId, lines: claim.lines, holdSeconds: 60 }, `Bearer ${token}`);
-      await app.catalog.releaseReservation(reservationId, `Bearer ${token}`);
+      const claim = await claimAndDie(id, key, { token, stock: 'reserved' });
+      // Catalog gives the dead owner's stock back — what expiry does to it.
+      await app.catalog.releaseReservation(reservationIdFor(orderIdFor(id, key)), `Bearer ${token}`);
       expect(await catalog.stockOf(product)).toBe(10);
       // A retry takes over: its reserve takes the stock anew, so an expiry never strands a retry.
       const resumed = await resume(id, token, key, claim);
