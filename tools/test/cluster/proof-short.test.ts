@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from '../../cluster/index.ts';
 import { verdictOf } from '../../proof/assemble-report.ts';
 import { PROOF_RUNS, type RunSpec } from '../../proof/runs.ts';
-import { checkWords } from '../../proof/words.ts';
+import { checkWords, comparisonRows } from '../../proof/words.ts';
 import type { ProofReport, RunReport } from '../../proof/report-types.ts';
 import { runProof } from '../../proof/run-proof.ts';
 import { writeReport } from '../../proof/write-report.ts';
@@ -131,6 +131,8 @@ describe('the short proof', { tags: ['timing'] }, () => {
     const { jsonPath, htmlPath } = await writeReport(join(dir, 'report'), report);
     expect(jsonPath).toMatch(/report\.json$/);
     expect(htmlPath).toMatch(/report\.html$/);
-    expect(report.comparison).toHaveLength(5);
+    expect(report.comparison.stateless?.runs.map((r) => r.name)).toEqual(expect.arrayContaining(['stateless-graceful', 'stateless-sigkill', 'stateless-hang']));
+    expect(report.comparison.stateful?.writes.lost).toBe(run('stateful-round-robin').writes.lost);
+    expect(comparisonRows(report.comparison)).toHaveLength(5);
   });
 });
