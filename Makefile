@@ -85,3 +85,6 @@ clean:
 
 -include tools/cluster/cluster.mk
 -include tools/proof/proof.mk
+-include tools/go/go-tools.mk
+-include tools/images/images.mk
+-include tools/k8s/k8s.mk
