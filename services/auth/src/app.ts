@@ -1,6 +1,6 @@
 // The auth service as one Fastify plugin: shared platform first, then infrastructure
 // (Postgres, cookies, rate limits), then domain services, then routes under /auth.
-import { platform, publicJwk } from '@anypod/platform';
+import { platform } from '@anypod/platform';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
@@ -11,9 +11,13 @@ import refreshTokens from './plugins/app/refresh-tokens.ts';
 import sessions from './plugins/app/sessions.ts';
 import prisma from './plugins/external/prisma.ts';
 import authRoutes from './routes/auth.ts';
+import { accessTokenKeys } from './signing-keys.ts';
 
 export default async function authApp(fastify: FastifyInstance, opts: { config: AuthConfig }) {
   const { config } = opts;
+  // The signing key (normalised to PKCS#8, kid = its RFC 7638 thumbprint) and the JWKS: that key
+  // plus the additional public keys of a rotation's overlap window.
+  const keys = accessTokenKeys(config);
   await fastify.register(platform, {
     service: 'auth',
     prefix: '/auth',
@@ -22,7 +26,7 @@ export default async function authApp(fastify: FastifyInstance, opts: { config: 
     tokens: {
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
-      signing: { privateKeyPem: config.JWT_PRIVATE_KEY, kid: publicJwk(config.JWT_PRIVATE_KEY).kid, expiresInSeconds: config.ACCESS_TOKEN_TTL_SECONDS },
+      signing: { privateKeyPem: keys.signing.privateKeyPem, kid: keys.signing.kid, expiresInSeconds: config.ACCESS_TOKEN_TTL_SECONDS },
     },
   });
   await fastify.register(prisma, { databaseUrl: config.DATABASE_URL, poolSize: config.DB_POOL_SIZE });
@@ -33,5 +37,5 @@ export default async function authApp(fastify: FastifyInstance, opts: { config: 
   await fastify.register(refreshTokens, { secret: config.REFRESH_TOKEN_SECRET, ttlSeconds: config.REFRESH_TOKEN_TTL_SECONDS, graceSeconds: config.REFRESH_REUSE_GRACE_SECONDS });
   await fastify.register(sessions, { stateStore: config.STATE_STORE });
   await fastify.register(loginLimits, { maxFailures: config.LOGIN_FAILURES_PER_ACCOUNT });
-  await fastify.register(authRoutes, { prefix: '/auth', config });
+  await fastify.register(authRoutes, { prefix: '/auth', config, jwks: keys.jwks });
 }

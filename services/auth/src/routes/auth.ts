@@ -1,11 +1,12 @@
 // The auth API (architecture.md). Handlers stay thin: hashing, token families, sessions and
 // limits live in plugins/app.
 import { randomUUID } from 'node:crypto';
-import { HttpProblem, publicJwk } from '@anypod/platform';
+import { HttpProblem } from '@anypod/platform';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthConfig } from '../config.ts';
+import type { AccessTokenKeys } from '../signing-keys.ts';
 import { CredentialsSchema, JwksSchema, LoginSchema, RefreshSchema, SessionLoginSchema, TokenPairSchema, UserSchema } from '../schemas/auth.ts';
 
 export const SESSION_COOKIE = 'anypod_session';
@@ -15,7 +16,7 @@ const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, p
 type Role = 'user' | 'admin';
 const asRole = (role: string): Role => (role === 'admin' ? 'admin' : 'user');
 
-export default async function authRoutes(app: FastifyInstance, opts: { config: AuthConfig }) {
+export default async function authRoutes(app: FastifyInstance, opts: { config: AuthConfig; jwks: AccessTokenKeys['jwks'] }) {
   const fastify = app.withTypeProvider<TypeBoxTypeProvider>();
   const { config } = opts;
   const loginRateLimit = { rateLimit: { max: config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 } };
@@ -113,7 +114,7 @@ export default async function authRoutes(app: FastifyInstance, opts: { config: A
     return { ...user, role: asRole(user.role) };
   });
 
-  const jwks = { keys: [publicJwk(config.JWT_PRIVATE_KEY)] };
+  const { jwks } = opts;
   fastify.get('/.well-known/jwks.json', {
     schema: { summary: 'Public keys for verifying access tokens', response: { 200: JwksSchema } },
   }, async (_request, reply) => {
