@@ -9,7 +9,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build, type Metafile, type Plugin } from 'esbuild';
-import { serviceDir } from '../cluster/topology.ts';
+import { serviceDir } from '../cluster/paths.ts';
 import type { ServiceName } from '../cluster/types.ts';
 
 /** The Node the bundles target: the one .node-version pins. */

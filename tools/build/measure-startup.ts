@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { freePort } from '../cluster/process-utils.ts';
 import { generateSecrets } from '../cluster/secrets.ts';
-import { serviceDir } from '../cluster/topology.ts';
+import { serviceDir } from '../cluster/paths.ts';
 import type { ServiceName } from '../cluster/types.ts';
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '../cluster/cluster.ts';
 

@@ -1,10 +1,10 @@
 // Before any replica starts: each service's code must be present with its generated Prisma
-// client, and its migrations applied (what the chart's migration Job does before the rollout).
+// client, and its migrations applied (what the chart's `migrate` init container does in each pod).
 import { assertBuilt, type ServiceRuntime } from '@anypod/platform/service-command';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { serviceDir, serviceExists } from './topology.ts';
+import { serviceDir, serviceExists } from './paths.ts';
 import type { ServiceName } from './types.ts';
 
 /** Throws a message that says what to run when a service cannot be started yet. */

@@ -1,11 +1,11 @@
 // deploy/topology.json: which services exist, where the Ingress routes them, how many replicas
 // run and how they stop. Read and checked here so a typo fails at start-up with the field's name.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from './paths.ts';
 import type { ServiceName } from './types.ts';
 
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export { REPO_ROOT, serviceDir, serviceExists } from './paths.ts';
 
 export interface ServiceTopology {
   name: ServiceName;
@@ -57,14 +57,4 @@ export function loadTopology(path = join(REPO_ROOT, 'deploy/topology.json')): To
     };
   });
   return { ingress: { port: int(raw.ingress?.port, path, 'ingress.port', 0, 65535) }, services };
-}
-
-/** The folder a service's code lives in (services/<name>). */
-export function serviceDir(service: ServiceName): string {
-  return join(REPO_ROOT, 'services', service);
-}
-
-/** True when the service has been written (its process entry exists). */
-export function serviceExists(service: ServiceName): boolean {
-  return existsSync(join(serviceDir(service), 'src/server.ts'));
 }

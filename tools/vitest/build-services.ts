@@ -4,7 +4,7 @@
 // dist/. Each service's Prisma client is generated first when a clean clone has none yet.
 import { generatePrismaClient } from '@anypod/platform/testing/service-database';
 import { bundleService } from '../build/bundle.ts';
-import { serviceDir } from '../cluster/topology.ts';
+import { serviceDir } from '../cluster/paths.ts';
 import type { ServiceName } from '../cluster/types.ts';
 
 const SERVICES: ServiceName[] = ['auth', 'catalog', 'cart'];

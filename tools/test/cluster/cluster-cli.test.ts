@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, isAlive } from '../../cluster/process-utils.ts';
-import { REPO_ROOT } from '../../cluster/topology.ts';
+import { REPO_ROOT } from '../../cluster/paths.ts';
 
 const execFileAsync = promisify(execFile);
 const runDir = mkdtempSync(join(tmpdir(), 'anypod-cli-'));

@@ -23,7 +23,7 @@ import { freePort } from '../../cluster/process-utils.ts';
 import { checkServices, migrateServices } from '../../cluster/prepare.ts';
 import { newReplicaName, Replica } from '../../cluster/replica.ts';
 import { newAccount, standaloneAuthEnv, TEST_PASSWORD } from '../../cluster/testing.ts';
-import { serviceDir } from '../../cluster/topology.ts';
+import { serviceDir } from '../../cluster/paths.ts';
 import { DEFAULT_DATABASE_URL } from '../../cluster/cluster.ts';
 
 // Fastify's default (server.keepAliveTimeout): how long an idle keep-alive connection could hold
