@@ -46,7 +46,7 @@ function pemBlocks(text: string): PemBlock[] | undefined {
 }
 
 function curveProblem(key: KeyObject): string | undefined {
-  if (key.asymmetricKeyType !== 'ec') return `is a ${key.asymmetricKeyType ?? 'symmetric'} key, not an EC P-256 key`;
+  if (key.asymmetricKeyType !== 'ec') return `is a key of type ${key.asymmetricKeyType ?? 'secret'}, not an EC P-256 key`;
   const curve = key.asymmetricKeyDetails?.namedCurve;
   return curve === P256 ? undefined : `is on curve ${curve ?? 'unknown'}, not P-256 (ES256 needs P-256)`;
 }
@@ -88,7 +88,8 @@ export function parsePublicKeys(text: string | undefined, name = 'JWT_ADDITIONAL
     }
     const problem = curveProblem(key);
     if (problem) return { ok: false, problem: `${which} ${problem}` };
-    jwks.push(publicJwk(key));
+    // The PEM text, not the KeyObject: publicJwk's createPublicKey refuses a public KeyObject.
+    jwks.push(publicJwk(block.text));
   }
   if (jwks.length > MAX_ADDITIONAL_PUBLIC_KEYS) return { ok: false, problem: `${name} holds ${jwks.length} keys; at most ${MAX_ADDITIONAL_PUBLIC_KEYS} (a rotation needs one or two)` };
   return { ok: true, value: jwks };
