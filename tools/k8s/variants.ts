@@ -1,0 +1,50 @@
+// The renders every k8s test covers: the chart's defaults and each helm/anypod/ci/*-values.yaml
+// (helm's own convention for values variants; ci/invalid/ holds values the chart must refuse and
+// is not one of them).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { CHART_DIR, type RenderOptions } from './render.ts';
+
+export interface Variant {
+  /** "defaults" or "ci/<file>" */
+  label: string;
+  valuesFiles: string[];
+}
+
+export function chartVariants(): Variant[] {
+  const ciDir = join(CHART_DIR, 'ci');
+  let files: string[] = [];
+  try {
+    files = readdirSync(ciDir).filter((name) => name.endsWith('-values.yaml')).sort();
+  } catch {
+    // No ci folder: the defaults alone.
+  }
+  return [{ label: 'defaults', valuesFiles: [] }, ...files.map((name) => ({ label: `ci/${name}`, valuesFiles: [join(ciDir, name)] }))];
+}
+
+/** Render options for a variant, with the chart's `helm test` hooks included. */
+export const renderOptionsOf = (variant: Variant): RenderOptions => ({ valuesFiles: variant.valuesFiles, includeTests: true });
+
+const isMap = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (value === null) delete out[key];
+    else out[key] = isMap(value) && isMap(out[key]) ? merge(out[key] as Record<string, unknown>, value) : value;
+  }
+  return out;
+}
+
+/**
+ * The values a variant renders with (values.yaml, then its files merged over it the way helm
+ * does, null deleting a key), for the few facts a render cannot show — such as the
+ * max_connections of an external Postgres.
+ */
+export function valuesOf(variant: Variant): Record<string, unknown> {
+  return [join(CHART_DIR, 'values.yaml'), ...variant.valuesFiles].reduce<Record<string, unknown>>(
+    (values, file) => merge(values, (parse(readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>),
+    {},
+  );
+}

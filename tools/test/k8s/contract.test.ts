@@ -1,0 +1,137 @@
+// The contract between the chart and the services (tools/k8s/contract.ts): what the chart sets is
+// what the services read, ports agree, probe paths are routes the apps register, and the
+// HTTPRoute/Ingress prefixes reach the service that serves them. The services' side is read from
+// the real thing: each exported ServiceConfig, and each app built as its own tests build it
+// (against the test Postgres and Redis) for its routes and its OpenAPI document.
+// Shown failing on renders broken in the test and on values files rendered by helm.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { contractViolations, type ServiceSurface } from '../../k8s/contract.ts';
+import { formatViolations, type Violation } from '../../k8s/policy.ts';
+import { CHART_DIR, render, type K8sObject } from '../../k8s/render.ts';
+import { serviceSurfaces } from '../../k8s/service-surface.ts';
+import { chartVariants, renderOptionsOf } from '../../k8s/variants.ts';
+import { field, type PodSpec } from '../../k8s/workloads.ts';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const rulesOf = (violations: Violation[]) => [...new Set(violations.map((v) => `${v.object} ${v.rule}`))].sort();
+
+let surfaces: ServiceSurface[];
+beforeAll(async () => {
+  const started = Date.now();
+  try {
+    surfaces = await serviceSurfaces();
+  } catch (error) {
+    throw new Error(
+      `the contract test builds each service's real app against the test Postgres and Redis, and that failed: ${(error as Error).message}\n` +
+        'start them with `bash tools/infra/postgres.sh start; bash tools/infra/redis.sh start` (make test does), with DATABASE_URL/REDIS_URL pointing at them if not the defaults',
+      { cause: error },
+    );
+  }
+  console.log(`built auth, catalog and cart for their routes and OpenAPI documents in ${Date.now() - started} ms`);
+});
+
+describe('what the services declare', () => {
+  it('each service serves an OpenAPI document under its prefix, and the platform health routes', () => {
+    for (const surface of surfaces) {
+      expect(surface.openapiUrl).toBe(`/${surface.component}/openapi.json`);
+      expect(surface.openapiPaths.length, `${surface.component}'s OpenAPI document lists no paths`).toBeGreaterThan(0);
+      for (const path of ['/healthz', '/readyz']) expect(surface.routes, `${surface.component} registers no GET ${path}`).toContainEqual({ method: 'GET', url: path });
+    }
+  });
+});
+
+describe('the chart keeps the services\' contract', () => {
+  it.each(chartVariants().map((v) => [v.label, v] as const))('%s', (_label, variant) => {
+    const violations = contractViolations(render(renderOptionsOf(variant)), surfaces);
+    expect(violations, `the ${variant.label} render breaks the services' contract:\n${formatViolations(violations)}`).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+type Edit = (objects: K8sObject[]) => void;
+
+const byName = (objects: K8sObject[], kind: string, name: string): K8sObject => {
+  const object = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!object) throw new Error(`the render has no ${kind}/${name}: the mutant cannot be made`);
+  return object;
+};
+const main = (objects: K8sObject[], component: string) =>
+  (field(byName(objects, 'Deployment', `anypod-${component}`), 'spec', 'template', 'spec') as PodSpec).containers.find((c) => c.name === component)!;
+const env = (objects: K8sObject[], component: string, name: string) => {
+  const entry = main(objects, component).env!.find((e) => e.name === name);
+  if (!entry) throw new Error(`${component} has no env ${name}`);
+  return entry;
+};
+
+const MUTANTS: Array<[string, Edit, string[]]> = [
+  ['JWT_PRIVATE_KEY renamed to JWT_SIGNING_KEY', (o) => { env(o, 'auth', 'JWT_PRIVATE_KEY').name = 'JWT_SIGNING_KEY'; }, ['Deployment/anypod-auth contract.env.required', 'Deployment/anypod-auth contract.env.unknown']],
+  ['CATALOG_URL missing from cart', (o) => { const c = main(o, 'cart'); c.env = c.env!.filter((e) => e.name !== 'CATALOG_URL'); }, ['Deployment/anypod-cart contract.env.required']],
+  ['a required Secret key made optional', (o) => { env(o, 'auth', 'REFRESH_TOKEN_SECRET').valueFrom!.secretKeyRef!.optional = true; }, ['Deployment/anypod-auth contract.env.required']],
+  ['a required Secret key that the Secret lacks', (o) => { env(o, 'auth', 'REFRESH_TOKEN_SECRET').valueFrom!.secretKeyRef!.key = 'refresh-secret'; }, ['Deployment/anypod-auth contract.env.required']],
+  ['a typo: CATALOG_TIMEOUT_MS as CATALOG_TIMOUT_MS', (o) => { env(o, 'cart', 'CATALOG_TIMEOUT_MS').name = 'CATALOG_TIMOUT_MS'; }, ['Deployment/anypod-cart contract.env.unknown']],
+  ['a word where a number goes', (o) => { env(o, 'cart', 'CATALOG_TIMEOUT_MS').value = 'fast'; }, ['Deployment/anypod-cart contract.env.value', 'Deployment/anypod-cart contract.env.load']],
+  ['a value out of range', (o) => { env(o, 'catalog', 'DB_POOL_SIZE').value = '0'; }, ['Deployment/anypod-catalog contract.env.value', 'Deployment/anypod-catalog contract.env.load']],
+  ['valid values that break a rule across variables', (o) => { env(o, 'catalog', 'SHUTDOWN_DELAY_MS').value = env(o, 'catalog', 'SHUTDOWN_TIMEOUT_MS').value!; }, ['Deployment/anypod-catalog contract.env.load']],
+  ['a variable set twice', (o) => { main(o, 'auth').env!.push({ name: 'LOG_LEVEL', value: 'debug' }); }, ['Deployment/anypod-auth contract.env.duplicate']],
+  ['a readiness probe on /ready', (o) => { main(o, 'catalog').readinessProbe!.httpGet!.path = '/ready'; }, ['Deployment/anypod-catalog contract.probe']],
+  ['a liveness probe on the public prefix\'s health path that does not exist', (o) => { main(o, 'auth').livenessProbe!.httpGet!.path = '/auth/healthz'; }, ['Deployment/anypod-auth contract.probe']],
+  ['a liveness probe on port 8080', (o) => { main(o, 'cart').livenessProbe!.httpGet!.port = 8080; }, ['Deployment/anypod-cart contract.probe']],
+  ['the container port 3001 while PORT is 3000', (o) => { main(o, 'auth').ports![0]!.containerPort = 3001; }, ['Deployment/anypod-auth contract.port', 'Deployment/anypod-auth contract.probe', 'Service/anypod-auth contract.service']],
+  ['a Service targetPort naming no container port', (o) => { ((byName(o, 'Service', 'anypod-cart').spec as { ports: Array<{ targetPort: string }> }).ports[0]!).targetPort = 'web'; }, ['Service/anypod-cart contract.service']],
+  ['the /cart route sent to catalog', (o) => {
+    (field(byName(o, 'HTTPRoute', 'anypod-cart'), 'spec', 'rules') as Array<{ backendRefs: Array<{ name: string }> }>)[0]!.backendRefs[0]!.name = 'anypod-catalog';
+  }, ['HTTPRoute/anypod-cart contract.routes.path', 'HTTPRoute rules contract.routes.missing']],
+  ['an HTTPRoute prefix /carts', (o) => {
+    (field(byName(o, 'HTTPRoute', 'anypod-cart'), 'spec', 'rules') as Array<{ matches: Array<{ path: { value: string } }> }>)[0]!.matches[0]!.path.value = '/carts';
+  }, ['HTTPRoute/anypod-cart contract.routes.path', 'HTTPRoute rules contract.routes.missing']],
+  ['an HTTPRoute to a port the Service lacks', (o) => {
+    (field(byName(o, 'HTTPRoute', 'anypod-auth'), 'spec', 'rules') as Array<{ backendRefs: Array<{ port: number }> }>)[0]!.backendRefs[0]!.port = 80;
+  }, ['HTTPRoute/anypod-auth contract.routes.port']],
+];
+
+describe('contract shown failing on broken renders', () => {
+  let defaults: K8sObject[];
+  beforeAll(() => {
+    defaults = render({ includeTests: true });
+  });
+
+  it('the unbroken defaults pass (so every violation below comes from its edit)', () => {
+    expect(formatViolations(contractViolations(defaults, surfaces))).toBe('');
+  });
+
+  it.each(MUTANTS)('%s', (_name, edit, expected) => {
+    const objects = structuredClone(defaults);
+    edit(objects);
+    const violations = contractViolations(objects, surfaces);
+    expect(rulesOf(violations), formatViolations(violations)).toEqual([...expected].sort());
+  });
+
+  it('an Ingress path /catalogue (ci/ingress-only-values.yaml, edited)', () => {
+    const objects = render({ valuesFiles: [join(CHART_DIR, 'ci/ingress-only-values.yaml')] });
+    const ingress = objects.find((o) => o.kind === 'Ingress');
+    expect(ingress, 'ci/ingress-only-values.yaml renders no Ingress').toBeDefined();
+    expect(formatViolations(contractViolations(objects, surfaces))).toBe('');
+    const paths = (field(ingress!, 'spec', 'rules') as Array<{ http: { paths: Array<{ path: string; backend: { service: { name: string } } }> } }>)[0]!.http.paths;
+    paths.find((p) => p.backend.service.name === 'anypod-catalog')!.path = '/catalogue';
+    const violations = contractViolations(objects, surfaces);
+    expect(rulesOf(violations), formatViolations(violations)).toEqual([`${ingress!.kind}/${ingress!.metadata.name} contract.routes.path`, 'Ingress rules contract.routes.missing'].sort());
+  });
+});
+
+describe('contract shown failing on values files rendered by helm', () => {
+  it('fixtures/renamed-env-values.yaml: cart\'s CATALOG_TIMEOUT_MS renamed to CATALOG_TIMEOUT', () => {
+    const violations = contractViolations(render({ valuesFiles: [fixture('renamed-env-values.yaml')] }), surfaces);
+    expect(rulesOf(violations), formatViolations(violations)).toEqual(['Deployment/anypod-cart contract.env.unknown']);
+    expect(violations[0]!.message).toContain('CATALOG_TIMEOUT');
+  });
+
+  it('fixtures/wrong-port-values.yaml: auth told to listen on 3001 behind a container port of 3000', () => {
+    const violations = contractViolations(render({ valuesFiles: [fixture('wrong-port-values.yaml')] }), surfaces);
+    expect(rulesOf(violations), formatViolations(violations)).toEqual(
+      ['Deployment/anypod-auth contract.env.duplicate', 'Deployment/anypod-auth contract.port', 'Deployment/anypod-auth contract.probe', 'Service/anypod-auth contract.service'].sort(),
+    );
+  });
+});

@@ -1,0 +1,83 @@
+// Every rendered object — the defaults and each ci variant, helm test hooks included — validated
+// offline by kubectl-validate: built-in kinds against the Kubernetes 1.30 schemas (the newest the
+// pinned binary carries), Gateway API kinds against the pinned standard CRDs. One validator run
+// for all renders. Shown failing on objects broken in ways the API server would refuse.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { render, renderText, type K8sObject } from '../../k8s/render.ts';
+import { formatFailures, gatewayApiCrds, KUBERNETES_SCHEMA_VERSION, validateRenders } from '../../k8s/validate.ts';
+import { chartVariants, renderOptionsOf } from '../../k8s/variants.ts';
+import { field } from '../../k8s/workloads.ts';
+
+describe(`kubectl-validate (Kubernetes ${KUBERNETES_SCHEMA_VERSION}, Gateway API CRDs)`, () => {
+  let crds: string;
+  beforeAll(() => {
+    crds = gatewayApiCrds();
+  });
+
+  it('every object of the defaults and every ci variant is valid', () => {
+    const started = Date.now();
+    const renders = chartVariants().map((variant) => ({ label: variant.label, input: renderText(renderOptionsOf(variant)) }));
+    const rendered = Date.now();
+    const { files, failures } = validateRenders(renders, crds);
+    const kinds = new Set(files.map((f) => f.object.split('/')[0]));
+    console.log(
+      `validated ${files.length} objects from ${renders.length} renders (${[...kinds].sort().join(', ')}): render ${rendered - started} ms, kubectl-validate ${Date.now() - rendered} ms`,
+    );
+    expect(failures, `objects the API server would refuse (fix the template that renders them):\n${formatFailures(failures)}`).toEqual([]);
+    // What the run must have covered, so a render that lost its routes or test hooks cannot pass quietly.
+    for (const kind of ['Deployment', 'Service', 'HTTPRoute', 'Gateway', 'Ingress', 'Pod']) expect(kinds, `no ${kind} was validated`).toContain(kind);
+  });
+
+  describe('shown failing on broken objects', () => {
+    let defaults: K8sObject[];
+    beforeAll(() => {
+      defaults = render({ includeTests: true });
+    });
+
+    const byKind = (objects: K8sObject[], kind: string, name: string) => {
+      const object = objects.find((o) => o.kind === kind && o.metadata.name === name);
+      if (!object) throw new Error(`the defaults render no ${kind}/${name}`);
+      return object;
+    };
+
+    const cases: Array<[string, (objects: K8sObject[]) => void, string, RegExp]> = [
+      ['a Deployment with replicas "three"', (o) => { (byKind(o, 'Deployment', 'anypod-auth').spec as { replicas: unknown }).replicas = 'three'; }, 'Deployment/anypod-auth', /replicas/],
+      ['a Deployment with an unknown container field', (o) => {
+        const containers = field(byKind(o, 'Deployment', 'anypod-cart'), 'spec', 'template', 'spec', 'containers') as Array<Record<string, unknown>>;
+        containers[0]!.imagePullPolcy = 'Always';
+      }, 'Deployment/anypod-cart', /imagePullPolcy/],
+      ['a pre-stop sleep of "3s"', (o) => {
+        const containers = field(byKind(o, 'Deployment', 'anypod-catalog'), 'spec', 'template', 'spec', 'containers') as Array<{ lifecycle: { preStop: { sleep: { seconds: unknown } } } }>;
+        containers[0]!.lifecycle.preStop.sleep.seconds = '3s';
+      }, 'Deployment/anypod-catalog', /seconds/],
+      ['an HTTPRoute with an unknown field', (o) => {
+        const rules = field(byKind(o, 'HTTPRoute', 'anypod-auth'), 'spec', 'rules') as Array<Record<string, unknown>>;
+        rules[0]!.backendRef = rules[0]!.backendRefs;
+      }, 'HTTPRoute/anypod-auth', /backendRef/],
+      ['an HTTPRoute path match of type Prefix (the Ingress word, not Gateway API\'s)', (o) => {
+        const rules = field(byKind(o, 'HTTPRoute', 'anypod-cart'), 'spec', 'rules') as Array<{ matches: Array<{ path: { type: string } }> }>;
+        rules[0]!.matches[0]!.path.type = 'Prefix';
+      }, 'HTTPRoute/anypod-cart', /Prefix/],
+      ['an HPA without maxReplicas', (o) => { delete (byKind(o, 'HorizontalPodAutoscaler', 'anypod-catalog').spec as { maxReplicas?: number }).maxReplicas; }, 'HorizontalPodAutoscaler/anypod-catalog', /maxReplicas/],
+    ];
+
+    it('each broken object is refused, and only it', () => {
+      const renders = cases.map(([label, edit]) => {
+        const objects = structuredClone(defaults);
+        edit(objects);
+        return { label, input: objects };
+      });
+      // The unbroken defaults as JSON too: the same writer, so a failure below is the edit's.
+      const { failures } = validateRenders([{ label: 'unbroken', input: defaults }, ...renders], crds);
+      expect(formatFailures(failures.filter((f) => f.label === 'unbroken'))).toBe('');
+      for (const [label, , object, message] of cases) {
+        const mine = failures.filter((f) => f.label === label);
+        expect(
+          mine.map((f) => f.object),
+          `${label}: expected exactly ${object} refused, got:\n${formatFailures(mine) || '  nothing'}`,
+        ).toEqual([object]);
+        expect(mine[0]!.message).toMatch(message);
+      }
+    });
+  });
+});
