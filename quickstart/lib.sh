@@ -1,0 +1,105 @@
+# Shared by the quickstart scripts (sourced, never run): progress output with timings, the
+# dry-run switch, and the checks for required tools. Every command that changes something goes
+# through `run`, so `--dry-run` prints exactly what a real run would execute (the quickstart test
+# reads those lines: each starts with "+ ").
+# shellcheck shell=bash
+
+QS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # used by the scripts that source this file
+REPO_ROOT=$(cd "$QS_DIR/.." && pwd)
+DRY_RUN=${DRY_RUN:-0}
+QS_NAME=${QS_NAME:-quickstart}
+QS_STARTED=$SECONDS
+STEP_NO=0
+STEP_TOTAL=${STEP_TOTAL:-0}
+STEP_STARTED=$SECONDS
+
+log() { printf '[%s] %s\n' "$QS_NAME" "$*"; }
+die() {
+  printf '[%s] error: %s\n' "$QS_NAME" "$*" >&2
+  exit 1
+}
+
+# Prints a command as a copy-pasteable shell line, prefixed with "+ ".
+print_cmd() {
+  local quoted
+  printf -v quoted ' %q' "$@"
+  printf '+%s\n' "$quoted"
+}
+
+# Runs a command (or, with --dry-run, only prints it).
+run() {
+  print_cmd "$@"
+  [[ "$DRY_RUN" == 1 ]] && return 0
+  "$@"
+}
+
+# Runs a command with $1 on its stdin; --dry-run prints the input as a here-document.
+run_with_input() {
+  local input=$1
+  shift
+  if [[ "$DRY_RUN" == 1 ]]; then
+    printf '+%s <<EOF\n%s\nEOF\n' "$(printf ' %q' "$@")" "$input"
+    return 0
+  fi
+  print_cmd "$@"
+  printf '%s\n' "$input" | "$@"
+}
+
+# Step headers: "==> [2/5] what happens" then, at the next header or at the end, how long it took.
+step_done() {
+  if ((STEP_NO > 0)); then
+    log "    done in $((SECONDS - STEP_STARTED)) s"
+  fi
+}
+step() {
+  step_done
+  STEP_NO=$((STEP_NO + 1))
+  STEP_STARTED=$SECONDS
+  if ((STEP_TOTAL > 0)); then
+    log "==> [$STEP_NO/$STEP_TOTAL] $*"
+  else
+    log "==> $*"
+  fi
+}
+finish() {
+  step_done
+  log "finished in $((SECONDS - QS_STARTED)) s${1:+ — $1}"
+}
+
+# Fails with a message naming the tool and where to get it. Checked in --dry-run too, so a
+# missing tool is found before anything is planned, not half-way through a real run.
+require_tool() {
+  local tool=$1 hint=$2
+  command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not on PATH — install it first: $hint"
+}
+
+# The one version of chart and images: the chart's `version:` (helm/anypod/Chart.yaml).
+chart_version() {
+  local chart_yaml="$1/Chart.yaml" version
+  [[ -f "$chart_yaml" ]] || die "$chart_yaml is missing: the images take their version from the chart's 'version:'"
+  version=$(sed -n "s/^version:[[:space:]]*[\"']\{0,1\}\([^\"'[:space:]]*\).*/\1/p" "$chart_yaml" | head -n1)
+  [[ -n "$version" ]] || die "no 'version:' line in $chart_yaml"
+  printf '%s\n' "$version"
+}
+
+# Which engine builds the images: ANYPOD_ENGINE when set, else docker when its engine answers,
+# else podman — the same rule as tools/images/common.sh, so `make images` and the image loading
+# here use the same store.
+container_engine() {
+  case "${ANYPOD_ENGINE:-}" in
+    docker | podman)
+      printf '%s\n' "$ANYPOD_ENGINE"
+      return 0
+      ;;
+    '') ;;
+    *) die "ANYPOD_ENGINE must be docker or podman, not '$ANYPOD_ENGINE'" ;;
+  esac
+  if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+    echo docker
+  elif command -v podman >/dev/null 2>&1; then
+    echo podman
+  else
+    die "neither 'docker' (with a running engine) nor 'podman' is available — install one: https://docs.docker.com/engine/install/ or https://podman.io/docs/installation"
+  fi
+}
