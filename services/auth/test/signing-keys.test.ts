@@ -4,14 +4,13 @@
 // catalog and cart do, over HTTP from auth's JWKS) accepts tokens of both keys during the overlap
 // window and refuses a key auth does not publish. Real Postgres, Redis and HTTP.
 import { createHash, createPublicKey, generateKeyPairSync, randomUUID, verify, type KeyObject } from 'node:crypto';
-import { BaseConfigSchema, defineServiceConfig, jwksTokenOptions, loadConfig, platform, publicJwk, serverOptions, TokenVerifierConfigSchema } from '@anypod/platform';
-import { testEnv } from '@anypod/platform/testing/env';
-import { Type } from '@sinclair/typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { publicJwk } from '@anypod/platform';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSigningKey } from '../src/signing-keys.ts';
-import { buildAuth, PASSWORD, uniqueEmail } from './helper.ts';
+import { buildAuth } from './helper.ts';
 import { decodePart, forgeEs256 } from './jwt-forge.ts';
+import { buildVerifier, jwksOf, tokenFrom, whoami, type Jwks } from './verifier.ts';
 
 function p256() {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -31,43 +30,11 @@ const A = p256();
 const B = p256();
 const C = p256();
 
-type Jwks = { keys: Array<{ kid: string; kty: string; crv: string; x: string; y: string; d?: string }> };
-
-/** A service that verifies auth's tokens exactly as catalog does: the platform preset, jwksTokenOptions. */
-async function buildVerifier(jwksUrl: string): Promise<FastifyInstance> {
-  const verifierConfig = defineServiceConfig('verifier', Type.Composite([BaseConfigSchema, TokenVerifierConfigSchema]));
-  const config = loadConfig(verifierConfig, { ...testEnv(), AUTH_JWKS_URL: jwksUrl, POD_NAME: 'verifier-test' });
-  const app = Fastify(serverOptions({ logLevel: config.LOG_LEVEL, service: 'verifier', podName: 'verifier-test' }));
-  await app.register(platform, { service: 'verifier', prefix: '/verifier', description: 'a token verifier under test', config, tokens: jwksTokenOptions(config) });
-  app.get('/verifier/whoami', { onRequest: [app.authenticate] }, async (request) => ({ sub: request.user.sub }));
-  await app.ready();
-  return app;
-}
-
-async function tokenFrom(auth: FastifyInstance): Promise<string> {
-  const email = uniqueEmail('keys');
-  const registered = await auth.inject({ method: 'POST', url: '/auth/register', payload: { email, password: PASSWORD } });
-  expect(registered.statusCode).toBe(201);
-  const login = await auth.inject({ method: 'POST', url: '/auth/login', payload: { email, password: PASSWORD } });
-  expect(login.statusCode).toBe(200);
-  return login.json<{ accessToken: string }>().accessToken;
-}
-
-async function jwksOf(auth: FastifyInstance): Promise<Jwks> {
-  const res = await auth.inject({ method: 'GET', url: '/auth/.well-known/jwks.json' });
-  expect(res.statusCode).toBe(200);
-  return res.json<Jwks>();
-}
-
 /** Checks an ES256 JWT's signature with node:crypto alone, against one JWK. */
 function signedBy(token: string, jwk: Jwks['keys'][number]): boolean {
   const [header, payload, signature] = token.split('.') as [string, string, string];
   const key: KeyObject = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, format: 'jwk' });
   return verify('sha256', Buffer.from(`${header}.${payload}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'));
-}
-
-async function whoami(verifier: FastifyInstance, token: string) {
-  return verifier.inject({ method: 'GET', url: '/verifier/whoami', headers: { authorization: `Bearer ${token}` } });
 }
 
 // Two auth "pods" of one rolling update, both listening on HTTP (verifiers fetch the JWKS):
