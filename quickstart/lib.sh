@@ -103,3 +103,42 @@ container_engine() {
     die "neither 'docker' (with a running engine) nor 'podman' is available — install one: https://docs.docker.com/engine/install/ or https://podman.io/docs/installation"
   fi
 }
+
+# -- The controller: Gateway API CRDs and Traefik (kind.sh and minikube.sh) -----------------------
+# Traefik's official chart. 41.5.0 ships Traefik Proxy v3.7.13 (chart release of 2026-09-07), the
+# newest 41.x; 42.x is a major release whose values were not reviewed for this quickstart.
+# The 41.x charts no longer bundle the Gateway API CRDs, so they are installed separately below.
+TRAEFIK_CHART_VERSION=41.5.0
+TRAEFIK_CHART_REPO=https://traefik.github.io/charts
+TRAEFIK_NAMESPACE=traefik
+
+# The Gateway API version is the one the chart's HTTPRoutes are validated against in this repo
+# (tools/go/gateway-api/go.mod): one pin for the tests and the clusters. Traefik v3.7.13 is built
+# against gateway-api v1.6.1, so the v1.6 standard channel matches what it watches.
+gateway_api_version() {
+  local mod="$REPO_ROOT/tools/go/gateway-api/go.mod" version
+  [[ -f "$mod" ]] || die "$mod is missing: it pins the Gateway API version"
+  version=$(sed -n 's|^[[:space:]]*require[[:space:]]*sigs.k8s.io/gateway-api[[:space:]]*\(v[0-9.]*\).*|\1|p; s|^[[:space:]]*sigs.k8s.io/gateway-api[[:space:]]*\(v[0-9.]*\).*|\1|p' "$mod" | head -n1)
+  [[ -n "$version" ]] || die "no sigs.k8s.io/gateway-api version in $mod"
+  printf '%s\n' "$version"
+}
+
+# $@ = the kubectl command (with --context etc.).
+install_gateway_api() {
+  local version url
+  version=$(gateway_api_version)
+  url="https://github.com/kubernetes-sigs/gateway-api/releases/download/$version/standard-install.yaml"
+  step "installing the Gateway API CRDs $version (standard channel)"
+  # Server-side apply: the CRDs are too large for the last-applied annotation of a client-side apply.
+  run "$@" apply --server-side --force-conflicts -f "$url"
+  run "$@" wait --for condition=Established --timeout 60s \
+    crd/gatewayclasses.gateway.networking.k8s.io crd/gateways.gateway.networking.k8s.io crd/httproutes.gateway.networking.k8s.io
+}
+
+# $@ = the helm command (with --kube-context etc.).
+install_traefik() {
+  step "installing Traefik (chart $TRAEFIK_CHART_VERSION) with its Gateway API provider"
+  # --repo instead of `helm repo add`: nothing is left in the user's helm repository list.
+  run "$@" upgrade --install traefik traefik --repo "$TRAEFIK_CHART_REPO" --version "$TRAEFIK_CHART_VERSION" \
+    --namespace "$TRAEFIK_NAMESPACE" --create-namespace --values "$QS_DIR/traefik-values.yaml" --wait --timeout 5m
+}
