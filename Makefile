@@ -79,6 +79,7 @@ test-setup:
 	@bash $(INFRA)/timed.sh "packages (Debian, pnpm)" env WITH_CHROMIUM=1 bash $(INFRA)/ensure-packages.sh
 	@bash $(INFRA)/timed.sh "dependencies" pnpm install --frozen-lockfile --reporter=silent
 	@bash $(INFRA)/timed.sh "prisma clients" bash $(INFRA)/migrate.sh generate
+	@bash $(INFRA)/timed.sh "go tools" bash tools/go/go-tools.sh build
 
 clean:
 	rm -rf out

@@ -7,6 +7,8 @@ need=()
 [ -x "$PG_BIN/initdb" ] || need+=(postgresql-15)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
+# The lint test runs shellcheck over every tracked *.sh; actionlint uses it for workflows' run: blocks.
+command -v shellcheck >/dev/null || need+=(shellcheck)
 if [ "${WITH_CHROMIUM:-0}" = 1 ] && ! command -v chromium >/dev/null; then need+=(chromium); fi
 if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || { log "missing ${need[*]}: run as root or install them with apt-get"; exit 1; }
