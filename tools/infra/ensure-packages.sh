@@ -10,6 +10,11 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
 # The lint test runs shellcheck over every tracked *.sh; actionlint uses it for workflows' run: blocks.
 command -v shellcheck >/dev/null || need+=(shellcheck)
 if [ "${WITH_CHROMIUM:-0}" = 1 ] && ! command -v chromium >/dev/null; then need+=(chromium); fi
+# make images without a Docker engine: podman with runc (crun fails here) and debootstrap for the
+# locally made base image (tools/images, environment.md "Containers").
+if [ "${WITH_IMAGES:-0}" = 1 ]; then
+  for tool in podman runc debootstrap; do command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || need+=("$tool"); done
+fi
 if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || { log "missing ${need[*]}: run as root or install them with apt-get"; exit 1; }
   log "installing from Debian: ${need[*]}"
