@@ -30,6 +30,6 @@ SQL
     as_pg createdb -h "$data" -p "$PG_PORT" -U postgres -O "$PG_USER" "$PG_DB"
   fi
 }
-stop() { [ -f "$data/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null || true; }
+stop() { if [ -f "$data/postmaster.pid" ]; then as_pg "$PG_BIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null || true; fi; }
 url() { echo "postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB"; }
 "${1:-start}"
