@@ -1,0 +1,485 @@
+// The kind/minikube quickstart (quickstart/*.sh) and the k6 smoke script (load-tests/smoke.js).
+// No kind, minikube or k6 can run here, so:
+// - deploy.sh, kind.sh and minikube.sh run with --dry-run and the test reads the commands they
+//   plan ("+ " lines): images built and loaded for all four images at the chart's version, the
+//   namespace labelled "restricted", helm upgrade --install of the right chart/namespace/values,
+//   the rollout waits, helm test, the controller installs at their pins. Every tool they could
+//   call is a stub that records its call and fails, so a dry run that executed anything fails.
+// - the quickstart's values files render with the real chart (helm template), and the Traefik
+//   values, kind port mapping and chart agree on ports, GatewayClass and controller namespace.
+// - delete-pods.sh runs against a fake kubectl (below).
+// Each check is shown failing on a broken copy of the script (the "mutants" blocks).
+// The same deploy.sh runs for real on the Kubernetes built from source here (the real-cluster
+// issue); that run, not this test, is what proves the commands work on a cluster.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { CHART_DIR, REPO_ROOT, ofKind, render, type K8sObject } from '../../k8s/render.ts';
+
+const QS = join(REPO_ROOT, 'quickstart');
+const IMAGES = ['auth', 'catalog', 'cart', 'migrate'];
+const SERVICES = ['auth', 'catalog', 'cart'];
+const VERSION: string = parse(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8')).version;
+const TRAEFIK_CHART_VERSION = '41.5.0';
+const GATEWAY_API_VERSION = /sigs\.k8s\.io\/gateway-api\s+(v[0-9.]+)/.exec(readFileSync(join(REPO_ROOT, 'tools/go/gateway-api/go.mod'), 'utf8'))![1]!;
+
+const tmp = mkdtempSync(join(tmpdir(), 'anypod-quickstart-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+// -- The sandbox the scripts run in --------------------------------------------------------------
+// PATH holds only (1) links to the ordinary utilities the scripts use and (2) stubs for every
+// tool that would touch a cluster or an image store. A stub records its call and fails: in a dry
+// run nothing may be executed, so any recorded call (bar the read-only `docker info` probe) is a
+// failure. Leaving a tool out of (2) is how "a missing tool" is tested.
+const UTILITIES = ['bash', 'env', 'dirname', 'sed', 'head', 'awk', 'shuf', 'date', 'mktemp', 'rm', 'sleep', 'cat', 'grep', 'tr', 'tail'];
+const CLUSTER_TOOLS = ['kubectl', 'helm', 'kind', 'minikube', 'make', 'podman', 'docker', 'curl'];
+
+const utilitiesDir = join(tmp, 'utilities');
+mkdirSync(utilitiesDir);
+for (const name of UTILITIES) {
+  const found = spawnSync('bash', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim();
+  if (!found) throw new Error(`the test needs '${name}' on this machine`);
+  symlinkSync(found, join(utilitiesDir, name));
+}
+
+let sandboxes = 0;
+/** A stub folder with every cluster tool except those left out; returns the folder and its call log. */
+function stubs(leaveOut: string[] = []): { dir: string; log: string } {
+  const dir = join(tmp, `stubs-${++sandboxes}`);
+  mkdirSync(dir);
+  const log = join(dir, 'calls.log');
+  writeFileSync(log, '');
+  for (const name of CLUSTER_TOOLS.filter((tool) => !leaveOut.includes(tool))) {
+    const file = join(dir, name);
+    writeFileSync(file, `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> '${log}'\nexit 97\n`);
+    chmodSync(file, 0o755);
+  }
+  return { dir, log };
+}
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  /** the commands planned or executed: the "+ " lines, without the prefix */
+  commands: string[];
+  /** calls that reached a stub */
+  stubCalls: string[];
+  timedOut: boolean;
+}
+
+function runScript(root: string, script: string, args: string[], options: { leaveOut?: string[]; pathDirs?: string[]; env?: Record<string, string>; timeoutMs?: number } = {}): Run {
+  const stub = stubs(options.leaveOut);
+  const result = spawnSync(join(utilitiesDir, 'bash'), [join(root, 'quickstart', script), ...args], {
+    encoding: 'utf8',
+    cwd: root,
+    timeout: options.timeoutMs ?? 30_000,
+    // Nothing from the outer environment (IMAGE_LOADER, BASE_URL, KUBECONFIG ...) leaks in.
+    env: { PATH: [...(options.pathDirs ?? []), stub.dir, utilitiesDir].join(':'), HOME: tmp, TMPDIR: tmp, LANG: 'C.UTF-8', ...options.env },
+  });
+  return {
+    status: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    commands: result.stdout.split('\n').filter((line) => line.startsWith('+ ')).map((line) => line.slice(2)),
+    stubCalls: readFileSync(stub.log, 'utf8').split('\n').filter((line) => line !== ''),
+    timedOut: (result.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT',
+  };
+}
+
+/** A copy of quickstart/ with one file changed, next to links to the real chart and tools. */
+function mutant(file: string, from: string | RegExp, to: string): string {
+  const root = mkdtempSync(join(tmp, 'mutant-'));
+  cpSync(QS, join(root, 'quickstart'), { recursive: true });
+  symlinkSync(join(REPO_ROOT, 'helm'), join(root, 'helm'));
+  symlinkSync(join(REPO_ROOT, 'tools'), join(root, 'tools'));
+  const path = join(root, 'quickstart', file);
+  const text = readFileSync(path, 'utf8');
+  // A string pattern is replaced literally (no $-patterns); a RegExp may use $1.. in `to`.
+  const changed = typeof from === 'string' ? text.replace(from, () => to) : text.replace(from, to);
+  if (changed === text) throw new Error(`mutant of ${file}: '${String(from)}' not found`);
+  writeFileSync(path, changed);
+  return root;
+}
+
+/** Index of the first planned command matching a pattern (-1 if none). */
+function find(commands: string[], pattern: RegExp): number {
+  return commands.findIndex((command) => pattern.test(command));
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+// -- deploy.sh -----------------------------------------------------------------------------------
+const KIND_LOADER = 'kind load image-archive --name anypod';
+
+/** What deploy.sh --dry-run must plan; returns the problems found (empty = as it should be). */
+function deployProblems(run: Run, root: string, opts: { loader: string; values: string[]; engine: 'podman' | 'docker'; release?: string; namespace?: string }): string[] {
+  const problems: string[] = [];
+  const release = opts.release ?? 'anypod';
+  const namespace = opts.namespace ?? 'anypod';
+  const c = run.commands;
+  if (run.status !== 0) problems.push(`exit status ${run.status}: ${run.stderr.trim()}`);
+  const unexpected = run.stubCalls.filter((call) => call !== 'docker info');
+  if (unexpected.length > 0) problems.push(`a dry run executed: ${unexpected.join('; ')}`);
+
+  const build = find(c, /^env ANYPOD_ENGINE=(podman|docker) make -C \S+ images$/);
+  if (build < 0) problems.push('no `make images` (with ANYPOD_ENGINE) planned');
+  else if (!c[build]!.includes(`ANYPOD_ENGINE=${opts.engine}`)) problems.push(`make images not told the engine ${opts.engine}: ${c[build]}`);
+
+  const loads: number[] = [];
+  for (const image of IMAGES) {
+    const save = opts.engine === 'podman'
+      ? find(c, new RegExp(`podman\\.sh save --format docker-archive --output (\\S+/${image}\\.tar) docker\\.io/anypod/${image}:${escape(VERSION)}$`))
+      : find(c, new RegExp(`^docker save --output (\\S+/${image}\\.tar) anypod/${image}:${escape(VERSION)}$`));
+    if (save < 0) {
+      problems.push(`no save of anypod/${image}:${VERSION} planned`);
+      continue;
+    }
+    if (opts.engine === 'podman' && find(c, new RegExp(`podman\\.sh tag localhost/anypod/${image}:${escape(VERSION)} docker\\.io/anypod/${image}:${escape(VERSION)}$`)) < 0) {
+      problems.push(`podman's localhost/anypod/${image} is not tagged as docker.io/anypod/${image} (the name the chart asks for)`);
+    }
+    const archive = c[save]!.split(' --output ')[1]!.split(' ')[0]!;
+    const load = c.indexOf(`${opts.loader} ${archive}`);
+    if (load < 0) problems.push(`anypod/${image}: the loader '${opts.loader}' is not run on ${archive}`);
+    else if (load < save) problems.push(`anypod/${image}: loaded before it is saved`);
+    else loads.push(load);
+    if (build >= 0 && save < build) problems.push(`anypod/${image}: saved before make images`);
+  }
+
+  const namespaceApply = find(c, /apply -f - <<EOF$/);
+  const manifest = namespaceApply >= 0 ? run.stdout.split(`+ ${c[namespaceApply]}\n`)[1]?.split('\nEOF\n')[0] ?? '' : '';
+  const ns = manifest ? parse(manifest) : undefined;
+  if (ns?.kind !== 'Namespace' || ns?.metadata?.name !== namespace || ns?.metadata?.labels?.['pod-security.kubernetes.io/enforce'] !== 'restricted') {
+    problems.push(`namespace ${namespace} is not applied with pod-security.kubernetes.io/enforce=restricted`);
+  }
+
+  const valuesArgs = opts.values.map((file) => ` --values ${file}`).join('');
+  const upgrade = find(c, new RegExp(`^helm( --kube-context \\S+)? upgrade --install ${release} ${escape(join(root, 'helm/anypod'))} --namespace ${namespace} --create-namespace${escape(valuesArgs)} --wait --timeout \\S+$`));
+  if (upgrade < 0) problems.push(`no 'helm upgrade --install ${release} <chart> --namespace ${namespace} --create-namespace${valuesArgs} --wait' planned`);
+  const rollout = find(c, new RegExp(`^kubectl( --context \\S+)? rollout status deployment --namespace ${namespace} --selector app\\.kubernetes\\.io/instance=${release} --timeout \\S+$`));
+  if (rollout < 0) problems.push('no rollout wait for the Deployments of the release');
+  const test = find(c, new RegExp(`^helm( --kube-context \\S+)? test ${release} --namespace ${namespace}\\b`));
+  if (test < 0) problems.push('no helm test');
+
+  const order: [string, number][] = [['the last image load', Math.max(-1, ...loads)], ['the namespace', namespaceApply], ['helm upgrade', upgrade], ['the rollout wait', rollout], ['helm test', test]];
+  for (let i = 1; i < order.length; i++) {
+    const [before, b] = order[i - 1]!;
+    const [after, a] = order[i]!;
+    if (a >= 0 && b >= 0 && a < b) problems.push(`${after} is planned before ${before}`);
+  }
+  if (!run.stdout.includes(`k6 run -e BASE_URL=`) || !run.stdout.includes('load-tests/smoke.js')) problems.push('the k6 command is not printed');
+  return problems;
+}
+
+function deployDryRun(root: string, extra: string[] = [], env: Record<string, string> = { ANYPOD_ENGINE: 'podman' }, leaveOut: string[] = []) {
+  return runScript(root, 'deploy.sh', ['--dry-run', '--loader', KIND_LOADER, '--values', join(QS, 'values-kind.yaml'), ...extra], { env, leaveOut });
+}
+
+describe('deploy.sh --dry-run', () => {
+  it('plans: make images, save and load all four images at the chart version, restricted namespace, helm upgrade --install, rollout waits, helm test', () => {
+    const run = deployDryRun(REPO_ROOT);
+    expect(deployProblems(run, REPO_ROOT, { loader: KIND_LOADER, values: [join(QS, 'values-kind.yaml')], engine: 'podman' }), run.stdout + run.stderr).toEqual([]);
+    // progress: numbered steps and a timing for each
+    expect(run.stdout).toMatch(/==> \[1\/7\] building the images/);
+    expect(run.stdout.match(/done in \d+ s/g)?.length).toBe(7);
+  });
+
+  it('with docker as the engine: docker save of anypod/<name>:<version>; --release/--namespace/--context are used everywhere', () => {
+    const run = deployDryRun(REPO_ROOT, ['--release', 'demo', '--namespace', 'shop', '--context', 'kind-anypod'], { ANYPOD_ENGINE: 'docker' });
+    expect(deployProblems(run, REPO_ROOT, { loader: KIND_LOADER, values: [join(QS, 'values-kind.yaml')], engine: 'docker', release: 'demo', namespace: 'shop' }), run.stdout + run.stderr).toEqual([]);
+    for (const command of run.commands.filter((c) => /^(kubectl|helm) /.test(c))) expect(command).toMatch(/^(kubectl --context|helm --kube-context) kind-anypod /);
+  });
+
+  it('--skip-build plans no make; without a loader it refuses with a clear message', () => {
+    const skipped = deployDryRun(REPO_ROOT, ['--skip-build']);
+    expect(skipped.status).toBe(0);
+    expect(find(skipped.commands, /make .*images/)).toBe(-1);
+    const noLoader = runScript(REPO_ROOT, 'deploy.sh', ['--dry-run', '--values', join(QS, 'values-kind.yaml')], { env: { ANYPOD_ENGINE: 'podman' } });
+    expect(noLoader.status).not.toBe(0);
+    expect(noLoader.stderr).toMatch(/no image loader.*--loader/);
+  });
+
+  it.each([['kubectl'], ['helm'], ['kind'], ['podman']])('without %s on PATH it exits non-zero naming it, before planning anything', (tool) => {
+    const run = deployDryRun(REPO_ROOT, [], { ANYPOD_ENGINE: 'podman' }, [tool]);
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(new RegExp(`'${tool}' is not on PATH`));
+    expect(run.commands).toEqual([]);
+  });
+
+  it('refuses a values file that does not exist and a base URL with a path', () => {
+    const missing = runScript(REPO_ROOT, 'deploy.sh', ['--dry-run', '--loader', KIND_LOADER, '--values', join(tmp, 'nope.yaml')], { env: { ANYPOD_ENGINE: 'podman' } });
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/nope\.yaml does not exist/);
+    const badUrl = deployDryRun(REPO_ROOT, ['--base-url', 'http://localhost:8080/catalog']);
+    expect(badUrl.status).not.toBe(0);
+    expect(badUrl.stderr).toMatch(/--base-url/);
+  });
+
+  describe('mutants: each broken deploy.sh is caught', () => {
+    const values = [join(QS, 'values-kind.yaml')];
+    it.each([
+      ['migrate image left out', 'IMAGES=(auth catalog cart migrate)', 'IMAGES=(auth catalog cart)', /no save of anypod\/migrate/],
+      ['no helm test', 'run "${HELM[@]}" test "$RELEASE"', 'true "${HELM[@]}" test "$RELEASE"', /no helm test/],
+      ['no rollout wait', 'run "${KUBECTL[@]}" rollout status', 'true "${KUBECTL[@]}" rollout status', /no rollout wait/],
+      ['values file dropped', '"${HELM_VALUES[@]}" --wait', '--wait', /no 'helm upgrade --install/],
+      ['namespace not restricted', 'pod-security.kubernetes.io/enforce: restricted', 'pod-security.kubernetes.io/enforce: baseline', /enforce=restricted/],
+      ['loader run before the save', /(\s+)(run bash "\$REPO_ROOT\/tools\/images\/podman\.sh" tag)/, '$1run "${LOADER_WORDS[@]}" "$archive"$1$2', /loaded before it is saved/],
+      ['dry run executes the build', 'run env ANYPOD_ENGINE="$ENGINE" make', 'env ANYPOD_ENGINE="$ENGINE" make', /a dry run executed: make/],
+    ] as const)('%s', (_label, from, to, expected) => {
+      const root = mutant('deploy.sh', from, to);
+      const run = deployDryRun(root);
+      const problems = deployProblems(run, root, { loader: KIND_LOADER, values, engine: 'podman' });
+      expect(problems.join('\n')).toMatch(expected);
+    });
+
+    it('no kubectl check: the missing-tool test fails', () => {
+      const root = mutant('deploy.sh', 'require_tool "$KUBECTL_BIN"', 'true "$KUBECTL_BIN"');
+      const run = deployDryRun(root, [], { ANYPOD_ENGINE: 'podman' }, ['kubectl']);
+      expect(run.status).toBe(0);
+    });
+  });
+});
+
+// -- kind.sh and minikube.sh ---------------------------------------------------------------------
+function controllerProblems(run: Run, contextFlag: { kubectl: string; helm: string }): string[] {
+  const problems: string[] = [];
+  const crds = find(run.commands, new RegExp(`^kubectl ${escape(contextFlag.kubectl)} apply --server-side --force-conflicts -f https://github\\.com/kubernetes-sigs/gateway-api/releases/download/${escape(GATEWAY_API_VERSION)}/standard-install\\.yaml$`));
+  if (crds < 0) problems.push(`Gateway API ${GATEWAY_API_VERSION} standard CRDs are not installed from the official release URL`);
+  const established = find(run.commands, /wait --for condition=Established .*crd\/httproutes\.gateway\.networking\.k8s\.io/);
+  if (established < 0 || established < crds) problems.push('no wait for the CRDs to be Established after installing them');
+  const traefik = find(run.commands, new RegExp(`^helm ${escape(contextFlag.helm)} upgrade --install traefik traefik --repo https://traefik\\.github\\.io/charts --version ${escape(TRAEFIK_CHART_VERSION)} --namespace traefik --create-namespace --values ${escape(join(QS, 'traefik-values.yaml'))} --wait`));
+  if (traefik < 0) problems.push(`Traefik chart ${TRAEFIK_CHART_VERSION} is not installed with quickstart/traefik-values.yaml`);
+  if (traefik >= 0 && traefik < established) problems.push('Traefik is installed before the Gateway API CRDs');
+  const deploy = find(run.commands, /upgrade --install anypod /);
+  if (deploy < 0 || deploy < traefik) problems.push('deploy.sh does not run after the controller');
+  const unexpected = run.stubCalls.filter((call) => call !== 'docker info');
+  if (unexpected.length > 0) problems.push(`a dry run executed: ${unexpected.join('; ')}`);
+  if (run.status !== 0) problems.push(`exit status ${run.status}: ${run.stderr.trim()}`);
+  return problems;
+}
+
+describe('kind.sh --dry-run', () => {
+  const context = { kubectl: '--context kind-anypod', helm: '--kube-context kind-anypod' };
+  it('creates the cluster with the port mapping, installs Gateway API CRDs and Traefik at their pins, then deploy.sh with kind load and values-kind.yaml', () => {
+    const run = runScript(REPO_ROOT, 'kind.sh', ['--dry-run'], { env: { ANYPOD_ENGINE: 'podman' } });
+    expect(controllerProblems(run, context), run.stdout + run.stderr).toEqual([]);
+    expect(run.commands[0]).toBe(`kind create cluster --name anypod --config ${join(QS, 'kind-config.yaml')} --wait 120s`);
+    expect(deployProblems(run, REPO_ROOT, { loader: KIND_LOADER, values: [join(QS, 'values-kind.yaml')], engine: 'podman' })).toEqual([]);
+    expect(run.stdout).toMatch(/checking that the gateway answers at http:\/\/localhost:8080/);
+  });
+
+  it('without kind on PATH it exits non-zero naming kind; a mutant installing Traefik unpinned is caught', () => {
+    const run = runScript(REPO_ROOT, 'kind.sh', ['--dry-run'], { env: { ANYPOD_ENGINE: 'podman' }, leaveOut: ['kind'] });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/'kind' is not on PATH/);
+    const root = mutant('lib.sh', ' --version "$TRAEFIK_CHART_VERSION"', '');
+    const broken = runScript(root, 'kind.sh', ['--dry-run'], { env: { ANYPOD_ENGINE: 'podman' } });
+    expect(controllerProblems(broken, context).join('\n')).toMatch(/Traefik chart/);
+  });
+});
+
+describe('minikube.sh --dry-run', () => {
+  const context = { kubectl: '--context anypod', helm: '--kube-context anypod' };
+  const loader = 'minikube image load --profile anypod';
+  it('starts the profile, installs the controller, then deploy.sh with minikube image load, values-minikube.yaml and the NodePort URL', () => {
+    const run = runScript(REPO_ROOT, 'minikube.sh', ['--dry-run'], { env: { ANYPOD_ENGINE: 'podman' } });
+    expect(controllerProblems(run, context), run.stdout + run.stderr).toEqual([]);
+    expect(run.commands[0]).toMatch(/^minikube start --profile anypod /);
+    expect(deployProblems(run, REPO_ROOT, { loader, values: [join(QS, 'values-minikube.yaml')], engine: 'podman' })).toEqual([]);
+    expect(run.stdout).toMatch(/k6 run -e BASE_URL=http:\/\/MINIKUBE_IP:30080 load-tests\/smoke\.js/);
+  });
+
+  it('without minikube on PATH it exits non-zero naming minikube', () => {
+    const run = runScript(REPO_ROOT, 'minikube.sh', ['--dry-run'], { env: { ANYPOD_ENGINE: 'podman' }, leaveOut: ['minikube'] });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/'minikube' is not on PATH/);
+  });
+});
+
+// -- The pieces agree: chart, Traefik values, kind port mapping ----------------------------------
+describe('the quickstart files agree with the chart and with each other', () => {
+  const traefik = parse(readFileSync(join(QS, 'traefik-values.yaml'), 'utf8'));
+  const kindConfig = parse(readFileSync(join(QS, 'kind-config.yaml'), 'utf8'));
+
+  it.each([['values-kind.yaml'], ['values-minikube.yaml']])('%s renders with the real chart; its Gateway is one Traefik binds and its NetworkPolicy admits Traefik', (file) => {
+    const objects = render({ valuesFiles: [join(QS, file)] });
+    const [gateway, ...more] = ofKind<K8sObject & { spec: { gatewayClassName: string; listeners: { port: number }[] } }>(objects, 'Gateway');
+    expect(more).toEqual([]);
+    expect(gateway!.spec.gatewayClassName).toBe(traefik.gatewayClass.name);
+    expect(traefik.gatewayClass.enabled).toBe(true);
+    expect(traefik.providers.kubernetesGateway.enabled).toBe(true);
+    // Traefik attaches a listener to the entry point with the same port.
+    expect(gateway!.spec.listeners.map((l) => l.port)).toEqual([traefik.ports.web.port]);
+    const routes = ofKind(objects, 'HTTPRoute').map((r) => r.metadata.name).sort();
+    expect(routes).toEqual(SERVICES.map((s) => `anypod-${s}`).sort());
+    // The chart's NetworkPolicies admit the controller's namespace; lib.sh installs Traefik there.
+    const libNamespace = /^TRAEFIK_NAMESPACE=(\S+)$/m.exec(readFileSync(join(QS, 'lib.sh'), 'utf8'))![1];
+    const policies = JSON.stringify(ofKind(objects, 'NetworkPolicy'));
+    expect(policies).toContain(`"kubernetes.io/metadata.name":"${libNamespace}"`);
+  });
+
+  it('kind maps Traefik\'s NodePort to localhost:8080 (what kind.sh prints); minikube.sh uses the same NodePort', () => {
+    const mapping = kindConfig.nodes[0].extraPortMappings[0];
+    expect(mapping.containerPort).toBe(traefik.ports.web.nodePort);
+    expect(traefik.service.spec.type).toBe('NodePort');
+    expect(mapping.listenAddress).toBe('127.0.0.1');
+    expect(readFileSync(join(QS, 'kind.sh'), 'utf8')).toContain(`BASE=http://localhost:${mapping.hostPort}`);
+    expect(readFileSync(join(QS, 'minikube.sh'), 'utf8')).toContain(`NODE_PORT=${traefik.ports.web.nodePort}`);
+  });
+
+  it('a values file that breaks the chart\'s schema is refused by the same render (the check above can fail)', () => {
+    const broken = join(tmp, 'broken-values.yaml');
+    writeFileSync(broken, readFileSync(join(QS, 'values-kind.yaml'), 'utf8').replace('storageClassName: standard', 'storageClass: standard'));
+    expect(() => render({ valuesFiles: [broken] })).toThrow(/storageClass/);
+  });
+});
+
+// -- delete-pods.sh --------------------------------------------------------------------------------
+// A fake kubectl: it records every call and answers the few the script makes. This stands in for
+// the cluster's API only because no cluster exists in this test; on the Kubernetes built from
+// source here (the real-cluster issue) the script runs against the real API.
+// Each service has pods <release>-<service>-a/-b/-c running and -old terminating (it has a
+// deletionTimestamp, so it must never be chosen).
+const FAKE_KUBECTL = `#!/bin/bash
+printf '%s\\n' "$*" >> "$FAKE_LOG"
+args=" $* "
+case "$args" in
+  *" get pods "*)
+    component=$(sed -n 's/.*app\\.kubernetes\\.io\\/component=\\([a-z]*\\).*/\\1/p' <<<"$args")
+    instance=$(sed -n 's/.*app\\.kubernetes\\.io\\/instance=\\([a-z]*\\).*/\\1/p' <<<"$args")
+    for suffix in a b c; do printf '%s \\n' "$instance-$component-$suffix"; done
+    printf '%s %s\\n' "$instance-$component-old" "2026-11-30T07:00:00Z"
+    ;;
+  *" delete pod "* | *" wait --for=delete "* | *" rollout status "*) ;;
+  *) echo "fake kubectl: unexpected call: $*" >&2; exit 2 ;;
+esac
+`;
+const fakeDir = join(tmp, 'fake-kubectl');
+mkdirSync(fakeDir);
+writeFileSync(join(fakeDir, 'kubectl'), FAKE_KUBECTL);
+chmodSync(join(fakeDir, 'kubectl'), 0o755);
+
+function deletePods(root: string, args: string[], timeoutMs = 20_000): Run & { calls: string[] } {
+  const log = join(mkdtempSync(join(tmp, 'delete-')), 'kubectl.log');
+  writeFileSync(log, '');
+  const run = runScript(root, 'delete-pods.sh', args, { pathDirs: [fakeDir], env: { FAKE_LOG: log }, timeoutMs, leaveOut: ['kubectl'] });
+  return { ...run, calls: readFileSync(log, 'utf8').split('\n').filter((line) => line !== '') };
+}
+
+/** What a delete-pods.sh run must look like; returns the problems found. */
+function deletePodsProblems(run: ReturnType<typeof deletePods>, rounds: number, opts: { force: boolean; release?: string; namespace?: string }): string[] {
+  const problems: string[] = [];
+  const release = opts.release ?? 'anypod';
+  const namespace = opts.namespace ?? 'anypod';
+  if (run.timedOut) return ['it did not stop by itself (killed by the test\'s timeout)'];
+  if (run.status !== 0) problems.push(`exit status ${run.status}: ${run.stderr.trim()}`);
+  const deletes = run.calls.filter((call) => / delete /.test(` ${call} `));
+  if (deletes.length !== rounds) problems.push(`${deletes.length} delete calls for ${rounds} rounds`);
+  deletes.forEach((call, i) => {
+    const service = SERVICES[i % SERVICES.length];
+    const match = new RegExp(`^--namespace ${namespace} delete pod (\\S+)( --grace-period=0 --force)? --wait=false$`).exec(call);
+    if (!match) {
+      problems.push(`round ${i + 1}: not a deletion of exactly one pod: ${call}`);
+      return;
+    }
+    const pod = match[1]!;
+    if (!new RegExp(`^${release}-${service}-[abc]$`).test(pod)) problems.push(`round ${i + 1}: deleted ${pod}, expected a running pod of ${service}`);
+    if (Boolean(match[2]) !== opts.force) problems.push(`round ${i + 1}: ${opts.force ? 'not forced' : 'forced'}: ${call}`);
+    const at = run.calls.indexOf(call);
+    const next = run.calls.slice(at + 1);
+    if (!next.includes(`--namespace ${namespace} wait --for=delete pod/${pod} --timeout 180s`)) problems.push(`round ${i + 1}: no wait for ${pod} to be gone`);
+    const nextDelete = next.findIndex((c) => / delete /.test(` ${c} `));
+    const ready = next.slice(0, nextDelete < 0 ? undefined : nextDelete).filter((c) => c.includes(' rollout status deployment/'));
+    if (ready.length < SERVICES.length) problems.push(`round ${i + 1}: the next step does not wait for every service to be ready again`);
+    if (!new RegExp(`\\d\\d:\\d\\d:\\d\\d round ${i + 1}/${rounds}: deleted pod ${pod} \\(${service}, `).test(run.stdout)) problems.push(`round ${i + 1}: the output does not say when which pod was deleted`);
+  });
+  return problems;
+}
+
+describe('delete-pods.sh (fake kubectl)', () => {
+  it('deletes one pod per round, services in turn, waits for the replacement, stops after --rounds', () => {
+    const run = deletePods(REPO_ROOT, ['--rounds', '4', '--interval', '0']);
+    expect(deletePodsProblems(run, 4, { force: false }), run.stdout + run.stderr).toEqual([]);
+    expect(run.stdout).toMatch(/done: 4 pods deleted/);
+  });
+
+  it('defaults to 5 rounds; --force deletes with grace period 0; release, namespace and context are passed on', () => {
+    expect(deletePodsProblems(deletePods(REPO_ROOT, ['--interval', '0']), 5, { force: false })).toEqual([]);
+    const forced = deletePods(REPO_ROOT, ['--rounds', '2', '--interval', '0', '--force', '--release', 'demo', '--namespace', 'shop', '--context', 'kind-anypod']);
+    // --context comes before --namespace in every call; drop it so the same checks apply.
+    const calls = forced.calls.map((c) => {
+      expect(c.startsWith('--context kind-anypod --namespace shop ')).toBe(true);
+      return c.replace('--context kind-anypod ', '');
+    });
+    expect(deletePodsProblems({ ...forced, calls }, 2, { force: true, release: 'demo', namespace: 'shop' }), forced.stdout + forced.stderr).toEqual([]);
+  });
+
+  it('refuses bad input and a missing kubectl with clear messages', () => {
+    for (const [args, message] of [[['--rounds', '0'], /--rounds must be/], [['--interval', 'soon'], /--interval must be/], [['--services', 'cart;rm'], /not a service name/], [['--bogus'], /unknown option '--bogus'/]] as const) {
+      const run = deletePods(REPO_ROOT, [...args]);
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toMatch(message);
+      expect(run.calls.filter((c) => c.includes(' delete '))).toEqual([]);
+    }
+    const noKubectl = runScript(REPO_ROOT, 'delete-pods.sh', ['--rounds', '1'], { leaveOut: ['kubectl'] });
+    expect(noKubectl.status).not.toBe(0);
+    expect(noKubectl.stderr).toMatch(/'kubectl' is not on PATH/);
+  });
+
+  describe('mutants: each broken delete-pods.sh is caught', () => {
+    it.each([
+      ['never stops', 'round <= ROUNDS; round++', '; round++', /did not stop by itself/],
+      ['deletes every pod of the service', 'delete pod "$pod"', 'delete pods --all', /not a deletion of exactly one pod/],
+      ['one round too many', 'round <= ROUNDS; round++', 'round <= ROUNDS + 1; round++', /4 delete calls for 3 rounds/],
+      ['always the same service', 'service=${SERVICE_LIST[$(((round - 1) % ${#SERVICE_LIST[@]}))]}', 'service=${SERVICE_LIST[0]}', /expected a running pod of catalog/],
+      ['picks terminating pods too', "awk 'NF == 1 { print $1 }'", "awk '{ print $1 }' | tail -n 1", /expected a running pod of/],
+      ['graceful flag ignored', 'DELETE_FLAGS=(--grace-period=0 --force)', 'DELETE_FLAGS=()', /not forced/],
+      ['no wait for the replacement', '  wait_all_ready\n  log "$(now)     every service', '  log "$(now)     every service', /does not wait for every service/],
+    ] as const)('%s', (label, from, to, expected) => {
+      const root = mutant('delete-pods.sh', from, to);
+      const force = label === 'graceful flag ignored';
+      const run = deletePods(root, ['--rounds', '3', '--interval', '0', ...(force ? ['--force'] : [])], 5_000);
+      expect(deletePodsProblems(run, 3, { force }).join('\n')).toMatch(expected);
+    });
+  });
+});
+
+// -- load-tests/smoke.js -----------------------------------------------------------------------------
+// k6 cannot run here (no binary is served; its AGPL module is not built). What can be checked:
+// it is an ES module that parses, it needs nothing but k6's own modules, and it states its SLOs.
+describe('load-tests/smoke.js', () => {
+  const path = join(REPO_ROOT, 'load-tests/smoke.js');
+  const source = readFileSync(path, 'utf8');
+
+  it('parses as an ES module and imports only k6 modules', () => {
+    const checked = spawnSync(process.execPath, ['--check', path], { encoding: 'utf8' });
+    expect(checked.status, checked.stderr).toBe(0);
+    const imports = [...source.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
+    expect(imports.length).toBeGreaterThan(0);
+    for (const module of imports) expect(module).toMatch(/^k6(\/[a-z]+)?$/);
+    expect(source).not.toMatch(/\brequire\(/);
+  });
+
+  it('reads BASE_URL from __ENV, checks health in setup(), declares SLO thresholds and counts pods per service', () => {
+    expect(source).toMatch(/__ENV\.BASE_URL/);
+    expect(source).toMatch(/export function setup\(\)/);
+    expect(source).toMatch(/http_req_failed: \['rate==0'\]/);
+    expect(source).toMatch(/checks: \['rate==1'\]/);
+    for (const service of SERVICES) {
+      expect(source).toContain(`anypod_${service}_pods_seen: ['max>=2']`);
+      expect(source).toMatch(new RegExp(`path: '/${service}[/'?]`));
+    }
+    expect(source).toMatch(/X-Served-By/);
+  });
+
+  it('a broken copy (a syntax error) fails the parse check', () => {
+    const broken = join(tmp, 'smoke-broken.js');
+    writeFileSync(broken, source.replace('export default function () {', 'export default function ( {'));
+    expect(spawnSync(process.execPath, ['--check', broken], { encoding: 'utf8' }).status).not.toBe(0);
+  });
+});
