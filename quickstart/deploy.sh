@@ -30,6 +30,9 @@ Options:
   --values FILE       a values file for the chart (repeatable; applied in order)
   --base-url URL      where the cluster's gateway answers (default: $BASE_URL or http://localhost:8080)
   --skip-build        do not run `make images` (the images exist already)
+  --extra-image REF   also load this image from the engine's store, by the full name the cluster
+                      will ask for (repeatable; e.g. locally made stand-ins for postgres/valkey
+                      where nothing can be pulled)
   --skip-load         do not load images (the cluster pulls them from a registry you configured)
   --release NAME      helm release name (default: anypod)
   --namespace NAME    namespace of the release (default: anypod)
@@ -49,6 +52,7 @@ EOF
 LOADER=${IMAGE_LOADER:-}
 BASE=${BASE_URL:-http://localhost:8080}
 VALUES=()
+EXTRA_IMAGES=()
 SKIP_BUILD=0
 SKIP_LOAD=0
 RELEASE=anypod
@@ -65,6 +69,7 @@ while [[ $# -gt 0 ]]; do
     --values) need_value "$@"; VALUES+=("$2"); shift 2 ;;
     --base-url) need_value "$@"; BASE=$2; shift 2 ;;
     --skip-build) SKIP_BUILD=1; shift ;;
+    --extra-image) need_value "$@"; EXTRA_IMAGES+=("$2"); shift 2 ;;
     --skip-load) SKIP_LOAD=1; shift ;;
     --release) need_value "$@"; RELEASE=$2; shift 2 ;;
     --namespace) need_value "$@"; NAMESPACE=$2; shift 2 ;;
@@ -129,7 +134,7 @@ if [[ "$SKIP_BUILD" == 0 ]]; then
 fi
 
 if [[ "$SKIP_LOAD" == 0 ]]; then
-  step "loading ${#IMAGES[@]} images into the cluster (${LOADER_WORDS[*]})"
+  step "loading $((${#IMAGES[@]} + ${#EXTRA_IMAGES[@]})) images into the cluster (${LOADER_WORDS[*]})"
   # A docker-archive per image, tagged as the chart asks for it (docker.io/anypod/<name>): the
   # same archive works for kind, minikube and containerd, whichever engine built the image.
   if [[ "$DRY_RUN" == 1 ]]; then
@@ -152,6 +157,18 @@ if [[ "$SKIP_LOAD" == 0 ]]; then
     run "${LOADER_WORDS[@]}" "$archive"
     [[ "$DRY_RUN" == 1 ]] || rm -f "$archive"
     log "    anypod/$name:$VERSION loaded in $((SECONDS - started)) s"
+  done
+  for ref in "${EXTRA_IMAGES[@]}"; do
+    started=$SECONDS
+    archive="$ARCHIVES/extra-$(printf '%s' "$ref" | tr -c 'A-Za-z0-9._-' '_').tar"
+    if [[ "$ENGINE" == podman ]]; then
+      run bash "$REPO_ROOT/tools/images/podman.sh" save --format docker-archive --output "$archive" "$ref"
+    else
+      run docker save --output "$archive" "$ref"
+    fi
+    run "${LOADER_WORDS[@]}" "$archive"
+    [[ "$DRY_RUN" == 1 ]] || rm -f "$archive"
+    log "    $ref loaded in $((SECONDS - started)) s"
   done
 fi
 

@@ -195,10 +195,14 @@ describe('deploy.sh --dry-run', () => {
     for (const command of run.commands.filter((c) => /^(kubectl|helm) /.test(c))) expect(command).toMatch(/^(kubectl --context|helm --kube-context) kind-anypod /);
   });
 
-  it('--skip-build plans no make; without a loader it refuses with a clear message', () => {
-    const skipped = deployDryRun(REPO_ROOT, ['--skip-build']);
+  it('--skip-build plans no make; --extra-image loads another image by its full name; without a loader it refuses with a clear message', () => {
+    const skipped = deployDryRun(REPO_ROOT, ['--skip-build', '--extra-image', 'docker.io/library/postgres:17-bookworm']);
     expect(skipped.status).toBe(0);
     expect(find(skipped.commands, /make .*images/)).toBe(-1);
+    const save = find(skipped.commands, /podman\.sh save --format docker-archive --output (\S+) docker\.io\/library\/postgres:17-bookworm$/);
+    expect(save).toBeGreaterThan(-1);
+    const archive = skipped.commands[save]!.split(' --output ')[1]!.split(' ')[0]!;
+    expect(skipped.commands.indexOf(`${KIND_LOADER} ${archive}`)).toBeGreaterThan(save);
     const noLoader = runScript(REPO_ROOT, 'deploy.sh', ['--dry-run', '--values', join(QS, 'values-kind.yaml')], { env: { ANYPOD_ENGINE: 'podman' } });
     expect(noLoader.status).not.toBe(0);
     expect(noLoader.stderr).toMatch(/no image loader.*--loader/);
