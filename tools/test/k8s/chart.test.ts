@@ -125,14 +125,19 @@ const mebibytes = (q: string) => {
 
 interface Totals { cpuRequests: number; memoryRequests: number; cpuLimits: number; memoryLimits: number; pods: number }
 
+interface Resources { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } }
+interface Workload { replicas: number; template: { spec: { containers: Array<{ resources: Resources }>; initContainers?: Array<{ resources: Resources }> } } }
+
 /** Σ over the workloads' pods of max(the largest init container, the sum of the containers) — the scheduler's effective request. */
 export function releaseTotals(objects: K8sObject[]): Totals {
   const totals: Totals = { cpuRequests: 0, memoryRequests: 0, cpuLimits: 0, memoryLimits: 0, pods: 0 };
   for (const workload of objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet')) {
-    const spec = workload.spec as { replicas: number; template: { spec: { containers: Array<{ resources: any }>; initContainers?: Array<{ resources: any }> } } };
-    const sum = (pick: (r: any) => number) => spec.template.spec.containers.reduce((a, c) => a + pick(c.resources), 0);
-    const init = (pick: (r: any) => number) => Math.max(0, ...(spec.template.spec.initContainers ?? []).map((c) => pick(c.resources)));
-    const add = (pick: (r: any) => number) => spec.replicas * Math.max(sum(pick), init(pick));
+    const spec = workload.spec as Workload;
+    const add = (pick: (r: Resources) => number) => {
+      const sum = spec.template.spec.containers.reduce((a, c) => a + pick(c.resources), 0);
+      const init = Math.max(0, ...(spec.template.spec.initContainers ?? []).map((c) => pick(c.resources)));
+      return spec.replicas * Math.max(sum, init);
+    };
     totals.cpuRequests += add((r) => millicores(r.requests.cpu));
     totals.memoryRequests += add((r) => mebibytes(r.requests.memory));
     totals.cpuLimits += add((r) => millicores(r.limits.cpu));
