@@ -14,7 +14,7 @@ BASE=http://localhost:8080
 
 usage() {
   cat <<EOF
-Usage: quickstart/kind.sh [--dry-run] [--skip-build] [-h|--help]
+Usage: quickstart/kind.sh [--dry-run] [--skip-build] [--values FILE]... [-h|--help]
 
 Creates the kind cluster '$CLUSTER' (quickstart/kind-config.yaml; reused if it exists), installs
 the Gateway API CRDs and Traefik (chart $TRAEFIK_CHART_VERSION), then runs quickstart/deploy.sh
@@ -23,6 +23,8 @@ The gateway answers on $BASE.
 
   --dry-run     print every command instead of running it
   --skip-build  do not rebuild the images (passed to deploy.sh)
+  --values FILE another values file for the chart, applied after values-kind.yaml (repeatable),
+                e.g. one with 'observability: {enabled: true}'
 
 Without a Docker engine, kind is told to use podman (KIND_EXPERIMENTAL_PROVIDER=podman).
 Remove everything with: kind delete cluster --name $CLUSTER
@@ -30,10 +32,16 @@ EOF
 }
 
 DEPLOY_ARGS=()
+USER_VALUES=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dry-run) DRY_RUN=1; DEPLOY_ARGS+=(--dry-run); shift ;;
     --skip-build) DEPLOY_ARGS+=(--skip-build); shift ;;
+    --values)
+      [[ $# -ge 2 && -n "$2" ]] || die "--values needs a file (see --help)"
+      USER_VALUES+=(--values "$2")
+      shift 2
+      ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
@@ -64,4 +72,4 @@ finish "cluster ready; handing over to deploy.sh"
 
 exec bash "$QS_DIR/deploy.sh" "${DEPLOY_ARGS[@]}" --context "$CONTEXT" \
   --loader "kind load image-archive --name $CLUSTER" \
-  --values "$QS_DIR/values-kind.yaml" --base-url "$BASE"
+  --values "$QS_DIR/values-kind.yaml" "${USER_VALUES[@]}" --base-url "$BASE"

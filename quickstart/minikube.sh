@@ -23,7 +23,7 @@ MEMORY=${MINIKUBE_MEMORY:-6g}
 
 usage() {
   cat <<EOF
-Usage: quickstart/minikube.sh [--dry-run] [--skip-build] [-h|--help]
+Usage: quickstart/minikube.sh [--dry-run] [--skip-build] [--values FILE]... [-h|--help]
 
 Starts the minikube profile '$PROFILE' ($CPUS CPUs, $MEMORY memory; MINIKUBE_CPUS and
 MINIKUBE_MEMORY change that, MINIKUBE_DRIVER picks a driver), installs the Gateway API CRDs and
@@ -33,16 +33,24 @@ http://\$(minikube ip --profile $PROFILE):$NODE_PORT (BASE_URL overrides it).
 
   --dry-run     print every command instead of running it
   --skip-build  do not rebuild the images (passed to deploy.sh)
+  --values FILE another values file for the chart, applied after values-minikube.yaml (repeatable),
+                e.g. one with 'observability: {enabled: true}'
 
 Remove everything with: minikube delete --profile $PROFILE
 EOF
 }
 
 DEPLOY_ARGS=()
+USER_VALUES=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --dry-run) DRY_RUN=1; DEPLOY_ARGS+=(--dry-run); shift ;;
     --skip-build) DEPLOY_ARGS+=(--skip-build); shift ;;
+    --values)
+      [[ $# -ge 2 && -n "$2" ]] || die "--values needs a file (see --help)"
+      USER_VALUES+=(--values "$2")
+      shift 2
+      ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
@@ -76,4 +84,4 @@ finish "cluster ready; handing over to deploy.sh"
 
 exec bash "$QS_DIR/deploy.sh" "${DEPLOY_ARGS[@]}" --context "$PROFILE" \
   --loader "minikube image load --profile $PROFILE" \
-  --values "$QS_DIR/values-minikube.yaml" --base-url "$BASE"
+  --values "$QS_DIR/values-minikube.yaml" "${USER_VALUES[@]}" --base-url "$BASE"

@@ -277,6 +277,12 @@ describe('kind.sh --dry-run', () => {
     expect(run.stdout).toMatch(/checking that the gateway answers at http:\/\/localhost:8080/);
   });
 
+  it('--values adds a values file after values-kind.yaml (so it wins)', () => {
+    const extra = join(QS, 'values-minikube.yaml');
+    const run = runScript(REPO_ROOT, 'kind.sh', ['--dry-run', '--skip-build', '--values', extra], { env: { ANYPOD_ENGINE: 'podman' } });
+    expect(find(run.commands, new RegExp(`--values ${escape(join(QS, 'values-kind.yaml'))} --values ${escape(extra)} --wait`))).toBeGreaterThan(-1);
+  });
+
   it('without kind on PATH it exits non-zero naming kind; a mutant installing Traefik unpinned is caught', () => {
     const run = runScript(REPO_ROOT, 'kind.sh', ['--dry-run'], { env: { ANYPOD_ENGINE: 'podman' }, leaveOut: ['kind'] });
     expect(run.status).not.toBe(0);
