@@ -20,13 +20,17 @@ NODE_PORT=30080
 # plane: 2 CPUs leave no room for a rolling update's extra pod, so 4 CPUs and 6 GiB by default.
 CPUS=${MINIKUBE_CPUS:-4}
 MEMORY=${MINIKUBE_MEMORY:-6g}
+# Calico, because the chart's default-deny NetworkPolicies should be enforced as on kind (whose
+# kindnet enforces them since v0.24); minikube's default CNI does not enforce them.
+CNI=${MINIKUBE_CNI:-calico}
 
 usage() {
   cat <<EOF
 Usage: quickstart/minikube.sh [--dry-run] [--skip-build] [--values FILE]... [-h|--help]
 
-Starts the minikube profile '$PROFILE' ($CPUS CPUs, $MEMORY memory; MINIKUBE_CPUS and
-MINIKUBE_MEMORY change that, MINIKUBE_DRIVER picks a driver), installs the Gateway API CRDs and
+Starts the minikube profile '$PROFILE' ($CPUS CPUs, $MEMORY memory, CNI $CNI so that
+NetworkPolicies are enforced; MINIKUBE_CPUS, MINIKUBE_MEMORY and MINIKUBE_CNI change those,
+MINIKUBE_DRIVER picks a driver), installs the Gateway API CRDs and
 Traefik (chart $TRAEFIK_CHART_VERSION), then runs quickstart/deploy.sh with 'minikube image load'
 as the image loader and quickstart/values-minikube.yaml. The gateway answers on
 http://\$(minikube ip --profile $PROFILE):$NODE_PORT (BASE_URL overrides it).
@@ -62,7 +66,7 @@ require_tool helm "https://helm.sh/docs/intro/install/ — Helm 3.x"
 
 STEP_TOTAL=4
 step "starting the minikube profile '$PROFILE'"
-START=(minikube start --profile "$PROFILE" --cpus "$CPUS" --memory "$MEMORY")
+START=(minikube start --profile "$PROFILE" --cpus "$CPUS" --memory "$MEMORY" --cni "$CNI")
 [[ -n "${MINIKUBE_DRIVER:-}" ]] && START+=(--driver "$MINIKUBE_DRIVER")
 run "${START[@]}"
 # minikube names the kube context after the profile.
