@@ -166,3 +166,216 @@ describe('helm/anypod/README.md says what the release requests', () => {
     expect(more.pods - base.pods).toBe(1);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// The helm test hook's script, run here with Node against local servers that answer like one or
+// several pods: it must pass only when each service answered from enough pods, without errors.
+
+describe('the helm test hook (templates/tests/any-pod.yaml)', () => {
+  const hook = render({ includeTests: true }).find((o) => o.kind === 'Pod' && o.metadata.annotations?.['helm.sh/hook'] === 'test');
+  const container = (hook?.spec as { containers: Array<{ command: string[]; image: string; env: Array<{ name: string; value: string }> }> } | undefined)?.containers[0];
+
+  /** Serves GET with an X-Served-By from `pods` in turn (each request comes on a new connection), or a status. */
+  async function server(pods: string[], status = 200): Promise<{ url: string; close: () => Promise<void> }> {
+    const { createServer } = await import('node:http');
+    let next = 0;
+    const srv = createServer((_req, res) => {
+      res.writeHead(status, { 'x-served-by': pods[next++ % pods.length]! });
+      res.end('{"status":"ok"}');
+    });
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const { port } = srv.address() as { port: number };
+    return { url: `http://127.0.0.1:${port}/readyz`, close: () => new Promise((resolve) => srv.close(() => resolve())) };
+  }
+
+  async function runHook(targets: Array<{ service: string; url: string }>): Promise<{ code: number; output: string }> {
+    const { spawn } = await import('node:child_process');
+    const env = Object.fromEntries(container!.env.map((e) => [e.name, e.value]));
+    const [node, ...args] = container!.command;
+    expect(node).toBe('node');
+    const child = spawn(process.execPath, args, { env: { ...env, TARGETS: JSON.stringify(targets), PATH: process.env.PATH ?? '' } });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+    return { code, output };
+  }
+
+  it('uses the project\'s own image, so nothing is pulled', () => {
+    expect(container?.image).toBe('anypod/cart:0.1.0');
+    const targets = JSON.parse(container!.env.find((e) => e.name === 'TARGETS')!.value) as Array<{ url: string }>;
+    expect(targets.map((t) => t.url)).toEqual(SERVICES.slice().sort().map((s) => `http://${DEFAULT_RELEASE}-${s}:3000/readyz`));
+  });
+
+  it('passes when every service answers from several pods', async () => {
+    const servers = await Promise.all([server(['a-1', 'a-2', 'a-3']), server(['c-1', 'c-2'])]);
+    try {
+      const result = await runHook([{ service: 'auth', url: servers[0].url }, { service: 'cart', url: servers[1].url }]);
+      expect(result.code, result.output).toBe(0);
+      expect(result.output).toMatch(/ok {3}auth: 30 requests, 0 failed, served by 3 pods/);
+    } finally {
+      await Promise.all(servers.map((s) => s.close()));
+    }
+  });
+
+  it('fails when one service answers from one pod only, or with errors', async () => {
+    const servers = await Promise.all([server(['a-1', 'a-2']), server(['c-1']), server(['k-1', 'k-2'], 503)]);
+    try {
+      const result = await runHook([
+        { service: 'auth', url: servers[0].url },
+        { service: 'cart', url: servers[1].url },
+        { service: 'catalog', url: servers[2].url },
+      ]);
+      expect(result.code, result.output).toBe(1);
+      expect(result.output).toMatch(/FAIL cart: 30 requests, 0 failed, served by 1 pods \(need 2\)/);
+      expect(result.output).toMatch(/FAIL catalog: 30 requests, 30 failed/);
+      expect(result.output).toMatch(/ok {3}auth/);
+    } finally {
+      await Promise.all(servers.map((s) => s.close()));
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// values.yaml: every key has a comment on the line above it (style.md), shown failing on a copy
+// with one comment removed.
+
+/** Keys of a values file without a `#` comment line directly above them. */
+export function uncommentedKeys(text: string): string[] {
+  const lines = text.split('\n');
+  const missing: string[] = [];
+  lines.forEach((line, i) => {
+    const key = /^(\s*)([A-Za-z0-9_.\/-]+):/.exec(line);
+    if (!key) return;
+    const above = lines[i - 1] ?? '';
+    if (!/^\s*#/.test(above)) missing.push(`line ${i + 1}: ${key[2]}`);
+  });
+  return missing;
+}
+
+describe('values.yaml documents every key', () => {
+  const text = readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8');
+
+  it('every key has a one-line comment above it', () => {
+    expect(uncommentedKeys(text)).toEqual([]);
+  });
+
+  it('a key whose comment was removed is named', () => {
+    const broken = text.replace('  # pods per service; 3 so one can be deleted, one can be rolling and one still serves\n', '');
+    expect(broken).not.toBe(text);
+    expect(uncommentedKeys(broken)).toEqual([expect.stringMatching(/: replicas$/)]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// NetworkPolicies as a user meets them: a small evaluator of the NetworkPolicy rules (pod and
+// namespace selectors, named and numbered ports, policy types) asks whether a connection from one
+// pod to another would be allowed by the rendered policies. Shown failing on a render without them.
+
+type Selector = { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> };
+interface Peer { podSelector?: Selector; namespaceSelector?: Selector; ipBlock?: unknown }
+interface PortRule { port?: number | string; protocol?: string }
+interface Rule { from?: Peer[]; to?: Peer[]; ports?: PortRule[] }
+interface Policy { podSelector: Selector; policyTypes: string[]; ingress?: Rule[]; egress?: Rule[] }
+interface PodView { name: string; namespace: string; namespaceLabels: Record<string, string>; labels: Record<string, string>; ports: Record<string, number> }
+
+function selects(selector: Selector | undefined, labels: Record<string, string>): boolean {
+  if (!selector) return true;
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of selector.matchExpressions ?? []) {
+    const has = e.key in labels;
+    if (e.operator === 'In' && !(has && e.values!.includes(labels[e.key]!))) return false;
+    if (e.operator === 'NotIn' && has && e.values!.includes(labels[e.key]!)) return false;
+    if (e.operator === 'Exists' && !has) return false;
+    if (e.operator === 'DoesNotExist' && has) return false;
+  }
+  return true;
+}
+
+function peerMatches(peer: Peer, other: PodView, policyNamespace: string): boolean {
+  if (peer.ipBlock) return false; // CIDRs are outside the cluster's pods here
+  if (peer.namespaceSelector) return selects(peer.namespaceSelector, other.namespaceLabels) && selects(peer.podSelector, other.labels);
+  return other.namespace === policyNamespace && selects(peer.podSelector, other.labels);
+}
+
+function portMatches(rules: PortRule[] | undefined, dst: PodView, port: number, protocol: string): boolean {
+  if (!rules || rules.length === 0) return true;
+  return rules.some((r) => (r.protocol ?? 'TCP') === protocol && (r.port === undefined || r.port === port || (typeof r.port === 'string' && dst.ports[r.port] === port)));
+}
+
+function allowed(objects: K8sObject[], src: PodView, dst: PodView, port: number, protocol = 'TCP'): boolean {
+  const policies = ofKind(objects, 'NetworkPolicy').map((p) => ({ ns: p.metadata.namespace!, spec: p.spec as Policy }));
+  const side = (pod: PodView, type: 'Ingress' | 'Egress', other: PodView) => {
+    const applying = policies.filter((p) => p.ns === pod.namespace && p.spec.policyTypes.includes(type) && selects(p.spec.podSelector, pod.labels));
+    if (applying.length === 0) return true;
+    return applying.some((p) =>
+      ((type === 'Ingress' ? p.spec.ingress : p.spec.egress) ?? []).some((rule) => {
+        const peers = type === 'Ingress' ? rule.from : rule.to;
+        const peerOk = !peers || peers.length === 0 || peers.some((peer) => peerMatches(peer, other, p.ns));
+        return peerOk && portMatches(rule.ports, dst, port, protocol);
+      }),
+    );
+  };
+  return side(src, 'Egress', dst) && side(dst, 'Ingress', src);
+}
+
+/** The release's pods as the policies see them (template labels, named container ports), plus pods outside it. */
+function podsOf(objects: K8sObject[]): Record<string, PodView> {
+  const ns = { namespace: DEFAULT_RELEASE, namespaceLabels: { 'kubernetes.io/metadata.name': DEFAULT_RELEASE } };
+  const pods: Record<string, PodView> = {};
+  for (const o of objects) {
+    const template = o.kind === 'Pod' ? { metadata: o.metadata, spec: o.spec } : (o.spec as { template?: { metadata: { labels: Record<string, string> }; spec: unknown } } | undefined)?.template;
+    if (!template || !['Deployment', 'StatefulSet', 'Pod'].includes(o.kind)) continue;
+    const spec = template.spec as { containers: Array<{ ports?: Array<{ name?: string; containerPort: number }> }> };
+    const ports = Object.fromEntries(spec.containers.flatMap((c) => c.ports ?? []).filter((p) => p.name).map((p) => [p.name!, p.containerPort]));
+    const labels = template.metadata.labels ?? {};
+    pods[labels['app.kubernetes.io/component']!] = { name: o.metadata.name, ...ns, labels, ports };
+  }
+  pods.traefik = { name: 'traefik', namespace: 'traefik', namespaceLabels: { 'kubernetes.io/metadata.name': 'traefik' }, labels: { 'app.kubernetes.io/name': 'traefik' }, ports: {} };
+  pods.dns = { name: 'coredns', namespace: 'kube-system', namespaceLabels: { 'kubernetes.io/metadata.name': 'kube-system' }, labels: { 'k8s-app': 'kube-dns' }, ports: {} };
+  pods.stranger = { name: 'stranger', namespace: 'default', namespaceLabels: { 'kubernetes.io/metadata.name': 'default' }, labels: { app: 'other' }, ports: {} };
+  pods.neighbour = { name: 'neighbour', ...ns, labels: { app: 'not-anypod' }, ports: {} };
+  return pods;
+}
+
+const FLOWS_ALLOWED: Array<[string, string, number, string?]> = [
+  ['traefik', 'auth', 3000], ['traefik', 'catalog', 3000], ['traefik', 'cart', 3000],
+  ['cart', 'catalog', 3000], ['cart', 'auth', 3000], ['catalog', 'auth', 3000],
+  ['auth', 'postgres', 5432], ['catalog', 'postgres', 5432], ['cart', 'postgres', 5432],
+  ['auth', 'valkey', 6379], ['catalog', 'valkey', 6379], ['cart', 'valkey', 6379],
+  ['test', 'auth', 3000], ['test', 'catalog', 3000], ['test', 'cart', 3000],
+  ['auth', 'dns', 53, 'UDP'], ['cart', 'dns', 53, 'TCP'], ['postgres', 'dns', 53, 'UDP'],
+];
+const FLOWS_DENIED: Array<[string, string, number, string?]> = [
+  ['catalog', 'cart', 3000], ['auth', 'catalog', 3000], ['auth', 'cart', 3000],
+  ['traefik', 'postgres', 5432], ['traefik', 'valkey', 6379], ['stranger', 'auth', 3000], ['neighbour', 'catalog', 3000],
+  ['postgres', 'auth', 3000], ['valkey', 'postgres', 5432], ['cart', 'postgres', 6379], ['test', 'postgres', 5432],
+  ['auth', 'stranger', 443], ['auth', 'dns', 80],
+];
+
+describe('NetworkPolicies: default deny, then only the flows the services need', () => {
+  const flow = ([from, to, port, protocol]: [string, string, number, string?]) => `${from} -> ${to}:${port}${protocol ? `/${protocol}` : ''}`;
+
+  it('the defaults allow exactly the listed flows and deny the others', () => {
+    const objects = render({ includeTests: true });
+    const pods = podsOf(objects);
+    const verdict = (f: [string, string, number, string?]) => allowed(objects, pods[f[0]]!, pods[f[1]]!, f[2], f[3]);
+    expect(FLOWS_ALLOWED.filter((f) => !verdict(f)).map(flow), 'flows that should be allowed').toEqual([]);
+    expect(FLOWS_DENIED.filter((f) => verdict(f)).map(flow), 'flows that should be denied').toEqual([]);
+  });
+
+  it('with observability on, traces reach Jaeger and Prometheus scrapes the services', () => {
+    const objects = render({ includeTests: true, valuesFiles: [join(CHART_DIR, 'ci/observability-values.yaml')] });
+    const pods = podsOf(objects);
+    expect(allowed(objects, pods.cart!, pods.jaeger!, 4318)).toBe(true);
+    expect(allowed(objects, pods.prometheus!, pods.catalog!, 3000)).toBe(true);
+    expect(allowed(objects, pods.grafana!, pods.prometheus!, 9090)).toBe(true);
+    expect(allowed(objects, pods.traefik!, pods.grafana!, 3000)).toBe(false);
+  });
+
+  it('the evaluator is not vacuous: without the policies every denied flow goes through', () => {
+    const objects = render({ includeTests: true, set: { 'networkPolicy.enabled': 'false' } });
+    const pods = podsOf(objects);
+    expect(FLOWS_DENIED.filter((f) => !allowed(objects, pods[f[0]]!, pods[f[1]]!, f[2], f[3])).map(flow)).toEqual([]);
+  });
+});
