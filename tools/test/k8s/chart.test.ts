@@ -245,7 +245,7 @@ export function uncommentedKeys(text: string): string[] {
   const lines = text.split('\n');
   const missing: string[] = [];
   lines.forEach((line, i) => {
-    const key = /^(\s*)([A-Za-z0-9_.\/-]+):/.exec(line);
+    const key = /^(\s*)([A-Za-z0-9_./-]+):/.exec(line);
     if (!key) return;
     const above = lines[i - 1] ?? '';
     if (!/^\s*#/.test(above)) missing.push(`line ${i + 1}: ${key[2]}`);
