@@ -102,6 +102,8 @@ export function envViolations(template: PodTemplate, surface: ServiceSurface, ob
   const where = `container '${container.name}'`;
   const { vars, opaque } = resolveEnv(objects, container);
   const properties = propertiesOf(surface.config);
+  /** variables whose own problem is reported, so the whole load does not repeat it */
+  const alreadyNamed: string[] = [];
   const schemaFile = `services/${surface.component}/src/config.ts or packages/platform/src/config.ts`;
 
   const counts = new Map<string, number>();
@@ -114,6 +116,7 @@ export function envViolations(template: PodTemplate, surface: ServiceSurface, ob
   for (const name of requiredVariables(surface.config)) {
     const source = vars.get(name);
     if (!source) {
+      alreadyNamed.push(name);
       add('contract.env.required', `${where}: ${surface.component} requires ${name} (${properties[name]?.description ?? 'no default'}) but the chart does not set it; add it to the Deployment's env`);
       continue;
     }
@@ -150,8 +153,10 @@ export function envViolations(template: PodTemplate, surface: ServiceSurface, ob
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       // Only this variable's own problem; rules across variables are the whole load's to report.
-      if (error.message.startsWith(`${name} is invalid`))
+      if (error.message.startsWith(`${name} is invalid`)) {
+        alreadyNamed.push(name);
         add('contract.env.value', `${where}: ${name}=${JSON.stringify(source.value)} (${source.from}) is refused by ${surface.component}: ${error.message}`);
+      }
     }
   }
 
@@ -168,7 +173,10 @@ export function envViolations(template: PodTemplate, surface: ServiceSurface, ob
     loadConfig(surface.config, env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    add('contract.env.load', `${where}: ${surface.component} would refuse to start with the chart's environment: ${error.message}`);
+    // A problem of one variable already named above is not repeated; what is left is a rule
+    // across variables (or a stand-in the render made up, which the message then shows).
+    if (!alreadyNamed.some((name) => error.message.startsWith(`${name} `)))
+      add('contract.env.load', `${where}: ${surface.component} would refuse to start with the chart's environment: ${error.message}`);
   }
   return out;
 }

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { goTool, REPO_ROOT, type K8sObject } from './render.ts';
 
@@ -136,7 +136,7 @@ export function validateRenders(renders: Array<{ label: string; input: string | 
   }
 }
 
-/** One line per failure, saying which render, file and object, for test messages. */
+/** One line per failure, saying which render and object, for test messages. */
 export function formatFailures(failures: ValidationFailure[]): string {
-  return failures.map((f) => `  [${f.label}] ${f.object} (${relative(tmpdir(), f.path)}): ${f.message}`).join('\n');
+  return failures.map((f) => `  [${f.label}] ${f.object}: ${f.message}`).join('\n');
 }

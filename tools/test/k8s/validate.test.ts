@@ -58,7 +58,13 @@ describe(`kubectl-validate (Kubernetes ${KUBERNETES_SCHEMA_VERSION}, Gateway API
         const rules = field(byKind(o, 'HTTPRoute', 'anypod-cart'), 'spec', 'rules') as Array<{ matches: Array<{ path: { type: string } }> }>;
         rules[0]!.matches[0]!.path.type = 'Prefix';
       }, 'HTTPRoute/anypod-cart', /Prefix/],
-      ['an HPA without maxReplicas', (o) => { delete (byKind(o, 'HorizontalPodAutoscaler', 'anypod-catalog').spec as { maxReplicas?: number }).maxReplicas; }, 'HorizontalPodAutoscaler/anypod-catalog', /maxReplicas/],
+      ['an HPA target of "70%"', (o) => {
+        const metrics = field(byKind(o, 'HorizontalPodAutoscaler', 'anypod-catalog'), 'spec', 'metrics') as Array<{ resource: { target: { averageUtilization: unknown } } }>;
+        metrics[0]!.resource.target.averageUtilization = '70%';
+      }, 'HorizontalPodAutoscaler/anypod-catalog', /averageUtilization/],
+      ['a Service port given by name where a number goes', (o) => {
+        ((byKind(o, 'Service', 'anypod-auth').spec as { ports: Array<{ port: unknown }> }).ports[0]!).port = 'http';
+      }, 'Service/anypod-auth', /port/],
     ];
 
     it('each broken object is refused, and only it', () => {
