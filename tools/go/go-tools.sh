@@ -27,6 +27,9 @@ export GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=readonly"
 # Static binaries, as the upstream release builds are (helm's Makefile sets CGO_ENABLED=0 too).
 export CGO_ENABLED=0
 
+# build says which tools were there already; path stays quiet (its callers read stdout only).
+REPORT_CACHED=0
+
 log() { printf 'go-tools: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
@@ -101,12 +104,15 @@ ldflags_for() {
 # into place, so an interrupted build never leaves half a tool.
 ensure_tool() {
   local name=$1 entry module package dir target
-  entry=$(tool_entry "$name") || die "unknown tool '$name' (known: $(tool_names | tr '\n' ' '))"
+  entry=$(tool_entry "$name") || die "unknown tool '$name' (known: $(tool_names | paste -sd ' '))"
   read -r _ module package <<<"$entry"
   init_key_dir
   dir=$KEY_DIR
   target="$dir/bin/$name"
-  [[ -x "$target" ]] && return 0
+  if [[ -x "$target" ]]; then
+    [[ "$REPORT_CACHED" == 1 ]] && log "$name: built already ($target)"
+    return 0
+  fi
 
   exec {lock}>"$dir/.$name.lock"
   flock "$lock"
@@ -114,16 +120,21 @@ ensure_tool() {
     local module_dir="$GO_DIR/$module" tmp start flags
     [[ -f "$module_dir/go.mod" ]] || die "missing $module_dir/go.mod"
     tmp=$(mktemp -d "$dir/.build-$name.XXXXXX")
-    # shellcheck disable=SC2064 # expand now: the trap must remove this build's folder
-    trap "rm -rf '$tmp'" EXIT
     start=$SECONDS
     log "building $name ($package) ..."
     flags=$(ldflags_for "$name" "$module_dir")
-    (cd "$module_dir" && go build -trimpath -ldflags="$flags" -o "$tmp/$name" "$package") \
-      || die "building $name failed (module $module_dir)"
+    # In the background and waited for, so a TERM/INT to this script ends it at once and the
+    # trap stops the compiler too and removes the half-built folder.
+    (cd "$module_dir" && exec go build -trimpath -ldflags="$flags" -o "$tmp/$name" "$package") &
+    local build_pid=$!
+    # shellcheck disable=SC2064 # expand now: the trap must name this build's process and folder
+    trap "kill $build_pid 2>/dev/null; rm -rf '$tmp'" EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    wait "$build_pid" || die "building $name failed (module $module_dir)"
     mv -f "$tmp/$name" "$target"
     rm -rf "$tmp"
-    trap - EXIT
+    trap - EXIT INT TERM
     log "built $name in $((SECONDS - start)) s: $target ($(du -h "$target" | cut -f1))"
   fi
   flock -u "$lock"
@@ -162,6 +173,7 @@ cmd=${1:-}
 case "$cmd" in
   build)
     total=$SECONDS
+    REPORT_CACHED=1
     init_key_dir
     log "cache: $KEY_DIR"
     while read -r name; do ensure_tool "$name"; done < <(tool_names)
