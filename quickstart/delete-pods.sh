@@ -101,7 +101,9 @@ pick_pod() {
     awk 'NF == 1 { print $1 }')
   [[ -n "$names" ]] || die "no running pod of '$service' in namespace '$NAMESPACE' (release '$RELEASE') — is it installed?"
   # A random one, so that a pod that happens to be listed first is not always the one to go.
-  shuf -n 1 <<<"$names"
+  local pods
+  readarray -t pods <<<"$names"
+  printf '%s\n' "${pods[RANDOM % ${#pods[@]}]}"
 }
 
 log "$ROUNDS rounds, one $MODE deletion each, services in turn: ${SERVICE_LIST[*]}"

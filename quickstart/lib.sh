@@ -4,6 +4,12 @@
 # reads those lines: each starts with "+ ").
 # shellcheck shell=bash
 
+# Empty arrays under `set -u` and `readarray` need bash 4.4 or newer; macOS still ships 3.2.
+if ((BASH_VERSINFO[0] < 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] < 4))); then
+  printf 'error: bash 4.4 or newer is needed, this is %s (macOS: brew install bash)\n' "$BASH_VERSION" >&2
+  exit 1
+fi
+
 QS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC2034 # used by the scripts that source this file
 REPO_ROOT=$(cd "$QS_DIR/.." && pwd)

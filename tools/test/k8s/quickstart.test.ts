@@ -34,7 +34,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 // tool that would touch a cluster or an image store. A stub records its call and fails: in a dry
 // run nothing may be executed, so any recorded call (bar the read-only `docker info` probe) is a
 // failure. Leaving a tool out of (2) is how "a missing tool" is tested.
-const UTILITIES = ['bash', 'env', 'dirname', 'sed', 'head', 'awk', 'shuf', 'date', 'mktemp', 'rm', 'sleep', 'cat', 'grep', 'tr', 'tail'];
+const UTILITIES = ['bash', 'env', 'dirname', 'sed', 'head', 'awk', 'date', 'mktemp', 'rm', 'sleep', 'cat', 'grep', 'tr', 'tail'];
 const CLUSTER_TOOLS = ['kubectl', 'helm', 'kind', 'minikube', 'make', 'podman', 'docker', 'curl'];
 
 const utilitiesDir = join(tmp, 'utilities');
@@ -193,6 +193,12 @@ describe('deploy.sh --dry-run', () => {
     const run = deployDryRun(REPO_ROOT, ['--release', 'demo', '--namespace', 'shop', '--context', 'kind-anypod'], { ANYPOD_ENGINE: 'docker' });
     expect(deployProblems(run, REPO_ROOT, { loader: KIND_LOADER, values: [join(QS, 'values-kind.yaml')], engine: 'docker', release: 'demo', namespace: 'shop' }), run.stdout + run.stderr).toEqual([]);
     for (const command of run.commands.filter((c) => /^(kubectl|helm) /.test(c))) expect(command).toMatch(/^(kubectl --context|helm --kube-context) kind-anypod /);
+  });
+
+  it('without ANYPOD_ENGINE: podman when no Docker engine answers (docker info fails), the same rule as make images', () => {
+    const run = deployDryRun(REPO_ROOT, [], {});
+    expect(run.stubCalls).toEqual(['docker info']);
+    expect(deployProblems(run, REPO_ROOT, { loader: KIND_LOADER, values: [join(QS, 'values-kind.yaml')], engine: 'podman' })).toEqual([]);
   });
 
   it('--skip-build plans no make; --extra-image loads another image by its full name; without a loader it refuses with a clear message', () => {
