@@ -10,7 +10,7 @@
 # idempotency keys of the proof are about.
 set -euo pipefail
 QS_NAME=delete-pods
-# shellcheck source=quickstart/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {

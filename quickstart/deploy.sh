@@ -10,7 +10,7 @@
 # kind and minikube cannot run.
 set -euo pipefail
 QS_NAME=deploy
-# shellcheck source=quickstart/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {

@@ -4,7 +4,7 @@
 # Safe to run again: an existing cluster is reused, helm upgrades what is installed.
 set -euo pipefail
 QS_NAME=kind
-# shellcheck source=quickstart/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CLUSTER=anypod

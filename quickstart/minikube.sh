@@ -11,7 +11,7 @@
 # anypod` in another terminal and pass the URL it prints as BASE_URL.
 set -euo pipefail
 QS_NAME=minikube
-# shellcheck source=quickstart/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PROFILE=anypod
