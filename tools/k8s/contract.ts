@@ -8,6 +8,8 @@
 //   ports   the container port is the PORT the chart sets; probes and the Service's targetPort
 //           name that port; routes' backend ports are ports of the Service
 //   probes  every probe path is a GET route the app registers
+//   urls    every in-release URL a service is given (JWKS, catalog, Redis, Postgres, OTLP) names
+//           a rendered Service and one of its ports, and a path the target service serves
 //   routes  every HTTPRoute/Ingress path prefix reaches the Service of the component whose
 //           OpenAPI paths live under it, and every public path of a service is under its prefix
 import { ConfigError, loadConfig, type ServiceConfig } from '@anypod/platform/config';
@@ -138,6 +140,17 @@ export function envViolations(template: PodTemplate, surface: ServiceSurface, ob
     );
   }
 
+  // $(NAME) in a value is expanded only when NAME is defined earlier in env; otherwise the
+  // service receives the literal text.
+  const earlier = new Set<string>();
+  for (const entry of container.env ?? []) {
+    for (const match of (entry.value ?? '').matchAll(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g)) {
+      if (!earlier.has(match[1]!))
+        add('contract.env.reference', `${where}: ${entry.name} refers to $(${match[1]}), which is not defined before it in env, so the service gets the literal text; define ${match[1]} first`);
+    }
+    earlier.add(entry.name);
+  }
+
   // Each plain value alone, through the service's own start-up check (loadConfig: defaults, then
   // strings converted to numbers/booleans, then the schema), over an environment that is valid
   // otherwise — so every bad value is named, not only the first.
@@ -248,6 +261,58 @@ export function portAndProbeViolations(template: PodTemplate, surface: ServiceSu
         add(refOf(service), 'contract.service', `port ${servicePort.name ?? servicePort.port} has targetPort ${String(servicePort.targetPort)}, which is no port of ${where} in ${template.ref}; use the container port's name (http)`);
       else if (target !== port) add(refOf(service), 'contract.service', `port ${servicePort.name ?? servicePort.port} sends to ${target} but the service listens on ${port}`);
     }
+  }
+  return out;
+}
+
+/** The Service an in-cluster URL names: `name`, `name.namespace`, `name.namespace.svc[.cluster.local]`. */
+function serviceOfHost(host: string, namespace: string): { name: string; namespace: string } | undefined {
+  const labels = host.split('.');
+  if (labels.length === 1) return { name: host, namespace };
+  if (labels.length === 2 || labels[2] === 'svc') return { name: labels[0]!, namespace: labels[1]! };
+  return undefined; // a host outside the cluster (external Postgres, cache): nothing to check here
+}
+
+/**
+ * Every URL a service is given that points into the release (AUTH_JWKS_URL, CATALOG_URL,
+ * REDIS_URL, DATABASE_URL from a rendered Secret, the OTLP endpoint) names a rendered Service and
+ * one of its ports; an http URL to one of the services names a path that service serves.
+ */
+export function urlViolations(template: PodTemplate, objects: K8sObject[], surfaces: ServiceSurface[]): Violation[] {
+  const out: Violation[] = [];
+  const container = serviceContainer(template);
+  if (!container) return out;
+  const namespace = template.owner.metadata.namespace ?? 'default';
+  const releaseServices = objects.filter((o) => o.kind === 'Service');
+  const componentOf = new Map<string, string>();
+  for (const t of serviceDeployments(objects)) for (const service of servicesSelecting(objects, t)) componentOf.set(service.metadata.name, t.component!);
+  for (const [name, source] of resolveEnv(objects, container).vars) {
+    const text = source.kind === 'value' ? source.value : source.kind === 'secret' ? standIn(name, undefined, source, objects, namespace, '') : undefined;
+    if (!text || !/^(https?|rediss?|postgres(ql)?):\/\//.test(text)) continue;
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      continue; // not a URL: the schema check reports it
+    }
+    const target = serviceOfHost(url.hostname, namespace);
+    if (!target || target.namespace !== namespace) continue;
+    const where = `container '${container.name}': ${name} (${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname})`;
+    const service = releaseServices.find((o) => o.metadata.name === target.name && (o.metadata.namespace ?? namespace) === target.namespace);
+    if (!service) {
+      // Secrets made outside the chart and test stand-ins point elsewhere; only the chart's own values must resolve.
+      if (source.kind === 'value' || objects.some((o) => o.kind === 'Secret' && source.kind === 'secret' && o.metadata.name === source.name))
+        out.push(violation(template.ref, 'contract.url', `${where} names Service ${target.name}, which the release does not render`));
+      continue;
+    }
+    const defaultPort = { 'http:': 80, 'https:': 443, 'redis:': 6379, 'rediss:': 6379, 'postgres:': 5432, 'postgresql:': 5432 }[url.protocol] ?? 0;
+    const port = url.port === '' ? defaultPort : Number(url.port);
+    const ports = ((field(service, 'spec', 'ports') ?? []) as Array<{ port: number; name?: string }>).map((p) => p.port);
+    if (!ports.includes(port)) out.push(violation(template.ref, 'contract.url', `${where} uses port ${port}, but Service ${target.name} has ${ports.join(', ')}; build the URL from the Service's port`));
+    const component = componentOf.get(target.name);
+    const surface = surfaces.find((s) => s.component === component);
+    if (surface && url.protocol.startsWith('http') && url.pathname !== '/' && !surface.routes.some((r) => r.method === 'GET' && matchesRoute(r.url, url.pathname)))
+      out.push(violation(template.ref, 'contract.url', `${where}: ${component} serves no GET ${url.pathname}`));
   }
   return out;
 }
@@ -363,7 +428,7 @@ export function contractViolations(objects: K8sObject[], surfaces: ServiceSurfac
       out.push(violation('release', 'contract.deployment', `no Deployment with app.kubernetes.io/component: ${surface.component} was rendered`));
       continue;
     }
-    out.push(...envViolations(template, surface, objects), ...portAndProbeViolations(template, surface, objects));
+    out.push(...envViolations(template, surface, objects), ...portAndProbeViolations(template, surface, objects), ...urlViolations(template, objects, surfaces));
   }
   out.push(...routingViolations(objects, surfaces));
   return out;

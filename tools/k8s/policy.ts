@@ -2,7 +2,8 @@
 // violations it finds, each violation naming the object, the rule and what to change. The
 // policy test (tools/test/k8s/policy.test.ts) runs them over the defaults and every ci variant
 // and expects none, and over broken variants expecting the specific rule.
-//   - Pod Security "restricted" for every pod template (kubernetes.io/docs/concepts/security/pod-security-standards)
+//   - Pod Security "restricted" for every pod template (kubernetes.io/docs/concepts/security/pod-security-standards),
+//     and enforced by the label of any Namespace the chart renders
 //   - read-only root filesystems, requests and limits on every container (init containers too)
 //   - no service-account token in pods that do not talk to the API (none of ours does)
 //   - the service Deployments: probes, pre-stop sleep, grace budget, ≥ 3 replicas, maxUnavailable 0, POD_NAME
@@ -107,6 +108,18 @@ export function podSecurityViolations(template: PodTemplate): Violation[] {
       add('pss.seLinux', `${where}: seLinuxOptions sets a type outside the container types, or a user/role; remove it`);
   }
   return out;
+}
+
+/**
+ * A Namespace the chart renders (the k8s/ render does) carries the label that makes the API
+ * server enforce "restricted": then no pod that breaks it can be created there at all.
+ */
+export function namespaceViolations(objects: K8sObject[]): Violation[] {
+  return objects
+    .filter((o) => o.kind === 'Namespace' && o.metadata.labels?.['pod-security.kubernetes.io/enforce'] !== 'restricted')
+    .map((o) =>
+      violation(`Namespace/${o.metadata.name}`, 'pss.namespaceLabel', `label the namespace pod-security.kubernetes.io/enforce: restricted (now ${o.metadata.labels?.['pod-security.kubernetes.io/enforce'] ?? 'unset'}) so the API server refuses pods that break it`),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -356,6 +369,7 @@ export function policyViolations(objects: K8sObject[], options: PolicyOptions = 
   for (const template of podTemplates(objects)) {
     out.push(...podSecurityViolations(template), ...containerViolations(template), ...serviceAccountViolations(template, objects));
   }
+  out.push(...namespaceViolations(objects));
   const services = serviceDeployments(objects);
   if (services.length === 0) out.push(violation('release', 'serviceDeployments', 'no Deployment labelled app.kubernetes.io/component auth, catalog or cart was rendered'));
   for (const template of services) out.push(...serviceDeploymentViolations(template, objects));

@@ -76,6 +76,18 @@ const MUTANTS: Array<[string, Edit, string[]]> = [
   ['a value out of range', (o) => { env(o, 'catalog', 'DB_POOL_SIZE').value = '0'; }, ['Deployment/anypod-catalog contract.env.value']],
   ['valid values that break a rule across variables', (o) => { env(o, 'catalog', 'SHUTDOWN_DELAY_MS').value = env(o, 'catalog', 'SHUTDOWN_TIMEOUT_MS').value!; }, ['Deployment/anypod-catalog contract.env.load']],
   ['a variable set twice', (o) => { main(o, 'auth').env!.push({ name: 'LOG_LEVEL', value: 'debug' }); }, ['Deployment/anypod-auth contract.env.duplicate']],
+  ['$(POD_NAMESPACE) used before it is defined', (o) => {
+    // The chart defines POD_NAMESPACE first and refers to it in OTEL_RESOURCE_ATTRIBUTES; move the reference to the front.
+    const c = main(o, 'catalog');
+    const reference = env(o, 'catalog', 'OTEL_RESOURCE_ATTRIBUTES');
+    c.env = [reference, ...c.env!.filter((e) => e !== reference)];
+  }, ['Deployment/anypod-catalog contract.env.reference']],
+  ['AUTH_JWKS_URL on a path auth does not serve', (o) => { env(o, 'catalog', 'AUTH_JWKS_URL').value = 'http://anypod-auth:3000/auth/jwks.json'; }, ['Deployment/anypod-catalog contract.url']],
+  ['CATALOG_URL naming a Service that does not exist', (o) => { env(o, 'cart', 'CATALOG_URL').value = 'http://catalog:3000'; }, ['Deployment/anypod-cart contract.url']],
+  ['catalog\'s Service moved to port 8080 while CATALOG_URL still says 3000', (o) => {
+    ((byName(o, 'Service', 'anypod-catalog').spec as { ports: Array<{ port: number }> }).ports[0]!).port = 8080;
+    (field(byName(o, 'HTTPRoute', 'anypod-catalog'), 'spec', 'rules') as Array<{ backendRefs: Array<{ port: number }> }>)[0]!.backendRefs[0]!.port = 8080;
+  }, ['Deployment/anypod-cart contract.url']],
   ['a readiness probe on /ready', (o) => { main(o, 'catalog').readinessProbe!.httpGet!.path = '/ready'; }, ['Deployment/anypod-catalog contract.probe']],
   ['a liveness probe on the public prefix\'s health path that does not exist', (o) => { main(o, 'auth').livenessProbe!.httpGet!.path = '/auth/healthz'; }, ['Deployment/anypod-auth contract.probe']],
   ['a liveness probe on port 8080', (o) => { main(o, 'cart').livenessProbe!.httpGet!.port = 8080; }, ['Deployment/anypod-cart contract.probe']],

@@ -108,6 +108,19 @@ describe('policy shown failing on broken renders', () => {
   });
 });
 
+describe('policy shown failing on a Namespace that does not enforce restricted', () => {
+  it('ci/k8s-values.yaml with the enforce label set to baseline', () => {
+    const variant = chartVariants().find((v) => v.label === 'ci/k8s-values.yaml');
+    expect(variant, 'helm/anypod/ci/k8s-values.yaml (the k8s/ render, which creates the Namespace) is missing').toBeDefined();
+    const objects = render(renderOptionsOf(variant!));
+    const namespace = objects.find((o) => o.kind === 'Namespace');
+    expect(namespace, 'the k8s/ render creates no Namespace').toBeDefined();
+    namespace!.metadata.labels = { ...namespace!.metadata.labels, 'pod-security.kubernetes.io/enforce': 'baseline' };
+    const violations = policyViolations(objects, optionsOf(variant!));
+    expect(rulesOf(violations), formatViolations(violations)).toEqual([`Namespace/${namespace!.metadata.name} pss.namespaceLabel`]);
+  });
+});
+
 describe('policy shown failing on values files rendered by helm', () => {
   it('fixtures/grace-env-override-values.yaml: a SHUTDOWN_TIMEOUT_MS the chart\'s render-time rule cannot see', () => {
     // The chart checks its grace budget from shutdownTimeoutSeconds; an env entry that overrides
