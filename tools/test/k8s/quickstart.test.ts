@@ -187,6 +187,8 @@ describe('deploy.sh --dry-run', () => {
     // progress: numbered steps and a timing for each
     expect(run.stdout).toMatch(/==> \[1\/7\] building the images/);
     expect(run.stdout.match(/done in \d+ s/g)?.length).toBe(7);
+    // .github/workflows/kind.yml reads the URL from this line to point k6 at the gateway.
+    expect(run.stdout).toMatch(/^ *Through the gateway \(http:\/\/localhost:8080\):$/m);
   });
 
   it('with docker as the engine: docker save of anypod/<name>:<version>; --release/--namespace/--context are used everywhere', () => {
