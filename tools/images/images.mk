@@ -1,0 +1,12 @@
+# Container images (tools/images/README.md). Included by the Makefile.
+#   make images            anypod/{auth,catalog,cart,migrate}:<helm/anypod/Chart.yaml version>, with sizes
+#   make images IMAGES=auth   only those named
+#   make base-image        only the locally made node:24-bookworm-slim (podman, no registry)
+IMAGES ?=
+.PHONY: images base-image
+
+images: node
+	@bash tools/images/build.sh $(IMAGES)
+
+base-image: node
+	@bash tools/images/base-image.sh
