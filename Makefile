@@ -65,6 +65,7 @@ typecheck: node
 test: test-setup
 	@bash $(INFRA)/timed.sh lint pnpm exec eslint .
 	@bash $(INFRA)/timed.sh typecheck pnpm -r typecheck
+	@bash $(INFRA)/timed.sh images $(MAKE) --no-print-directory images
 	@bash $(INFRA)/with-infra.sh bash $(INFRA)/run-tests.sh
 
 # The tests tagged 'timing' (real processes, kills, timeouts), N times in a row; prints N/N.
