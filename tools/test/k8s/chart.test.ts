@@ -379,3 +379,86 @@ describe('NetworkPolicies: default deny, then only the flows the services need',
     expect(FLOWS_DENIED.filter((f) => !allowed(objects, pods[f[0]]!, pods[f[1]]!, f[2], f[3])).map(flow)).toEqual([]);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// Secrets kept across upgrades: the chart's `lookup` runs in real helm (`helm template
+// --dry-run=server`, which performs lookups) against a stand-in API server on loopback that
+// serves discovery and the Secrets a previous install left. No cluster is needed, and what is
+// tested is the chart's reuse logic as helm executes it.
+
+describe('secrets survive an upgrade (lookup)', () => {
+  async function withApiServer<T>(secrets: Record<string, Record<string, string>>, run: (kubeconfig: string, seen: string[]) => Promise<T>): Promise<T> {
+    const { createServer } = await import('node:http');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const seen: string[] = [];
+    const json = (res: import('node:http').ServerResponse, code: number, body: unknown) => {
+      res.writeHead(code, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const srv = createServer((req, res) => {
+      const path = new URL(req.url!, 'http://api').pathname;
+      seen.push(`${req.method} ${path}`);
+      if (path === '/version') return json(res, 200, { major: '1', minor: '31', gitVersion: 'v1.31.0', platform: 'linux/amd64' });
+      if (path === '/api') return json(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] });
+      if (path === '/apis') return json(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
+      if (path === '/api/v1') return json(res, 200, { kind: 'APIResourceList', groupVersion: 'v1', resources: [{ name: 'secrets', singularName: 'secret', namespaced: true, kind: 'Secret', verbs: ['get'] }] });
+      const match = /^\/api\/v1\/namespaces\/([^/]+)\/secrets\/([^/]+)$/.exec(path);
+      if (match && secrets[match[2]!] && match[1] === DEFAULT_RELEASE) {
+        const data = Object.fromEntries(Object.entries(secrets[match[2]!]!).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
+        return json(res, 200, { apiVersion: 'v1', kind: 'Secret', metadata: { name: match[2], namespace: match[1] }, type: 'Opaque', data });
+      }
+      return json(res, 404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
+    });
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const { port } = srv.address() as { port: number };
+    const dir = mkdtempSync(join(tmpdir(), 'anypod-lookup-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: stand-in, cluster: {server: "http://127.0.0.1:${port}"}}]\nusers: [{name: stand-in, user: {}}]\ncontexts: [{name: stand-in, context: {cluster: stand-in, user: stand-in}}]\ncurrent-context: stand-in\n`);
+    try {
+      return await run(kubeconfig, seen);
+    } finally {
+      await new Promise<void>((resolve) => srv.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** helm template --dry-run=server (lookups allowed) of the chart's Secrets, as decoded data by Secret name. */
+  async function renderSecrets(kubeconfig: string): Promise<Record<string, Record<string, string>>> {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { goTool } = await import('../../k8s/render.ts');
+    // async on purpose: the stand-in API server answers from this process's event loop
+    const { stdout } = await promisify(execFile)(goTool('helm'), ['template', DEFAULT_RELEASE, CHART_DIR, '--namespace', DEFAULT_RELEASE, '--dry-run=server', '--show-only', 'templates/secrets.yaml'], {
+      env: { ...process.env, KUBECONFIG: kubeconfig, HELM_CACHE_HOME: '/tmp/anypod-helm/cache', HELM_CONFIG_HOME: '/tmp/anypod-helm/config', HELM_DATA_HOME: '/tmp/anypod-helm/data' },
+    });
+    const { parseObjects } = await import('../../k8s/render.ts');
+    return Object.fromEntries(
+      parseObjects(stdout).map((s) => [s.metadata.name, Object.fromEntries(Object.entries((s.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]))]),
+    );
+  }
+
+  it('every key of an existing Secret is carried over (a rotation\'s next key too); only missing keys are generated', async () => {
+    const previous = {
+      'anypod-auth-keys': { 'jwt-private-key': 'THE-INSTALLED-KEY', 'jwt-next-private-key': 'A-ROTATION-IN-PROGRESS', 'jwt-additional-public-keys': 'OLD-PUBLIC' },
+      'anypod-postgres': { password: 'installed-password', 'database-url': 'postgresql://anypod:installed-password@anypod-postgres:5432/anypod' },
+    };
+    await withApiServer(previous, async (kubeconfig, seen) => {
+      const upgraded = await renderSecrets(kubeconfig);
+      expect(seen).toContain('GET /api/v1/namespaces/anypod/secrets/anypod-auth-keys');
+      expect(upgraded['anypod-postgres']).toEqual(previous['anypod-postgres']);
+      const { 'refresh-token-secret': generated, ...kept } = upgraded['anypod-auth-keys']!;
+      expect(kept).toEqual(previous['anypod-auth-keys']);
+      expect(generated).toMatch(/^[A-Za-z0-9]{48}$/);
+    });
+  });
+
+  it('a first install (nothing to look up) generates everything, differently on every render', async () => {
+    await withApiServer({}, async (kubeconfig) => {
+      const [first, second] = [await renderSecrets(kubeconfig), await renderSecrets(kubeconfig)];
+      expect(first['anypod-auth-keys']!['jwt-private-key']).toMatch(/^-----BEGIN EC PRIVATE KEY-----/);
+      expect(first['anypod-auth-keys']!['jwt-private-key']).not.toBe(second['anypod-auth-keys']!['jwt-private-key']);
+      expect(first['anypod-postgres']!.password).not.toBe(second['anypod-postgres']!.password);
+    });
+  });
+});
