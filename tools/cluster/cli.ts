@@ -5,9 +5,10 @@
 //   node --import tsx tools/cluster/cli.ts down     stop it (idempotent)
 //   node --import tsx tools/cluster/cli.ts run      the same cluster in the foreground (Ctrl-C stops it)
 //
-// Settings (environment): REPLICAS (per service, default from deploy/topology.json),
-// INGRESS_PORT (default 8080 from the topology), ROUTING (round-robin | sticky),
-// STATE_STORE (shared | memory), SERVICES (comma list; default: every service already written),
+// Every replica's settings (count, env, probes, pre-stop, grace) come from the rendered manifests
+// in k8s/ (manifests.ts); these override them for a run. Settings (environment): REPLICAS (per
+// service, default from k8s/), INGRESS_PORT (default 8080, the cluster's own: local-env.ts),
+// ROUTING (round-robin | sticky), STATE_STORE (shared | memory; default what k8s/ sets), SERVICES (comma list; default: every service already written),
 // WATCH (1: replicas run the sources with node --watch, each restarting when its code changes —
 // `make dev`), CLUSTER_RUN_DIR (default /tmp/anypod/cluster), MIGRATE (0 skips migrations: `make up` has run
 // them in `prepare`), REPLICA_ENV (extra variables for every replica, space-separated K=V, e.g.
@@ -24,7 +25,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_RUN_DIR, startCluster } from './cluster.ts';
 import { httpGet, isAlive, signalGroup } from './process-utils.ts';
-import { loadTopology, REPO_ROOT, serviceExists } from './topology.ts';
+import { DEFAULT_INGRESS_PORT } from './local-env.ts';
+import { loadManifests } from './manifests.ts';
+import { REPO_ROOT, serviceExists } from './paths.ts';
 import type { Cluster, ClusterEvent, ReplicaInfo, Routing, ServiceName } from './types.ts';
 
 interface ClusterState {
@@ -81,20 +84,22 @@ const REPLICA = /dist\/server\.js|src\/server\.ts/;
 const NGINX = /nginx/;
 
 function settingsFromEnv() {
-  const topology = loadTopology();
+  const manifests = loadManifests();
   const routing = (process.env.ROUTING || 'round-robin') as Routing;
   if (routing !== 'round-robin' && routing !== 'sticky') throw new Error(`ROUTING must be round-robin or sticky, not ${routing}`);
-  const stateStore = (process.env.STATE_STORE || 'shared') as 'shared' | 'memory';
+  // Unset: what k8s/ gives the replicas (the services' default, shared, when it sets nothing).
+  const fromManifest = manifests.services[0]?.env.find((e) => e.name === 'STATE_STORE');
+  const stateStore = (process.env.STATE_STORE || (fromManifest && 'value' in fromManifest ? fromManifest.value : 'shared')) as 'shared' | 'memory';
   if (stateStore !== 'shared' && stateStore !== 'memory') throw new Error(`STATE_STORE must be shared or memory, not ${stateStore}`);
   const replicas = process.env.REPLICAS ? Number(process.env.REPLICAS) : undefined;
   if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1 || replicas > 20)) throw new Error(`REPLICAS must be an integer in 1..20, not ${process.env.REPLICAS}`);
-  const ingressPort = process.env.INGRESS_PORT ? Number(process.env.INGRESS_PORT) : topology.ingress.port;
+  const ingressPort = process.env.INGRESS_PORT ? Number(process.env.INGRESS_PORT) : DEFAULT_INGRESS_PORT;
   if (!Number.isInteger(ingressPort) || ingressPort < 0 || ingressPort > 65535) throw new Error(`INGRESS_PORT must be a port number, not ${process.env.INGRESS_PORT}`);
-  const known = topology.services.map((s) => s.name);
+  const known = manifests.services.map((s) => s.name);
   const services = process.env.SERVICES
     ? (process.env.SERVICES.split(',').map((s) => s.trim()).filter(Boolean) as ServiceName[])
     : known.filter((s) => serviceExists(s));
-  for (const s of services) if (!known.includes(s)) throw new Error(`SERVICES: ${s} is not in deploy/topology.json (${known.join(', ')})`);
+  for (const s of services) if (!known.includes(s)) throw new Error(`SERVICES: ${s} is not a service of k8s/ (${known.join(', ')})`);
   const skipped = known.filter((s) => !services.includes(s));
   const env: Record<string, string> = {};
   for (const pair of (process.env.REPLICA_ENV ?? '').split(/\s+/).filter(Boolean)) {
@@ -102,7 +107,8 @@ function settingsFromEnv() {
     if (!match) throw new Error(`REPLICA_ENV: expected NAME=value pairs separated by spaces, got ${pair}`);
     env[match[1] as string] = match[2] as string;
   }
-  return { routing, stateStore, replicas, ingressPort, services, skipped, env, migrate: process.env.MIGRATE !== '0', watch: process.env.WATCH === '1' };
+  const counts = services.map((s) => `${s}×${replicas ?? manifests.service(s).replicas}`).join(' ');
+  return { routing, stateStore, replicas, counts, ingressPort, services, skipped, env, migrate: process.env.MIGRATE !== '0', watch: process.env.WATCH === '1' };
 }
 
 function line(text: string): void {
@@ -174,7 +180,7 @@ async function run(): Promise<number> {
   }
   try {
     const runs = settings.watch ? 'from source, restarting on change' : 'production build';
-    line(`starting ${settings.services.join(', ')} (${settings.replicas ?? 'topology'} replicas each, ${runs}, ${settings.routing}, STATE_STORE=${settings.stateStore}) in ${runDir}`);
+    line(`starting ${settings.services.join(', ')} (${settings.counts} replicas, ${runs}, ${settings.routing}, STATE_STORE=${settings.stateStore}) in ${runDir}`);
     if (settings.watch) line(`replica logs: tail -f ${join(runDir, 'logs')}/*.log`);
     cluster = await startCluster({
       services: settings.services,

@@ -6,6 +6,7 @@
 #   make down     stop everything it started (safe to repeat)
 #   make dev      one replica of each service from source, in the foreground, each restarting when
 #                 its code changes (node --watch); Ctrl-C stops everything
+# Each service's replicas, env, probes, pre-stop and grace come from k8s/ (tools/cluster/README.md).
 # Settings: REPLICAS=3 INGRESS_PORT=8080 ROUTING=round-robin|sticky STATE_STORE=shared|memory
 #           SERVICES=auth,catalog,cart CLUSTER_RUN_DIR=/tmp/anypod/cluster
 #           REPLICA_ENV="LOG_LEVEL=debug LOGIN_RATE_LIMIT_PER_MINUTE=600"

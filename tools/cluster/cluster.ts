@@ -12,7 +12,9 @@ import { freePort } from './process-utils.ts';
 import type { ServiceRuntime } from '@anypod/platform/service-command';
 import { newReplicaName, Replica, type ReplicaExit } from './replica.ts';
 import { generateSecrets, type ClusterSecrets } from './secrets.ts';
-import { loadTopology, serviceDir, type ServiceTopology } from './topology.ts';
+import { replicaEnv, DEFAULT_INGRESS_PORT } from './local-env.ts';
+import { loadManifests, type ClusterManifests } from './manifests.ts';
+import { serviceDir } from './paths.ts';
 import type { Cluster, ClusterEvent, ClusterOptions, KillType, ReplicaInfo, Routing, ServiceName } from './types.ts';
 
 /** The local infra's defaults (tools/infra/common.sh); DATABASE_URL / REDIS_URL override them. */
@@ -30,12 +32,14 @@ interface Member {
 
 interface Settings {
   runDir: string;
-  topology: Map<ServiceName, ServiceTopology>;
+  /** each service's settings from k8s/ */
+  manifests: ClusterManifests;
   replicas: Map<ServiceName, number>;
   ingressPort: number;
   secrets: ClusterSecrets;
   env: Record<string, string>;
-  stateStore: 'shared' | 'memory';
+  /** STATE_STORE for every replica; undefined: the manifest's */
+  stateStore?: 'shared' | 'memory';
   routing: Routing;
   readyTimeoutMs: number;
   endpointLagMs: number;
@@ -75,15 +79,6 @@ function track(cluster: LocalCluster, handleSignals: boolean): void {
 function untrack(cluster: LocalCluster, handleSignals: boolean): void {
   live.delete(cluster);
   if (handleSignals && --signalClusters === 0) for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeListener(s, onSignal);
-}
-
-/** Variables passed through from the runner's environment (telemetry, time zone, locale). */
-function passthroughEnv(): Record<string, string> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' };
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && (/^OTEL_/.test(key) || key === 'TZ' || key === 'LANG' || key === 'NODE_EXTRA_CA_CERTS')) env[key] = value;
-  }
-  return env;
 }
 
 class LocalCluster implements Cluster {
@@ -126,6 +121,9 @@ class LocalCluster implements Cluster {
   }
 
   async start(): Promise<void> {
+    // Every service's environment once before anything starts: what k8s/ asks for that the local
+    // cluster cannot provide is one clear error now, not a replica failing later.
+    for (const service of this.settings.replicas.keys()) this.replicaEnv(service, `${service}-check`, 1);
     track(this, this.handleSignals);
     try {
       await this.nginx.start();
@@ -153,7 +151,7 @@ class LocalCluster implements Cluster {
   private routes(): RouteSpec[] {
     return [...this.members].map(([service, members]) => ({
       service,
-      prefix: (this.settings.topology.get(service) as ServiceTopology).prefix,
+      prefix: this.settings.manifests.service(service).prefix,
       servers: members.filter((m) => m.endpoint).map((m) => ({ name: m.replica.name, port: m.replica.port })),
     }));
   }
@@ -163,35 +161,20 @@ class LocalCluster implements Cluster {
     return this.nginx.sync();
   }
 
+  /** The manifest's env with the local differences (local-env.ts), the run's own variables and the replica's identity. */
   private replicaEnv(service: ServiceName, name: string, port: number): Record<string, string> {
-    const topology = this.settings.topology.get(service) as ServiceTopology;
     const s = this.settings;
-    const env: Record<string, string> = {
-      ...passthroughEnv(),
-      DATABASE_URL: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
-      REDIS_URL: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
-      LOG_LEVEL: 'info',
-      // The pre-stop sleep is the runner's (like Kubernetes); the process drains at SIGTERM and
-      // must be done before the SIGKILL at the end of the grace period.
-      SHUTDOWN_DELAY_MS: '0',
-      SHUTDOWN_TIMEOUT_MS: String(Math.max(1000, (topology.terminationGracePeriodSeconds - topology.preStopSeconds - 2) * 1000)),
-      // Services reach each other through the Ingress, like ClusterIP Services.
-      AUTH_JWKS_URL: `${this.ingressUrl}/auth/.well-known/jwks.json`,
-      CATALOG_URL: this.ingressUrl,
-      COOKIE_SECURE: 'false',
-      ...s.env,
-      STATE_STORE: s.env.STATE_STORE ?? s.stateStore,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      POD_NAME: name,
-      HOSTNAME: name,
+    const run = s.stateStore ? { ...s.env, STATE_STORE: s.env.STATE_STORE ?? s.stateStore } : s.env;
+    const ctx = {
+      replica: name,
+      port,
+      ingressUrl: this.ingressUrl,
+      databaseUrl: process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
+      redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
+      secrets: s.secrets,
+      runner: process.env,
     };
-    // Only the service that owns a secret gets it, as with Kubernetes Secrets.
-    if (service === 'auth') {
-      env.JWT_PRIVATE_KEY = s.env.JWT_PRIVATE_KEY ?? s.secrets.jwtPrivateKey;
-      env.REFRESH_TOKEN_SECRET = s.env.REFRESH_TOKEN_SECRET ?? s.secrets.refreshTokenSecret;
-    }
-    return env;
+    return replicaEnv(s.manifests.service(service), ctx, run, s.manifests.serviceNames);
   }
 
   private async spawn(service: ServiceName): Promise<Member> {
@@ -201,7 +184,7 @@ class LocalCluster implements Cluster {
     while (this.ports.has(port)) port = await freePort();
     this.ports.add(port);
     const runtime = this.settings.runtimes.get(service) as ServiceRuntime;
-    const replica = Replica.start({ service, name, port, cwd: serviceDir(service), runtime, env: this.replicaEnv(service, name, port), logFile: join(this.runDir, 'logs', `${name}.log`) });
+    const replica = Replica.start({ service, name, port, cwd: serviceDir(service), runtime, env: this.replicaEnv(service, name, port), readinessPath: this.settings.manifests.service(service).probes.readiness, logFile: join(this.runDir, 'logs', `${name}.log`) });
     const member: Member = { replica, ready: false, endpoint: false, terminating: false };
     (this.members.get(service) as Member[]).push(member);
     this.emit({ type: 'replica-started', service, replica: name, port, pid: replica.pid, atMs: replica.startedAtMs });
@@ -300,7 +283,7 @@ class LocalCluster implements Cluster {
     if (!member) throw new Error(`no replica named ${name}; replicas: ${this.replicas().map((r) => r.name).join(', ')}`);
     if (member.terminating) throw new Error(`${name} is already terminating`);
     const { replica } = member;
-    const topology = this.settings.topology.get(replica.service) as ServiceTopology;
+    const manifest = this.settings.manifests.service(replica.service);
     member.terminating = true;
     member.deleting = kill;
     this.emit({ type: 'replica-deleting', service: replica.service, replica: name, kill, atMs: Date.now() });
@@ -326,8 +309,8 @@ class LocalCluster implements Cluster {
       // in milliseconds, unless this machine is overloaded: then SIGTERM waits for the removal
       // too, as a pre-stop sized for the cluster would — a slow test machine must not turn a
       // graceful delete into one that drops requests.
-      await Promise.race([Promise.all([sleep(topology.preStopSeconds * 1000), removal]), replica.exited]);
-      await replica.terminate(startedAt + topology.terminationGracePeriodSeconds * 1000);
+      await Promise.race([Promise.all([sleep(manifest.preStopSeconds * 1000), removal]), replica.exited]);
+      await replica.terminate(startedAt + manifest.terminationGracePeriodSeconds * 1000);
     } else {
       replica.signal('SIGKILL');
       // The endpoint controller only notices a moment later: until then nginx still picks it,
@@ -382,7 +365,7 @@ class LocalCluster implements Cluster {
         const members = [...this.members.values()].flat();
         await Promise.all(
           members.map((m) => {
-            const grace = (this.settings.topology.get(m.replica.service) as ServiceTopology).terminationGracePeriodSeconds;
+            const grace = this.settings.manifests.service(m.replica.service).terminationGracePeriodSeconds;
             return m.replica.terminate(Date.now() + grace * 1000);
           }),
         );
@@ -406,10 +389,9 @@ class LocalCluster implements Cluster {
  * and rejects with the reason (a replica's log tail, nginx's error log).
  */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
-  const topology = loadTopology();
-  const byName = new Map(topology.services.map((s) => [s.name, s]));
-  const services = options.services ?? topology.services.map((s) => s.name);
-  for (const service of services) if (!byName.has(service)) throw new Error(`${service} is not in deploy/topology.json`);
+  const manifests = loadManifests(options.manifestsDir);
+  const services = options.services ?? manifests.services.map((s) => s.name);
+  for (const service of services) manifests.service(service);
   const runtimes = new Map(services.map((service): [ServiceName, ServiceRuntime] => {
     const entry = options.entries?.[service];
     return [service, entry ? { kind: 'source', entry } : options.watch ? { kind: 'watch' } : { kind: 'build' }];
@@ -421,16 +403,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   if (options.migrate !== false) {
     await migrateServices(services, { databaseUrl: options.env?.DATABASE_URL ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL });
   }
-  const ingressPort = options.ingressPort === 0 ? await freePort() : (options.ingressPort ?? topology.ingress.port);
+  const ingressPort = options.ingressPort === 0 ? await freePort() : (options.ingressPort ?? DEFAULT_INGRESS_PORT);
   const cluster = new LocalCluster(
     {
       runDir,
-      topology: byName,
-      replicas: new Map(services.map((s) => [s, options.replicas ?? (byName.get(s) as ServiceTopology).replicas])),
+      manifests,
+      replicas: new Map(services.map((s) => [s, options.replicas ?? manifests.service(s).replicas])),
       ingressPort,
       secrets: generateSecrets(),
       env: options.env ?? {},
-      stateStore: options.stateStore ?? 'shared',
+      stateStore: options.stateStore,
       routing: options.routing ?? 'round-robin',
       readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
       endpointLagMs: options.endpointLagMs ?? 1000,

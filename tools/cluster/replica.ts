@@ -26,6 +26,8 @@ export interface ReplicaSpec {
   runtime: ServiceRuntime;
   /** the whole environment (nothing is inherited implicitly) */
   env: Record<string, string>;
+  /** the readiness probe's path (from the manifest), polled until it answers 200 */
+  readinessPath: string;
   logFile: string;
 }
 
@@ -47,6 +49,7 @@ export class Replica {
   readonly port: number;
   readonly url: string;
   readonly logFile: string;
+  readonly readinessPath: string;
   readonly pid: number;
   readonly startedAtMs: number;
   /** resolves once, when the process has exited (never rejects) */
@@ -60,6 +63,7 @@ export class Replica {
     this.port = spec.port;
     this.url = `http://127.0.0.1:${spec.port}`;
     this.logFile = spec.logFile;
+    this.readinessPath = spec.readinessPath;
     this.child = child;
     this.pid = child.pid as number;
     this.startedAtMs = Date.now();
@@ -110,7 +114,7 @@ export class Replica {
   }
 
   /**
-   * Polls /readyz until it answers 200, like a readiness probe gating the endpoint. Rejects if
+   * Polls the readiness path (/readyz) until it answers 200, like a readiness probe gating the endpoint. Rejects if
    * the process exits first or the timeout passes (the log tail is in the message).
    */
   async waitUntilReady(opts: { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {}): Promise<number> {
@@ -120,9 +124,9 @@ export class Replica {
       opts.signal?.throwIfAborted();
       if (this.exit) throw new Error(`${this.name} exited (code ${this.exit.code}, signal ${this.exit.signal}) before it was ready; log ${this.logFile}:\n${this.logTail()}`);
       try {
-        const res = await httpGet(`${this.url}/readyz`, 1000);
+        const res = await httpGet(`${this.url}${this.readinessPath}`, 1000);
         if (res.status === 200) return Date.now();
-        last = `/readyz answered ${res.status}: ${res.body.slice(0, 300)}`;
+        last = `${this.readinessPath} answered ${res.status}: ${res.body.slice(0, 300)}`;
       } catch (error) {
         last = (error as Error).message;
       }

@@ -22,18 +22,20 @@ export const KILL_LABELS: Record<KillType, { short: string; long: string }> = {
 export type Routing = 'round-robin' | 'sticky';
 
 export interface ClusterOptions {
-  /** replicas per service; default from deploy/topology.json */
+  /** replicas per service; default from k8s/ (the Deployment's replicas, or its HPA's minimum) */
   replicas?: number;
-  /** STATE_STORE for every service: 'memory' is the stateful demonstration */
+  /** STATE_STORE for every service: 'memory' is the stateful demonstration (default: what k8s/ sets) */
   stateStore?: StateStore;
   /** nginx balancing: round-robin, or sticky (hash of the Authorization header = the client) */
   routing?: Routing;
-  /** ingress port on 127.0.0.1 (0 = pick a free one) */
+  /** ingress port on 127.0.0.1 (0 = pick a free one; default 8080, the cluster's own setting: local-env.ts) */
   ingressPort?: number;
   /** services to run (default all three) */
   services?: ServiceName[];
-  /** extra env for every replica */
+  /** extra env for every replica, over the manifest's (local-env.ts says the order) */
   env?: Record<string, string>;
+  /** the rendered manifests the settings come from (default: the repository's k8s/) */
+  manifestsDir?: string;
   /** where logs and nginx config go */
   runDir?: string;
   /** progress lines (replica started, deleted, replaced) */
@@ -46,7 +48,7 @@ export interface ClusterOptions {
    * Children are always killed on process exit.
    */
   handleSignals?: boolean;
-  /** how long a replica may take to answer /readyz 200 (default 60 s) */
+  /** how long a replica may take to answer its readiness probe (the manifest's path) with 200 (default 60 s) */
   readyTimeoutMs?: number;
   /** delay between a SIGKILL (or a crash) and the endpoint removal: the endpoint controller's lag (default 1000) */
   endpointLagMs?: number;

@@ -138,7 +138,7 @@ class ClusterPool {
       routing: spec.routing,
       env: { ...PROOF_ENV, ...this.options.env },
       runDir: join(this.options.runDir, spec.name),
-      // A free port: a long-running `make up` cluster may hold the topology's 8080.
+      // A free port: a long-running `make up` cluster may hold the local Ingress's 8080.
       ingressPort: 0,
       // Migrations once, before the first cluster (like the chart's migration Job before a rollout).
       migrate: !this.migrated,

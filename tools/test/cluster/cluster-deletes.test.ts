@@ -3,7 +3,7 @@
 // sleep, then SIGTERM) and by SIGKILL. What a user would notice is asserted: failed requests,
 // the replacement's new name, the return to full strength, nothing left running after stop().
 // Nothing here waits a fixed time: the tests wait for cluster events and for requests the load
-// has finished, and the bounds come from deploy/topology.json.
+// has finished, and the bounds (pre-stop sleep, grace period) come from k8s/, as the cluster's do.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,11 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from '../../cluster/cluster.ts';
 import { isAlive } from '../../cluster/process-utils.ts';
 import { keepAliveLoad, newAccount, type LoadRequest, type RequestRecord } from '../../cluster/testing.ts';
-import { loadTopology, type ServiceTopology } from '../../cluster/topology.ts';
+import { loadManifests } from '../../cluster/manifests.ts';
 import type { Cluster, ClusterEvent } from '../../cluster/types.ts';
 
 const runDir = mkdtempSync(join(tmpdir(), 'anypod-cluster-deletes-'));
-const auth = loadTopology().services.find((s) => s.name === 'auth') as ServiceTopology;
+const auth = loadManifests().service('auth');
 const REPLICAS = 3;
 const CLIENTS = 4;
 const events: ClusterEvent[] = [];

@@ -2,14 +2,14 @@
 // requests over the replicas, sticky routing pins one client (its Authorization header) to one
 // replica, and endpoint changes (reloads) never break a keep-alive client's request.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from '../../cluster/cluster.ts';
 import { NGINX_BIN, renderEdgeConfig, renderRouterConfig, type RouteSpec } from '../../cluster/nginx.ts';
 import { keepAliveLoad, newAccount } from '../../cluster/testing.ts';
-import { loadTopology } from '../../cluster/topology.ts';
+import { loadManifests } from '../../cluster/manifests.ts';
 import type { Cluster } from '../../cluster/types.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'anypod-ingress-'));
@@ -56,27 +56,36 @@ describe('rendered nginx configs', { tags: ['timing'] }, () => {
     expect(text).not.toContain('upstream catalog');
     expect(text).toMatch(/location = \/catalog \{\s*add_header Retry-After 1 always;[^\n]*\n[^\n]*\n\s*return 503 [^\n]*\n\s*\}\s*location \/catalog\/ \{\s*add_header Retry-After/);
   });
-
-  it('the topology file is read and checked', () => {
-    const topology = loadTopology();
-    expect(topology.services.map((s) => s.name)).toEqual(['auth', 'catalog', 'cart']);
-    const bad = join(tmp, 'bad-topology.json');
-    writeFileSync(bad, JSON.stringify({ ingress: { port: 8080 }, services: [{ name: 'auth', prefix: '/auth', replicas: 3, containerPort: 3000, preStopSeconds: 30, terminationGracePeriodSeconds: 25 }] }));
-    expect(() => loadTopology(bad)).toThrow(/terminationGracePeriodSeconds must be greater than preStopSeconds/);
-  });
 });
 
 describe('routing through nginx (3 auth replicas)', { tags: ['timing'] }, () => {
   let roundRobin: Cluster;
   let sticky: Cluster;
+  const env = { LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '100000' };
 
   beforeAll(async () => {
-    const env = { LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '100000' };
     roundRobin = await startCluster({ services: ['auth'], replicas: 3, ingressPort: 0, runDir: join(tmp, 'rr'), env });
     sticky = await startCluster({ services: ['auth'], replicas: 3, ingressPort: 0, runDir: join(tmp, 'sticky'), env, routing: 'sticky', migrate: false });
   });
   afterAll(async () => {
     await Promise.all([roundRobin?.stop(), sticky?.stop()]);
+  });
+
+  it("every replica runs with the env of k8s/'s auth Deployment, the local differences (local-env.ts) and the run's own", () => {
+    const auth = loadManifests().service('auth');
+    const local = new Set(['PORT', 'HOST', 'HOSTNAME', 'COOKIE_SECURE', 'DATABASE_URL', 'REDIS_URL', 'AUTH_JWKS_URL', 'CATALOG_URL', ...Object.keys(env)]);
+    // (and what the runner passes through from its own environment: telemetry settings, locale)
+    const passedThrough = (name: string) => process.env[name] !== undefined && /^(OTEL_.*|TZ|LANG|NODE_EXTRA_CA_CERTS|PATH|HOME)$/.test(name);
+    const plain = auth.env.flatMap((e) => ('value' in e && !local.has(e.name) && !passedThrough(e.name) ? [e] : []));
+    expect(plain.length).toBeGreaterThan(3);
+    for (const replica of roundRobin.replicas('auth')) {
+      const environ = new Map(readFileSync(`/proc/${replica.pid}/environ`, 'utf8').split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+      // $(VAR) is Kubernetes' expansion of the container's earlier variables.
+      for (const e of plain) expect(environ.get(e.name), `${replica.name}: ${e.name}`).toBe(e.value.replace(/\$\(([A-Z_][A-Z0-9_]*)\)/g, (_, name: string) => environ.get(name) as string));
+      expect(environ.get('PORT')).toBe(String(replica.port));
+      expect(environ.get('HOSTNAME')).toBe(replica.name);
+      expect(environ.get('LOGIN_RATE_LIMIT_PER_MINUTE')).toBe('100000');
+    }
   });
 
   it('round-robin spreads requests over every replica (X-Served-By)', async () => {

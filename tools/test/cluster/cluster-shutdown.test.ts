@@ -46,7 +46,7 @@ async function startAuth(): Promise<Replica> {
   const name = newReplicaName('auth');
   const port = await freePort();
   const env = { ...standaloneAuthEnv({ LOGIN_RATE_LIMIT_PER_MINUTE: '100000', SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) }), PORT: String(port), HOST: '127.0.0.1', POD_NAME: name };
-  replica = Replica.start({ service: 'auth', name, port, cwd: serviceDir('auth'), runtime: { kind: 'build' }, env, logFile: join(runDir, 'logs', `${name}.log`) });
+  replica = Replica.start({ service: 'auth', name, port, cwd: serviceDir('auth'), runtime: { kind: 'build' }, env, readinessPath: '/readyz', logFile: join(runDir, 'logs', `${name}.log`) });
   await replica.waitUntilReady();
   return replica;
 }
