@@ -1,7 +1,10 @@
 // The chart itself: `helm lint --strict` and `helm template` for the defaults and every
 // helm/anypod/ci/*-values.yaml; every ci/invalid/*-values.yaml must fail with its message; the
 // values schema is strict; the generated signing key is what auth accepts; the README's resource
-// table is what the chart requests. Each check is shown failing (an invalid variant, a mutant).
+// table is what the chart requests; the helm test hook's script passes and fails as it should;
+// every values key is commented; the NetworkPolicies allow exactly the intended flows; Secrets
+// survive an upgrade through helm's lookup. Each check is shown failing (an invalid variant, a
+// mutant, a broken copy).
 import { createPrivateKey } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
