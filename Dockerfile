@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The anypod images, from one Dockerfile (tools/images/README.md says why each choice):
 #   docker build --build-arg SERVICE=auth --target service -t anypod/auth:0.1.0 .   (auth, catalog, cart)
 #   docker build --target migrate -t anypod/migrate:0.1.0 .
