@@ -4,7 +4,7 @@
 // contacted: KUBECONFIG=/dev/null, and a version the binary carries means it never looks for
 // schemas on GitHub either.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -17,6 +17,27 @@ import { goTool, REPO_ROOT, type K8sObject } from './render.ts';
  * Raise it together with the tool's pin in tools/go/kubectl-validate/go.mod.
  */
 export const KUBERNETES_SCHEMA_VERSION = '1.30';
+
+/**
+ * The Kubernetes versions whose schemas the pinned kubectl-validate carries: the folders of its
+ * pkg/openapiclient/builtins, which the binary embeds (go:embed), read from the pinned module's
+ * source in the Go module cache (downloaded from the Go module proxy if the cache was cleaned).
+ */
+export function carriedKubernetesVersions(): string[] {
+  const moduleDir = join(REPO_ROOT, 'tools/go/kubectl-validate');
+  const result = spawnSync('go', ['mod', 'download', '-json', 'sigs.k8s.io/kubectl-validate'], {
+    cwd: moduleDir,
+    encoding: 'utf8',
+    env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly' },
+  });
+  if (result.status !== 0) throw new Error(`go mod download sigs.k8s.io/kubectl-validate failed in ${moduleDir}:\n${result.stderr.trim()}`);
+  const { Dir } = JSON.parse(result.stdout) as { Dir: string };
+  const versionOrder = (v: string) => v.split('.').map(Number) as [number, number];
+  return readdirSync(join(Dir, 'pkg/openapiclient/builtins'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && /^\d+\.\d+$/.test(entry.name))
+    .map((entry) => entry.name)
+    .sort((a, b) => versionOrder(a)[0] - versionOrder(b)[0] || versionOrder(a)[1] - versionOrder(b)[1]);
+}
 
 /** The Gateway API standard CRDs, from the pinned module (tools/go/gateway-api). */
 export function gatewayApiCrds(): string {
@@ -96,9 +117,9 @@ interface Status {
 }
 
 /** Validates the given files/folders in one kubectl-validate run. */
-export function validateFiles(files: ManifestFile[], crdsDir: string = gatewayApiCrds()): ValidationFailure[] {
+export function validateFiles(files: ManifestFile[], crdsDir: string = gatewayApiCrds(), version: string = KUBERNETES_SCHEMA_VERSION): ValidationFailure[] {
   if (files.length === 0) throw new Error('nothing to validate: no manifests were written');
-  const result = spawnSync(kubectlValidate(), ['--version', KUBERNETES_SCHEMA_VERSION, '--local-crds', crdsDir, '--output', 'json', ...files.map((f) => f.path)], {
+  const result = spawnSync(kubectlValidate(), ['--version', version, '--local-crds', crdsDir, '--output', 'json', ...files.map((f) => f.path)], {
     encoding: 'utf8',
     env: { ...process.env, KUBECONFIG: '/dev/null' },
     maxBuffer: 64 * 1024 * 1024,
@@ -126,11 +147,11 @@ export function validateFiles(files: ManifestFile[], crdsDir: string = gatewayAp
 }
 
 /** Writes each render into its own folder under a temporary directory and validates them all in one run. */
-export function validateRenders(renders: Array<{ label: string; input: string | K8sObject[] }>, crdsDir?: string): ValidationResult {
+export function validateRenders(renders: Array<{ label: string; input: string | K8sObject[] }>, crdsDir?: string, version?: string): ValidationResult {
   const root = mkdtempSync(join(tmpdir(), 'anypod-validate-'));
   try {
     const files = renders.flatMap(({ label, input }, index) => writeManifests(join(root, `${index}-${safe(label)}`), label, input));
-    return { files, failures: validateFiles(files, crdsDir) };
+    return { files, failures: validateFiles(files, crdsDir, version) };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
