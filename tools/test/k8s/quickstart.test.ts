@@ -12,7 +12,7 @@
 // The same deploy.sh runs for real on the Kubernetes built from source here (the real-cluster
 // issue); that run, not this test, is what proves the commands work on a cluster.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -254,6 +254,105 @@ describe('deploy.sh --dry-run', () => {
       const run = deployDryRun(root, [], { ANYPOD_ENGINE: 'podman' }, ['kubectl']);
       expect(run.status).toBe(0);
     });
+  });
+});
+
+// -- deploy.sh for real (not a dry run) -------------------------------------------------------------
+// The commands the dry run only prints, executed: real podman (through tools/images/podman.sh, as
+// make images uses it, but with a store of this test's own via ANYPOD_CACHE) holding four tiny
+// images named as `make images` names them; the archives really written, handed to a loader that
+// reads them, and removed. kubectl, helm and curl are stand-ins that record their calls: they take
+// the place of the cluster's API and gateway only because no cluster exists in this test (the
+// real-cluster issue runs this same script against a real API server). The curl stand-in refuses
+// its first request, so the bounded wait for the gateway is exercised too.
+const STANDINS: Record<string, string> = {
+  kubectl: `#!/bin/bash
+printf '%s\n' "kubectl $*" >> "$CALLS"
+case " $* " in
+  *" apply -f - "*) cat > "$NAMESPACE_MANIFEST" ;;
+  *" get service anypod-grafana "*) printf '3000' ;;
+esac
+exit 0
+`,
+  helm: `#!/bin/bash
+printf '%s\n' "helm $*" >> "$CALLS"
+exit 0
+`,
+  curl: `#!/bin/bash
+printf '%s\n' "curl $*" >> "$CALLS"
+if [[ ! -f "$CALLS.curl-once" ]]; then touch "$CALLS.curl-once"; exit 7; fi
+exit 0
+`,
+  loader: `#!/bin/bash
+# records the archive's path and the names it carries (docker-archive manifest.json)
+printf '%s %s\n' "$1" "$(tar -xOf "$1" manifest.json)" >> "$LOADED"
+`,
+};
+
+/** Runs deploy.sh of `root` for real with podman and the stand-ins; returns the problems found. */
+function realDeployProblems(root: string): string[] {
+  const problems: string[] = [];
+  const podman = spawnSync('bash', ['-c', 'command -v podman'], { encoding: 'utf8' }).stdout.trim();
+  if (!podman) throw new Error('podman is not installed: `make images` installs it (apt-get install -y podman runc)');
+  const dir = mkdtempSync(join(tmp, 'real-'));
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  for (const [name, text] of Object.entries(STANDINS)) {
+    writeFileSync(join(bin, name), text);
+    chmodSync(join(bin, name), 0o755);
+  }
+  const files = { CALLS: join(dir, 'calls.log'), LOADED: join(dir, 'loaded.log'), NAMESPACE_MANIFEST: join(dir, 'namespace.yaml') };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, ANYPOD_CACHE: join(dir, 'cache'), ANYPOD_ENGINE: 'podman', TMPDIR: dir, ...files };
+  // nothing of the outer shell's deployment settings leaks in
+  delete env.IMAGE_LOADER;
+  delete env.BASE_URL;
+  delete env.KUBECONFIG;
+  // four tiny images, named as podman names what `make images` builds (localhost/anypod/...)
+  const rootfs = join(dir, 'rootfs.tar');
+  writeFileSync(join(dir, 'hello'), 'hello\n');
+  expect(spawnSync('tar', ['-C', dir, '-cf', rootfs, 'hello']).status).toBe(0);
+  for (const image of IMAGES) {
+    const imported = spawnSync('bash', [join(REPO_ROOT, 'tools/images/podman.sh'), 'import', '--quiet', rootfs, `localhost/anypod/${image}:${VERSION}`], { env, encoding: 'utf8' });
+    expect(imported.status, imported.stderr).toBe(0);
+  }
+
+  const result = spawnSync('bash', [join(root, 'quickstart/deploy.sh'), '--skip-build', '--loader', join(bin, 'loader'), '--values', join(QS, 'values-kind.yaml')], { env, encoding: 'utf8', timeout: 120_000, cwd: root });
+  if (result.status !== 0) return [`exit status ${result.status}: ${result.stdout}${result.stderr}`];
+
+  const loaded = readFileSync(files.LOADED, 'utf8').trim().split('\n');
+  if (loaded.length !== IMAGES.length) problems.push(`${loaded.length} images loaded, expected ${IMAGES.length}`);
+  IMAGES.forEach((image, i) => {
+    const [archive, ...manifest] = (loaded[i] ?? '').split(' ');
+    const tags = JSON.stringify(manifest.length > 0 ? JSON.parse(manifest.join(' '))[0].RepoTags : null);
+    if (tags !== JSON.stringify([`docker.io/anypod/${image}:${VERSION}`])) problems.push(`anypod/${image}: the archive carries ${tags}, not docker.io/anypod/${image}:${VERSION}`);
+    try {
+      readFileSync(archive!);
+      problems.push(`${archive} was not removed after loading`);
+    } catch {
+      // removed, as it should be
+    }
+  });
+  const namespace = parse(readFileSync(files.NAMESPACE_MANIFEST, 'utf8'));
+  if (namespace?.metadata?.labels?.['pod-security.kubernetes.io/enforce'] !== 'restricted') problems.push('kubectl apply did not receive the restricted namespace on stdin');
+
+  const calls = readFileSync(files.CALLS, 'utf8').trim().split('\n');
+  const order = ['kubectl apply -f -', 'helm upgrade --install anypod', 'kubectl rollout status deployment', 'helm test anypod', 'curl '].map((prefix) => calls.findIndex((call) => call.startsWith(prefix)));
+  if (!order.every((index, i) => index >= 0 && (i === 0 || index > order[i - 1]!))) problems.push(`calls out of order or missing:\n${calls.join('\n')}`);
+  if (calls.filter((call) => call.startsWith('curl ')).length !== 2) problems.push('the gateway check did not retry until an answer');
+  if (!/port-forward --namespace anypod service\/anypod-grafana 3001:3000/.test(result.stdout)) problems.push('no Grafana port-forward printed although the Service exists');
+  // the archive folder (mktemp under TMPDIR) is gone too
+  if (readdirSync(dir).some((name) => name.startsWith('anypod-images.'))) problems.push('the archive folder was left behind');
+  return problems;
+}
+
+describe('deploy.sh for real (podman, stand-ins for the cluster)', () => {
+  it('tags, saves and loads each image as docker.io/anypod/<name>:<version>, removes the archives, pipes the namespace to kubectl, waits for the gateway', () => {
+    expect(realDeployProblems(REPO_ROOT)).toEqual([]);
+  });
+
+  it('mutant: saved under podman\'s own name (no tag) is caught', () => {
+    const root = mutant('deploy.sh', /run bash "\$REPO_ROOT\/tools\/images\/podman\.sh" save --format docker-archive --output "\$archive" "\$wanted"/, 'run bash "$$REPO_ROOT/tools/images/podman.sh" save --format docker-archive --output "$$archive" "localhost/anypod/$$name:$$VERSION"');
+    expect(realDeployProblems(root).join('\n')).toMatch(/carries \["localhost\/anypod\/auth/);
   });
 });
 
