@@ -5,14 +5,19 @@
 // every values key is commented; the NetworkPolicies allow exactly the intended flows; Secrets
 // survive an upgrade through helm's lookup. Each check is shown failing (an invalid variant, a
 // mutant, a broken copy).
+import { execFile, spawn } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { CHART_DIR, DEFAULT_RELEASE, helm, ofKind, render, type K8sObject } from '../../k8s/render.ts';
+import { CHART_DIR, DEFAULT_RELEASE, goTool, helm, ofKind, parseObjects, render, type K8sObject } from '../../k8s/render.ts';
 import { chartVariants } from '../../k8s/variants.ts';
 
 const SERVICES = ['auth', 'catalog', 'cart'];
+const execFileAsync = promisify(execFile);
 
 function timed<T>(label: string, run: () => T): T {
   const started = performance.now();
@@ -180,7 +185,6 @@ describe('the helm test hook (templates/tests/any-pod.yaml)', () => {
 
   /** Serves GET with an X-Served-By from `pods` in turn (each request comes on a new connection), or a status. */
   async function server(pods: string[], status = 200): Promise<{ url: string; close: () => Promise<void> }> {
-    const { createServer } = await import('node:http');
     let next = 0;
     const srv = createServer((_req, res) => {
       res.writeHead(status, { 'x-served-by': pods[next++ % pods.length]! });
@@ -192,7 +196,6 @@ describe('the helm test hook (templates/tests/any-pod.yaml)', () => {
   }
 
   async function runHook(targets: Array<{ service: string; url: string }>): Promise<{ code: number; output: string }> {
-    const { spawn } = await import('node:child_process');
     const env = Object.fromEntries(container!.env.map((e) => [e.name, e.value]));
     const [node, ...args] = container!.command;
     expect(node).toBe('node');
@@ -391,11 +394,8 @@ describe('NetworkPolicies: default deny, then only the flows the services need',
 
 describe('secrets survive an upgrade (lookup)', () => {
   async function withApiServer<T>(secrets: Record<string, Record<string, string>>, run: (kubeconfig: string, seen: string[]) => Promise<T>): Promise<T> {
-    const { createServer } = await import('node:http');
-    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
     const seen: string[] = [];
-    const json = (res: import('node:http').ServerResponse, code: number, body: unknown) => {
+    const json = (res: ServerResponse, code: number, body: unknown) => {
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
@@ -428,14 +428,10 @@ describe('secrets survive an upgrade (lookup)', () => {
 
   /** helm template --dry-run=server (lookups allowed) of the chart's Secrets, as decoded data by Secret name. */
   async function renderSecrets(kubeconfig: string): Promise<Record<string, Record<string, string>>> {
-    const { execFile } = await import('node:child_process');
-    const { promisify } = await import('node:util');
-    const { goTool } = await import('../../k8s/render.ts');
     // async on purpose: the stand-in API server answers from this process's event loop
-    const { stdout } = await promisify(execFile)(goTool('helm'), ['template', DEFAULT_RELEASE, CHART_DIR, '--namespace', DEFAULT_RELEASE, '--dry-run=server', '--show-only', 'templates/secrets.yaml'], {
+    const { stdout } = await execFileAsync(goTool('helm'), ['template', DEFAULT_RELEASE, CHART_DIR, '--namespace', DEFAULT_RELEASE, '--dry-run=server', '--show-only', 'templates/secrets.yaml'], {
       env: { ...process.env, KUBECONFIG: kubeconfig, HELM_CACHE_HOME: '/tmp/anypod-helm/cache', HELM_CONFIG_HOME: '/tmp/anypod-helm/config', HELM_DATA_HOME: '/tmp/anypod-helm/data' },
     });
-    const { parseObjects } = await import('../../k8s/render.ts');
     return Object.fromEntries(
       parseObjects(stdout).map((s) => [s.metadata.name, Object.fromEntries(Object.entries((s.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]))]),
     );
@@ -463,5 +459,41 @@ describe('secrets survive an upgrade (lookup)', () => {
       expect(first['anypod-auth-keys']!['jwt-private-key']).not.toBe(second['anypod-auth-keys']!['jwt-private-key']);
       expect(first['anypod-postgres']!.password).not.toBe(second['anypod-postgres']!.password);
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// NOTES.txt: helm renders it only on install (which needs a cluster), so a copy of the chart
+// carries it inside a ConfigMap template and `helm template` renders that.
+
+describe('NOTES.txt', () => {
+  async function notes(set: string[] = []): Promise<string> {
+    const dir = mkdtempSync(join(tmpdir(), 'anypod-notes-'));
+    try {
+      const chart = join(dir, 'anypod');
+      cpSync(CHART_DIR, chart, { recursive: true });
+      const text = readFileSync(join(chart, 'templates/NOTES.txt'), 'utf8');
+      rmSync(join(chart, 'templates/NOTES.txt'));
+      const indented = text.split('\n').map((line) => `    ${line}`).join('\n');
+      writeFileSync(join(chart, 'templates/notes-as-configmap.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: |\n${indented}\n`);
+      const args = ['template', DEFAULT_RELEASE, chart, '--namespace', DEFAULT_RELEASE, '--show-only', 'templates/notes-as-configmap.yaml'];
+      for (const pair of set) args.push('--set', pair);
+      const result = helm(args);
+      expect(result.status, result.stderr).toBe(0);
+      return (parseObjects(result.stdout)[0] as K8sObject & { data: { notes: string } }).data.notes;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('prints the routes at publicUrl, the helm test command and, when asked for, observability and the stateful warning', async () => {
+    const quickstart = await notes(['publicUrl=http://localhost:8080']);
+    expect(quickstart).toContain('http://localhost:8080/catalog/products');
+    expect(quickstart).toContain('helm test anypod -n anypod --logs');
+    expect(quickstart).not.toContain('STATEFUL');
+    const demo = await notes(['config.stateStore=memory', 'sticky.enabled=true', 'observability.enabled=true', 'gateway.enabled=false', 'ingress.enabled=true']);
+    expect(demo).toContain('the Ingress (class traefik)');
+    expect(demo).toContain('port-forward svc/anypod-grafana');
+    expect(demo).toMatch(/deliberately STATEFUL demonstration mode.*\n.*anypod_sticky/);
   });
 });
