@@ -6,9 +6,14 @@
 //     and enforced by the label of any Namespace the chart renders
 //   - read-only root filesystems, requests and limits on every container (init containers too)
 //   - no service-account token in pods that do not talk to the API (none of ours does)
-//   - the service Deployments: probes, pre-stop sleep, grace budget, ≥ 3 replicas, maxUnavailable 0, POD_NAME
+//   - the service Deployments: probes, pre-stop sleep, grace budget (and, where the service's code
+//     states its longest request, the shutdown timeout covering it), ≥ 3 replicas, maxUnavailable 0, POD_NAME
 //   - the connection budget of the release against Postgres' max_connections
+import { cartConfig } from '@anypod/cart/config';
 import { BaseConfigSchema } from '@anypod/platform/config';
+// cart's own timing rule (not an export of the package: the policy reads the service's code, so
+// the longest request it checks against is the one cart really allows itself).
+import { checkoutTiming } from '../../services/cart/src/lib/checkout-timing.ts';
 import type { K8sObject } from './render.ts';
 import {
   allContainers,
@@ -190,6 +195,38 @@ function shutdownTimeoutMs(objects: K8sObject[], container: Container): { ms: nu
   return ms === undefined ? { problem: `SHUTDOWN_TIMEOUT_MS is '${source.value}', not a whole number of milliseconds` } : { ms, source: source.from };
 }
 
+/**
+ * What onClose needs after the last request: flush telemetry, close the Postgres pool and Redis.
+ * The chart's estimate (onCloseSeconds: 2); it is not measured here.
+ */
+export const ON_CLOSE_MS = 2000;
+
+/** A number the service reads, as the chart sets it (plain value) or the schema's default. */
+function numberSetting(objects: K8sObject[], container: Container, name: string, defaults: Record<string, { default?: unknown }>): number | undefined {
+  const text = plainEnv(objects, container, name);
+  const value = text === undefined ? defaults[name]?.default : Number(text);
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * The longest request of a service, where the service's code states it: cart's checkout works
+ * until its own deadline (services/cart/src/lib/checkout-timing.ts, from CATALOG_TIMEOUT_MS,
+ * CATALOG_RETRIES and IDEMPOTENCY_LEASE_SECONDS as the chart sets them). auth and catalog state
+ * none (short transactions), so only the grace budget applies to them.
+ */
+export function longestRequestMs(component: string | undefined, objects: K8sObject[], container: Container): { ms: number; what: string } | undefined {
+  if (component !== 'cart') return undefined;
+  const properties = cartConfig.schema.properties as Record<string, { default?: unknown }>;
+  const settings = {
+    CATALOG_TIMEOUT_MS: numberSetting(objects, container, 'CATALOG_TIMEOUT_MS', properties),
+    CATALOG_RETRIES: numberSetting(objects, container, 'CATALOG_RETRIES', properties),
+    IDEMPOTENCY_LEASE_SECONDS: numberSetting(objects, container, 'IDEMPOTENCY_LEASE_SECONDS', properties),
+  };
+  if (Object.values(settings).some((v) => v === undefined)) return undefined;
+  const timing = checkoutTiming(settings as { CATALOG_TIMEOUT_MS: number; CATALOG_RETRIES: number; IDEMPOTENCY_LEASE_SECONDS: number });
+  return { ms: timing.workMs, what: `a checkout's work deadline (CATALOG_TIMEOUT_MS ${settings.CATALOG_TIMEOUT_MS}, CATALOG_RETRIES ${settings.CATALOG_RETRIES})` };
+}
+
 export function serviceDeploymentViolations(template: PodTemplate, objects: K8sObject[]): Violation[] {
   const { ref, spec, owner } = template;
   const out: Violation[] = [];
@@ -215,6 +252,13 @@ export function serviceDeploymentViolations(template: PodTemplate, objects: K8sO
       add(
         'graceBudget',
         `terminationGracePeriodSeconds is ${grace} but the pre-stop sleep (${preStop ?? 0} s) + SHUTDOWN_TIMEOUT_MS (${timeout.ms} ms, ${timeout.source}) + ${GRACE_MARGIN_SECONDS} s margin need ${needed}: raise the grace period or shorten the timeout, or the kubelet SIGKILLs the pod while it drains`,
+      );
+    // The timeout itself must let the longest request finish and onClose run after it.
+    const longest = longestRequestMs(template.component, objects, container);
+    if (longest && timeout.ms < longest.ms + ON_CLOSE_MS)
+      add(
+        'shutdownBudget',
+        `${where}: SHUTDOWN_TIMEOUT_MS is ${timeout.ms} but ${longest.what} is ${longest.ms} ms and onClose needs ${ON_CLOSE_MS} ms: raise the timeout to at least ${longest.ms + ON_CLOSE_MS} (and the grace period with it), or requests in flight are cut off at shutdown`,
       );
   }
 

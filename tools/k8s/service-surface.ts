@@ -1,6 +1,6 @@
 // What each service declares about itself, read from the real thing: its exported ServiceConfig,
 // and its app built as the services' own tests build it (services/*/test/helper.ts: the app
-// plugin on a Fastify instance, real Postgres and Redis from the test infra), with every route it
+// plugin on a Fastify instance, configured with the test infra's settings), with every route it
 // registers collected and its OpenAPI document fetched with app.inject from the URL the platform
 // serves it at (packages/platform/src/openapi.ts: ${prefix}/openapi.json, hidden from itself).
 // The contract checks (contract.ts) compare these with the rendered chart.
@@ -30,8 +30,10 @@ interface App {
 }
 
 /**
- * Settings to start each app with: the test infra's Postgres and Redis (testEnv) and addresses no
- * request is ever sent to (token verification and catalog calls happen per request, never at start).
+ * Settings to start each app with: the test infra's Postgres and Redis URLs (testEnv) and
+ * addresses no request is ever sent to (token verification and catalog calls happen per request).
+ * Building the apps and reading their routes opens no connection (Prisma and ioredis connect
+ * lazily, verified with both URLs pointing at a closed port), so this needs no running infra.
  */
 const START_ENV: Record<ServiceComponent, Record<string, string>> = {
   auth: {},

@@ -1,8 +1,8 @@
 // The contract between the chart and the services (tools/k8s/contract.ts): what the chart sets is
 // what the services read, ports agree, probe paths are routes the apps register, and the
 // HTTPRoute/Ingress prefixes reach the service that serves them. The services' side is read from
-// the real thing: each exported ServiceConfig, and each app built as its own tests build it
-// (against the test Postgres and Redis) for its routes and its OpenAPI document.
+// the real thing: each exported ServiceConfig, and each app built as its own tests build it, for
+// its routes and its OpenAPI document (tools/k8s/service-surface.ts).
 // Shown failing on renders broken in the test and on values files rendered by helm.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,8 +24,8 @@ beforeAll(async () => {
     surfaces = await serviceSurfaces();
   } catch (error) {
     throw new Error(
-      `the contract test builds each service's real app against the test Postgres and Redis, and that failed: ${(error as Error).message}\n` +
-        'start them with `bash tools/infra/postgres.sh start; bash tools/infra/redis.sh start` (make test does), with DATABASE_URL/REDIS_URL pointing at them if not the defaults',
+      `the contract test builds each service's real app (services/*/src/app.ts) to read its routes and OpenAPI document, and that failed: ${(error as Error).message}\n` +
+        'run `make build` / `pnpm install` if a dependency is missing; the app must build as in the service\'s own tests (services/*/test/helper.ts)',
       { cause: error },
     );
   }

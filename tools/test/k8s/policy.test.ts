@@ -81,6 +81,7 @@ const MUTANTS: Array<[string, Edit, string[]]> = [
   ['no pre-stop sleep', (o) => { delete main(o, 'catalog').lifecycle; }, ['Deployment/anypod-catalog preStop.sleep']],
   ['a grace period shorter than pre-stop + shutdown timeout + margin', (o) => { pod(o, 'cart').terminationGracePeriodSeconds = 24; }, ['Deployment/anypod-cart graceBudget']],
   ['a shutdown timeout longer than the grace period allows', (o) => setEnv(o, 'auth', 'SHUTDOWN_TIMEOUT_MS', '21000'), ['Deployment/anypod-auth graceBudget']],
+  ['cart\'s catalog calls allowed 5 s per attempt: a checkout can outlast the shutdown timeout', (o) => setEnv(o, 'cart', 'CATALOG_TIMEOUT_MS', '5000'), ['Deployment/anypod-cart shutdownBudget']],
   ['one replica and no HPA', (o) => { deployment(o, 'cart').spec = { ...(deployment(o, 'cart').spec as object), replicas: 1 }; o.splice(o.indexOf(find(o, 'HorizontalPodAutoscaler', 'cart')), 1); }, ['Deployment/anypod-cart replicas']],
   ['an HPA minimum of 2', (o) => { (find(o, 'HorizontalPodAutoscaler', 'auth').spec as { minReplicas: number }).minReplicas = 2; }, ['Deployment/anypod-auth replicas']],
   ['maxUnavailable 1', (o) => { (field(deployment(o, 'auth'), 'spec', 'strategy', 'rollingUpdate') as { maxUnavailable: number }).maxUnavailable = 1; }, ['Deployment/anypod-auth maxUnavailable']],
