@@ -82,6 +82,12 @@ export function podSecurityViolations(template: PodTemplate): Violation[] {
     if (type === 'hostPath') add('pss.hostPath', `volume '${volume.name}' is a hostPath; use an emptyDir or a PersistentVolumeClaim`);
     else if (type && !RESTRICTED_VOLUME_TYPES.has(type)) add('pss.volumeTypes', `volume '${volume.name}' has type ${type}; restricted allows only ${[...RESTRICTED_VOLUME_TYPES].join(', ')}`);
   }
+  // Pod-level values a container override does not excuse: the admission check refuses them as such.
+  if (pod?.runAsNonRoot === false) add('pss.runAsNonRoot', 'spec.securityContext.runAsNonRoot is false; set it true');
+  if (pod?.runAsUser === 0) add('pss.runAsUser', 'spec.securityContext.runAsUser is 0 (root); use the image\'s non-root uid');
+  const podSeccomp = pod?.seccompProfile?.type;
+  if (podSeccomp !== undefined && podSeccomp !== 'RuntimeDefault' && podSeccomp !== 'Localhost')
+    add('pss.seccompProfile', `spec.securityContext.seccompProfile.type is ${podSeccomp}; set RuntimeDefault`);
   for (const sysctl of pod?.sysctls ?? []) {
     if (!SAFE_SYSCTLS.has(sysctl.name)) add('pss.sysctls', `sysctl ${sysctl.name} is not in the safe set; remove it`);
   }

@@ -28,10 +28,8 @@ describe('policy over the rendered chart', () => {
     const violations = policyViolations(objects, optionsOf(variant));
     expect(violations, `policy violations in the ${variant.label} render (fix the chart's templates or values):\n${formatViolations(violations)}`).toEqual([]);
     const budget = connectionBudget(objects, optionsOf(variant).externalPostgres);
-    console.log(
-      `${variant.label}: connection budget ${budget.needed} of ${budget.available} (${budget.limits.source} ${budget.limits.maxConnections} - ${budget.limits.reserved} reserved): ` +
-        budget.lines.map((l) => `${l.deployment} ${l.pods}×${l.poolSize}${l.migrate ? `+${l.migrate}` : ''}`).join(', '),
-    );
+    const terms = budget.lines.map((l) => `${l.pods}×${l.poolSize}${l.migrate ? `+${l.migrate}` : ''}`).join(' + ');
+    console.log(`${variant.label}: connection budget ${terms} = ${budget.needed} of ${budget.available} (max_connections ${budget.limits.maxConnections} - ${budget.limits.reserved} reserved)`);
   });
 });
 
@@ -64,6 +62,10 @@ const testPod = (objects: K8sObject[]) => {
 const MUTANTS: Array<[string, Edit, string[]]> = [
   ['runAsNonRoot removed from the pod and the container', (o) => { delete pod(o, 'auth').securityContext!.runAsNonRoot; delete main(o, 'auth').securityContext!.runAsNonRoot; }, ['Deployment/anypod-auth pss.runAsNonRoot']],
   ['the test pod runs as root', (o) => { (testPod(o).spec as PodSpec).securityContext!.runAsUser = 0; }, ['Pod/anypod-test-any-pod pss.runAsUser']],
+  ['root at the pod level, though every container overrides it', (o) => {
+    pod(o, 'catalog').securityContext!.runAsUser = 0;
+    for (const c of [...pod(o, 'catalog').containers, ...pod(o, 'catalog').initContainers!]) c.securityContext!.runAsUser = 1000;
+  }, ['Deployment/anypod-catalog pss.runAsUser']],
   ['allowPrivilegeEscalation true in the migrate init container', (o) => { init(o, 'cart').securityContext!.allowPrivilegeEscalation = true; }, ['Deployment/anypod-cart pss.allowPrivilegeEscalation']],
   ['capabilities not dropped', (o) => { main(o, 'catalog').securityContext!.capabilities = {}; }, ['Deployment/anypod-catalog pss.capabilities']],
   ['a capability added', (o) => { main(o, 'catalog').securityContext!.capabilities!.add = ['SYS_ADMIN']; }, ['Deployment/anypod-catalog pss.capabilities']],
