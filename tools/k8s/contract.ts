@@ -8,6 +8,7 @@
 //   ports   the container port is the PORT the chart sets; probes and the Service's targetPort
 //           name that port; routes' backend ports are ports of the Service
 //   probes  every probe path is a GET route the app registers
+//   migrate the migrate init container migrates this pod's service, on the service's database
 //   urls    every in-release URL a service is given (JWKS, catalog, Redis, Postgres, OTLP) names
 //           a rendered Service and one of its ports, and a path the target service serves
 //   routes  every HTTPRoute/Ingress path prefix reaches the Service of the component whose
@@ -33,6 +34,8 @@ export interface ServiceSurface {
   openapiUrl: string;
   /** the document's paths: the service's public routes */
   openapiPaths: string[];
+  /** the service has Prisma migrations (services/<name>/prisma), which the migrate image applies by name */
+  hasMigrations: boolean;
 }
 
 /**
@@ -265,6 +268,33 @@ export function portAndProbeViolations(template: PodTemplate, surface: ServiceSu
   return out;
 }
 
+/** Where a variable's value comes from, comparable across containers. */
+const sourceKey = (source: EnvSource | undefined): string =>
+  !source ? 'unset' : source.kind === 'value' ? `value ${source.value}` : source.kind === 'secret' || source.kind === 'configMapKey' ? `${source.kind} ${source.name}/${source.key}` : source.kind;
+
+/**
+ * The migrate init container (image anypod/migrate, entry tools/images/migrate-entry.mjs) applies
+ * the migrations of the service named in its args, to the database in its DATABASE_URL: that
+ * must be this pod's own service, and the very database the service then uses.
+ */
+export function migrateViolations(template: PodTemplate, surface: ServiceSurface, objects: K8sObject[]): Violation[] {
+  const out: Violation[] = [];
+  const migrate = (template.spec.initContainers ?? []).find((c) => c.name === 'migrate' || (c.image ?? '').includes('anypod/migrate'));
+  const container = serviceContainer(template);
+  if (!migrate || !container) return out;
+  const add = (message: string) => out.push(violation(template.ref, 'contract.migrate', `init container '${migrate.name}': ${message}`));
+  const args = [...(migrate.command ?? []), ...(migrate.args ?? [])];
+  if (args.length !== 1 || args[0] !== surface.component) add(`args are ${JSON.stringify(args)}; give exactly ["${surface.component}"], the service whose pod this is`);
+  if (!surface.hasMigrations) add(`${surface.component} has no Prisma migrations (services/${surface.component}/prisma) to apply; remove the init container`);
+  const mine = resolveEnv(objects, migrate).vars;
+  const serviceUrl = sourceKey(resolveEnv(objects, container).vars.get('DATABASE_URL'));
+  const migrateUrl = sourceKey(mine.get('DATABASE_URL'));
+  if (migrateUrl !== serviceUrl) add(`DATABASE_URL comes from ${migrateUrl} but the service's from ${serviceUrl}: migrations must go to the database the service uses`);
+  for (const name of mine.keys())
+    if (name !== 'DATABASE_URL' && !/^(PRISMA_|NODE_|OTEL_)/.test(name)) add(`sets ${name}, which the migrate entry (tools/prisma/deploy.mjs: DATABASE_URL only) does not read`);
+  return out;
+}
+
 /** The Service an in-cluster URL names: `name`, `name.namespace`, `name.namespace.svc[.cluster.local]`. */
 function serviceOfHost(host: string, namespace: string): { name: string; namespace: string } | undefined {
   const labels = host.split('.');
@@ -428,7 +458,7 @@ export function contractViolations(objects: K8sObject[], surfaces: ServiceSurfac
       out.push(violation('release', 'contract.deployment', `no Deployment with app.kubernetes.io/component: ${surface.component} was rendered`));
       continue;
     }
-    out.push(...envViolations(template, surface, objects), ...portAndProbeViolations(template, surface, objects), ...urlViolations(template, objects, surfaces));
+    out.push(...envViolations(template, surface, objects), ...portAndProbeViolations(template, surface, objects), ...urlViolations(template, objects, surfaces), ...migrateViolations(template, surface, objects));
   }
   out.push(...routingViolations(objects, surfaces));
   return out;

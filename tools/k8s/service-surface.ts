@@ -4,6 +4,7 @@
 // registers collected and its OpenAPI document fetched with app.inject from the URL the platform
 // serves it at (packages/platform/src/openapi.ts: ${prefix}/openapi.json, hidden from itself).
 // The contract checks (contract.ts) compare these with the rendered chart.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -69,7 +70,8 @@ export async function serviceSurface(component: ServiceComponent): Promise<Servi
     const response = await app.inject({ method: 'GET', url: documentRoute.url });
     if (response.statusCode !== 200) throw new Error(`${component}: GET ${documentRoute.url} answered ${response.statusCode}`);
     const document = JSON.parse(response.body) as { paths?: Record<string, unknown> };
-    return { component, config, routes, openapiUrl: documentRoute.url, openapiPaths: Object.keys(document.paths ?? {}) };
+    const hasMigrations = existsSync(join(serviceDir, 'prisma/migrations'));
+    return { component, config, routes, openapiUrl: documentRoute.url, openapiPaths: Object.keys(document.paths ?? {}), hasMigrations };
   } finally {
     await app.close();
   }

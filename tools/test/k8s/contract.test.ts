@@ -60,6 +60,8 @@ const byName = (objects: K8sObject[], kind: string, name: string): K8sObject => 
 };
 const main = (objects: K8sObject[], component: string) =>
   (field(byName(objects, 'Deployment', `anypod-${component}`), 'spec', 'template', 'spec') as PodSpec).containers.find((c) => c.name === component)!;
+const initOf = (objects: K8sObject[], component: string) =>
+  (field(byName(objects, 'Deployment', `anypod-${component}`), 'spec', 'template', 'spec') as PodSpec).initContainers!.find((c) => c.name === 'migrate')!;
 const env = (objects: K8sObject[], component: string, name: string) => {
   const entry = main(objects, component).env!.find((e) => e.name === name);
   if (!entry) throw new Error(`${component} has no env ${name}`);
@@ -88,6 +90,8 @@ const MUTANTS: Array<[string, Edit, string[]]> = [
     ((byName(o, 'Service', 'anypod-catalog').spec as { ports: Array<{ port: number }> }).ports[0]!).port = 8080;
     (field(byName(o, 'HTTPRoute', 'anypod-catalog'), 'spec', 'rules') as Array<{ backendRefs: Array<{ port: number }> }>)[0]!.backendRefs[0]!.port = 8080;
   }, ['Deployment/anypod-cart contract.url']],
+  ['auth\'s pod migrating catalog', (o) => { initOf(o, 'auth').args = ['catalog']; }, ['Deployment/anypod-auth contract.migrate']],
+  ['migrations sent to another database', (o) => { initOf(o, 'cart').env!.find((e) => e.name === 'DATABASE_URL')!.valueFrom!.secretKeyRef!.key = 'admin-url'; }, ['Deployment/anypod-cart contract.migrate']],
   ['a readiness probe on /ready', (o) => { main(o, 'catalog').readinessProbe!.httpGet!.path = '/ready'; }, ['Deployment/anypod-catalog contract.probe']],
   ['a liveness probe on the public prefix\'s health path that does not exist', (o) => { main(o, 'auth').livenessProbe!.httpGet!.path = '/auth/healthz'; }, ['Deployment/anypod-auth contract.probe']],
   ['a liveness probe on port 8080', (o) => { main(o, 'cart').livenessProbe!.httpGet!.port = 8080; }, ['Deployment/anypod-cart contract.probe']],
