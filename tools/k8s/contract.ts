@@ -17,7 +17,7 @@ import { ConfigError, loadConfig, type ServiceConfig } from '@anypod/platform/co
 import { testEnv } from '@anypod/platform/testing/env';
 import type { Violation } from './policy.ts';
 import type { K8sObject } from './render.ts';
-import { field, refOf, resolveEnv, serviceContainer, serviceDeployments, type Container, type EnvSource, type PodTemplate, type Probe } from './workloads.ts';
+import { field, podTemplates, refOf, resolveEnv, serviceContainer, serviceDeployments, type Container, type EnvSource, type PodTemplate, type Probe } from './workloads.ts';
 
 export interface RouteInfo {
   method: string;
@@ -221,6 +221,18 @@ function servicesSelecting(objects: K8sObject[], template: PodTemplate): K8sObje
   });
 }
 
+/**
+ * The component each Service sends to, for Services in front of exactly one service Deployment
+ * (one that selects more is reported by routingViolations and left out here, so its fault is
+ * named once instead of as every route and URL through it).
+ */
+function componentsOfServices(objects: K8sObject[]): Map<string, string> {
+  const selected = new Map<string, string[]>();
+  for (const template of serviceDeployments(objects))
+    for (const service of servicesSelecting(objects, template)) selected.set(service.metadata.name, [...(selected.get(service.metadata.name) ?? []), template.component!]);
+  return new Map([...selected].filter(([, components]) => components.length === 1).map(([name, components]) => [name, components[0]!]));
+}
+
 const PROBES = ['startupProbe', 'readinessProbe', 'livenessProbe'] as const;
 
 /** A route pattern (`/cart/items/:id`) as a matcher of literal paths. */
@@ -314,8 +326,7 @@ export function urlViolations(template: PodTemplate, objects: K8sObject[], surfa
   if (!container) return out;
   const namespace = template.owner.metadata.namespace ?? 'default';
   const releaseServices = objects.filter((o) => o.kind === 'Service');
-  const componentOf = new Map<string, string>();
-  for (const t of serviceDeployments(objects)) for (const service of servicesSelecting(objects, t)) componentOf.set(service.metadata.name, t.component!);
+  const componentOf = componentsOfServices(objects);
   for (const [name, source] of resolveEnv(objects, container).vars) {
     const text = source.kind === 'value' ? source.value : source.kind === 'secret' ? standIn(name, undefined, source, objects, namespace, '') : undefined;
     if (!text || !/^(https?|rediss?|postgres(ql)?):\/\//.test(text)) continue;
@@ -396,9 +407,7 @@ export function routeRules(objects: K8sObject[]): Map<string, RouteRule[]> {
 
 export function routingViolations(objects: K8sObject[], surfaces: ServiceSurface[]): Violation[] {
   const out: Violation[] = [];
-  const templates = serviceDeployments(objects);
-  const componentOfService = new Map<string, string>();
-  for (const template of templates) for (const service of servicesSelecting(objects, template)) componentOfService.set(service.metadata.name, template.component!);
+  const componentOfService = componentsOfServices(objects);
 
   // Each service's public paths all live under the prefix its OpenAPI document is served from.
   for (const surface of surfaces) {
@@ -407,9 +416,38 @@ export function routingViolations(objects: K8sObject[], surfaces: ServiceSurface
     if (outside.length > 0) out.push(violation(`service ${surface.component}`, 'contract.routes.prefix', `public routes outside its prefix ${prefix}: ${outside.join(', ')} (no route rule would reach them)`));
   }
 
+  // A Service in front of a service's pods selects those pods only: a selector that also
+  // matches another workload's pods would send that service's traffic to them.
+  const templatesAll = podTemplates(objects).filter((t) => t.owner.kind !== 'Pod');
+  const inFront = new Set(serviceDeployments(objects).flatMap((t) => servicesSelecting(objects, t)));
+  for (const service of inFront) {
+    const selector = (field(service, 'spec', 'selector') ?? {}) as Record<string, string>;
+    const selected = templatesAll.filter((t) => {
+      const labels = (field(t.owner, 'spec', 'template', 'metadata', 'labels') ?? {}) as Record<string, string>;
+      return Object.entries(selector).every(([k, v]) => labels[k] === v);
+    });
+    if (selected.length > 1)
+      out.push(violation(refOf(service), 'contract.service', `its selector ${JSON.stringify(selector)} matches the pods of ${selected.map((t) => t.ref).join(', ')}; select one component (app.kubernetes.io/component)`));
+  }
+
+  // HTTPRoutes attach to a listener the rendered Gateway has.
+  for (const route of objects.filter((o) => o.kind === 'HTTPRoute')) {
+    for (const parent of (field(route, 'spec', 'parentRefs') ?? []) as Array<{ name: string; namespace?: string; kind?: string; sectionName?: string; port?: number }>) {
+      if ((parent.kind ?? 'Gateway') !== 'Gateway') continue;
+      const gateway = objects.find((o) => o.kind === 'Gateway' && o.metadata.name === parent.name && (parent.namespace === undefined || o.metadata.namespace === parent.namespace));
+      if (!gateway) continue; // an existing Gateway outside the release (gateway.create false)
+      const listeners = (field(gateway, 'spec', 'listeners') ?? []) as Array<{ name: string; port: number }>;
+      if (parent.sectionName !== undefined && !listeners.some((l) => l.name === parent.sectionName))
+        out.push(violation(refOf(route), 'contract.routes.parent', `parentRef sectionName ${parent.sectionName} is no listener of Gateway/${gateway.metadata.name} (listeners: ${listeners.map((l) => l.name).join(', ')}); the route would never be attached`));
+      if (parent.port !== undefined && !listeners.some((l) => l.port === parent.port))
+        out.push(violation(refOf(route), 'contract.routes.parent', `parentRef port ${parent.port} is no listener port of Gateway/${gateway.metadata.name}`));
+    }
+  }
+
   for (const [kind, rules] of routeRules(objects)) {
     for (const rule of rules) {
       const component = componentOfService.get(rule.backend);
+      if (!component && [...inFront].some((s) => s.metadata.name === rule.backend)) continue; // its selector is reported above
       if (!component) {
         out.push(violation(rule.object, 'contract.routes.backend', `path ${rule.prefix} sends to Service ${rule.backend}, which selects no service Deployment; use <release>-<component>`));
         continue;

@@ -103,6 +103,10 @@ const MUTANTS: Array<[string, Edit, string[]]> = [
   ['an HTTPRoute prefix /carts', (o) => {
     (field(byName(o, 'HTTPRoute', 'anypod-cart'), 'spec', 'rules') as Array<{ matches: Array<{ path: { value: string } }> }>)[0]!.matches[0]!.path.value = '/carts';
   }, ['HTTPRoute/anypod-cart contract.routes.path', 'HTTPRoute rules contract.routes.missing']],
+  ['an HTTPRoute attached to a listener the Gateway lacks', (o) => {
+    (field(byName(o, 'HTTPRoute', 'anypod-catalog'), 'spec', 'parentRefs') as Array<{ sectionName: string }>)[0]!.sectionName = 'https';
+  }, ['HTTPRoute/anypod-catalog contract.routes.parent']],
+  ['a Service selecting every anypod pod', (o) => { delete (byName(o, 'Service', 'anypod-auth').spec as { selector: Record<string, string> }).selector['app.kubernetes.io/component']; }, ['Service/anypod-auth contract.service', 'HTTPRoute rules contract.routes.missing']],
   ['an HTTPRoute to a port the Service lacks', (o) => {
     (field(byName(o, 'HTTPRoute', 'anypod-auth'), 'spec', 'rules') as Array<{ backendRefs: Array<{ port: number }> }>)[0]!.backendRefs[0]!.port = 80;
   }, ['HTTPRoute/anypod-auth contract.routes.port']],
