@@ -302,7 +302,7 @@ export const MIGRATE_CONNECTIONS = 2;
 
 export interface PostgresLimits {
   maxConnections: number;
-  /** superuser_reserved_connections + reserved_connections: slots the services' role cannot count on */
+  /** superuser_reserved_connections + reserved_connections: kept free for an operator's session, so the pools must fit without them */
   reserved: number;
   source: string;
 }
