@@ -23,6 +23,8 @@ replacement is ready, then --interval seconds before the next round. Stops after
 Options:
   --rounds N          number of deletions (default 5)
   --interval SECONDS  pause after a replacement is ready, before the next deletion (default 15)
+  --ready-timeout S   how long a service may take to have all its pods ready again before the
+                      script stops with an error (default 180)
   --force             delete with --grace-period=0 --force (SIGKILL) instead of gracefully
   --services LIST     comma-separated services to take turns on (default auth,catalog,cart)
   --release NAME      helm release (default anypod)
@@ -37,6 +39,7 @@ EOF
 
 ROUNDS=5
 INTERVAL=15
+READY_TIMEOUT=180
 FORCE=0
 SERVICES=auth,catalog,cart
 RELEASE=anypod
@@ -48,6 +51,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) need_value "$@"; ROUNDS=$2; shift 2 ;;
     --interval) need_value "$@"; INTERVAL=$2; shift 2 ;;
+    --ready-timeout) need_value "$@"; READY_TIMEOUT=$2; shift 2 ;;
     --force) FORCE=1; shift ;;
     --services) need_value "$@"; SERVICES=$2; shift 2 ;;
     --release) need_value "$@"; RELEASE=$2; shift 2 ;;
@@ -60,6 +64,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ "$ROUNDS" =~ ^[1-9][0-9]{0,3}$ ]] || die "--rounds must be a whole number from 1 to 9999, not '$ROUNDS'"
 [[ "$INTERVAL" =~ ^[0-9]{1,4}$ ]] || die "--interval must be a whole number of seconds, not '$INTERVAL'"
+[[ "$READY_TIMEOUT" =~ ^[1-9][0-9]{0,4}$ ]] || die "--ready-timeout must be a whole number of seconds, not '$READY_TIMEOUT'"
 IFS=, read -r -a SERVICE_LIST <<<"$SERVICES"
 ((${#SERVICE_LIST[@]} > 0)) || die "--services is empty"
 for service in "${SERVICE_LIST[@]}"; do
@@ -82,27 +87,42 @@ else
 fi
 now() { date +%H:%M:%S; }
 
-# Waits until every Deployment of the release has all its pods ready again.
+# The ready pods of a service that are not being deleted, one name per line. Read from the pods
+# themselves, not from the Deployment's status: right after a forced deletion that status may
+# not yet count the loss, and a wait on it would return at once.
+ready_pods() {
+  local service=$1
+  # one line per pod: name, deletionTimestamp (empty unless terminating), Ready condition
+  "${KUBECTL[@]}" get pods \
+    --selector "app.kubernetes.io/instance=$RELEASE,app.kubernetes.io/component=$service" \
+    --output 'jsonpath={range .items[*]}{.metadata.name}{" "}{.metadata.deletionTimestamp}{" "}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' |
+    awk 'NF == 2 && $2 == "True" { print $1 }'
+}
+
+# Waits (bounded by --ready-timeout) until every service has as many ready pods as its
+# Deployment wants.
 wait_all_ready() {
-  local service
+  local service desired ready deadline=$((SECONDS + READY_TIMEOUT))
   for service in "${SERVICE_LIST[@]}"; do
-    "${KUBECTL[@]}" rollout status "deployment/$RELEASE-$service" --timeout 180s >/dev/null ||
-      die "deployment/$RELEASE-$service did not get all its pods ready within 180 s"
+    desired=$("${KUBECTL[@]}" get "deployment/$RELEASE-$service" --output 'jsonpath={.spec.replicas}') ||
+      die "no deployment/$RELEASE-$service in namespace '$NAMESPACE' — is the release installed?"
+    while true; do
+      ready=$(ready_pods "$service" | grep -c . || true)
+      ((ready >= desired)) && break
+      ((SECONDS < deadline)) || die "$service has $ready of $desired pods ready after ${READY_TIMEOUT} s; stopping (kubectl get pods -n $NAMESPACE)"
+      sleep 1
+    done
   done
 }
 
-# Prints the name of one running pod of a service that is not already being deleted.
+# Prints the name of one ready pod of a service that is not already being deleted.
 pick_pod() {
-  local service=$1 names
-  names=$("${KUBECTL[@]}" get pods \
-    --selector "app.kubernetes.io/instance=$RELEASE,app.kubernetes.io/component=$service" \
-    --field-selector status.phase=Running \
-    --output 'jsonpath={range .items[*]}{.metadata.name}{" "}{.metadata.deletionTimestamp}{"\n"}{end}' |
-    awk 'NF == 1 { print $1 }')
-  [[ -n "$names" ]] || die "no running pod of '$service' in namespace '$NAMESPACE' (release '$RELEASE') — is it installed?"
+  local service=$1 pods
+  readarray -t pods < <(ready_pods "$service")
+  if ((${#pods[@]} == 0)) || [[ -z "${pods[0]}" ]]; then
+    die "no ready pod of '$service' in namespace '$NAMESPACE' (release '$RELEASE') — is it installed?"
+  fi
   # A random one, so that a pod that happens to be listed first is not always the one to go.
-  local pods
-  readarray -t pods <<<"$names"
   printf '%s\n' "${pods[RANDOM % ${#pods[@]}]}"
 }
 
@@ -117,8 +137,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
   deleted_at=$SECONDS
   log "$(now) round $round/$ROUNDS: deleted pod $pod ($service, $MODE)"
   # Gone first (so the Deployment's status already counts the loss), then the replacement ready.
-  "${KUBECTL[@]}" wait --for=delete "pod/$pod" --timeout 180s >/dev/null ||
-    die "pod $pod still exists 180 s after its deletion"
+  "${KUBECTL[@]}" wait --for=delete "pod/$pod" --timeout "${READY_TIMEOUT}s" >/dev/null ||
+    die "pod $pod still exists ${READY_TIMEOUT} s after its deletion"
   log "$(now)     $pod gone after $((SECONDS - deleted_at)) s"
   wait_all_ready
   log "$(now)     every service has all its pods ready again ($((SECONDS - deleted_at)) s after the deletion)"

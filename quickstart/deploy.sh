@@ -205,7 +205,7 @@ if [[ "$DRY_RUN" == 0 ]]; then
   deadline=$((SECONDS + 60))
   until curl --fail --silent --show-error --output /dev/null --max-time 5 "$probe"; do
     ((SECONDS < deadline)) || die "$probe did not answer within 60 s: is the controller running and the port mapped? (kubectl get gateway,httproute -n $NAMESPACE)"
-    sleep 2
+    sleep 1
   done
 fi
 

@@ -311,10 +311,11 @@ function realDeployProblems(root: string): string[] {
   const rootfs = join(dir, 'rootfs.tar');
   writeFileSync(join(dir, 'hello'), 'hello\n');
   expect(spawnSync('tar', ['-C', dir, '-cf', rootfs, 'hello']).status).toBe(0);
-  for (const image of IMAGES) {
-    const imported = spawnSync('bash', [join(REPO_ROOT, 'tools/images/podman.sh'), 'import', '--quiet', rootfs, `localhost/anypod/${image}:${VERSION}`], { env, encoding: 'utf8' });
-    expect(imported.status, imported.stderr).toBe(0);
-  }
+  const podmanSh = join(REPO_ROOT, 'tools/images/podman.sh');
+  const imported = spawnSync('bash', [podmanSh, 'import', '--quiet', rootfs, `localhost/anypod/${IMAGES[0]}:${VERSION}`], { env, encoding: 'utf8' });
+  if (imported.status !== 0) throw new Error(`podman import failed: ${imported.stderr}`);
+  const tagged = spawnSync('bash', [podmanSh, 'tag', `localhost/anypod/${IMAGES[0]}:${VERSION}`, ...IMAGES.slice(1).map((image) => `localhost/anypod/${image}:${VERSION}`)], { env, encoding: 'utf8' });
+  if (tagged.status !== 0) throw new Error(`podman tag failed: ${tagged.stderr}`);
 
   const result = spawnSync('bash', [join(root, 'quickstart/deploy.sh'), '--skip-build', '--loader', join(bin, 'loader'), '--values', join(QS, 'values-kind.yaml')], { env, encoding: 'utf8', timeout: 120_000, cwd: root });
   if (result.status !== 0) return [`exit status ${result.status}: ${result.stdout}${result.stderr}`];
@@ -460,19 +461,29 @@ describe('the quickstart files agree with the chart and with each other', () => 
 // A fake kubectl: it records every call and answers the few the script makes. This stands in for
 // the cluster's API only because no cluster exists in this test; on the Kubernetes built from
 // source here (the real-cluster issue) the script runs against the real API.
-// Each service has pods <release>-<service>-a/-b/-c running and -old terminating (it has a
-// deletionTimestamp, so it must never be chosen).
+// The pods it lists per service (FAKE_LAYOUT): "normal" — <release>-<service>-a/-b/-c ready,
+// -old terminating (a deletionTimestamp, still Ready) and -new not ready yet; "crowded" — only -a
+// ready, next to three terminating and three not-ready pods (used with FAKE_DESIRED=1, so a
+// script that picks a wrong pod is caught at once). FAKE_DESIRED is the Deployment's replicas.
 const FAKE_KUBECTL = `#!/bin/bash
 printf '%s\\n' "$*" >> "$FAKE_LOG"
 args=" $* "
 case "$args" in
+  *" get deployment/"*) printf '%s' "\${FAKE_DESIRED:-3}" ;;
   *" get pods "*)
     component=$(sed -n 's/.*app\\.kubernetes\\.io\\/component=\\([a-z]*\\).*/\\1/p' <<<"$args")
     instance=$(sed -n 's/.*app\\.kubernetes\\.io\\/instance=\\([a-z]*\\).*/\\1/p' <<<"$args")
-    for suffix in a b c; do printf '%s \\n' "$instance-$component-$suffix"; done
-    printf '%s %s\\n' "$instance-$component-old" "2026-11-30T07:00:00Z"
+    pod="$instance-$component"
+    if [[ "\${FAKE_LAYOUT:-normal}" == crowded ]]; then
+      for n in 1 2 3; do printf '%s %s %s\\n' "$pod-old$n" 2026-11-30T07:00:00Z True; printf '%s  %s\\n' "$pod-new$n" False; done
+      printf '%s  %s\\n' "$pod-a" True
+    else
+      for suffix in a b c; do printf '%s  %s\\n' "$pod-$suffix" True; done
+      printf '%s %s %s\\n' "$pod-old" 2026-11-30T07:00:00Z True
+      printf '%s  %s\\n' "$pod-new" False
+    fi
     ;;
-  *" delete pod "* | *" wait --for=delete "* | *" rollout status "*) ;;
+  *" delete pod "* | *" wait --for=delete "*) ;;
   *) echo "fake kubectl: unexpected call: $*" >&2; exit 2 ;;
 esac
 `;
@@ -481,10 +492,10 @@ mkdirSync(fakeDir);
 writeFileSync(join(fakeDir, 'kubectl'), FAKE_KUBECTL);
 chmodSync(join(fakeDir, 'kubectl'), 0o755);
 
-function deletePods(root: string, args: string[], timeoutMs = 20_000): Run & { calls: string[] } {
+function deletePods(root: string, args: string[], timeoutMs = 60_000, fake: Record<string, string> = {}): Run & { calls: string[] } {
   const log = join(mkdtempSync(join(tmp, 'delete-')), 'kubectl.log');
   writeFileSync(log, '');
-  const run = runScript(root, 'delete-pods.sh', args, { pathDirs: [fakeDir], env: { FAKE_LOG: log }, timeoutMs, leaveOut: ['kubectl'] });
+  const run = runScript(root, 'delete-pods.sh', args, { pathDirs: [fakeDir], env: { FAKE_LOG: log, ...fake }, timeoutMs, leaveOut: ['kubectl'] });
   return { ...run, calls: readFileSync(log, 'utf8').split('\n').filter((line) => line !== '') };
 }
 
@@ -511,8 +522,8 @@ function deletePodsProblems(run: ReturnType<typeof deletePods>, rounds: number, 
     const next = run.calls.slice(at + 1);
     if (!next.includes(`--namespace ${namespace} wait --for=delete pod/${pod} --timeout 180s`)) problems.push(`round ${i + 1}: no wait for ${pod} to be gone`);
     const nextDelete = next.findIndex((c) => / delete /.test(` ${c} `));
-    const ready = next.slice(0, nextDelete < 0 ? undefined : nextDelete).filter((c) => c.includes(' rollout status deployment/'));
-    if (ready.length < SERVICES.length) problems.push(`round ${i + 1}: the next step does not wait for every service to be ready again`);
+    const between = next.slice(0, nextDelete < 0 ? undefined : nextDelete);
+    if (!SERVICES.every((s) => between.some((c) => c.includes(` get deployment/${release}-${s} `)))) problems.push(`round ${i + 1}: the next step does not wait for every service to be ready again`);
     if (!new RegExp(`\\d\\d:\\d\\d:\\d\\d round ${i + 1}/${rounds}: deleted pod ${pod} \\(${service}, `).test(run.stdout)) problems.push(`round ${i + 1}: the output does not say when which pod was deleted`);
   });
   return problems;
@@ -536,6 +547,20 @@ describe('delete-pods.sh (fake kubectl)', () => {
     expect(deletePodsProblems({ ...forced, calls }, 2, { force: true, release: 'demo', namespace: 'shop' }), forced.stdout + forced.stderr).toEqual([]);
   });
 
+  it('picks only ready pods that are not being deleted (many wrong ones around), over eight rounds', () => {
+    const run = deletePods(REPO_ROOT, ['--rounds', '8', '--interval', '0'], 60_000, { FAKE_LAYOUT: 'crowded', FAKE_DESIRED: '1' });
+    expect(deletePodsProblems(run, 8, { force: false }), run.stdout + run.stderr).toEqual([]);
+  });
+
+  it('stops with a clear error when a service does not get its pods ready within --ready-timeout, deleting nothing', () => {
+    const started = Date.now();
+    const run = deletePods(REPO_ROOT, ['--rounds', '3', '--interval', '0', '--ready-timeout', '2'], 20_000, { FAKE_DESIRED: '4' });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/auth has 3 of 4 pods ready after 2 s; stopping/);
+    expect(run.calls.filter((c) => c.includes(' delete '))).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('refuses bad input and a missing kubectl with clear messages', () => {
     for (const [args, message] of [[['--rounds', '0'], /--rounds must be/], [['--interval', 'soon'], /--interval must be/], [['--services', 'cart;rm'], /not a service name/], [['--bogus'], /unknown option '--bogus'/]] as const) {
       const run = deletePods(REPO_ROOT, [...args]);
@@ -554,14 +579,19 @@ describe('delete-pods.sh (fake kubectl)', () => {
       ['deletes every pod of the service', 'delete pod "$pod"', 'delete pods --all', /not a deletion of exactly one pod/],
       ['one round too many', 'round <= ROUNDS; round++', 'round <= ROUNDS + 1; round++', /4 delete calls for 3 rounds/],
       ['always the same service', 'service=${SERVICE_LIST[$(((round - 1) % ${#SERVICE_LIST[@]}))]}', 'service=${SERVICE_LIST[0]}', /expected a running pod of catalog/],
-      ['picks terminating pods too', "awk 'NF == 1 { print $1 }'", "awk '{ print $1 }' | tail -n 1", /expected a running pod of/],
+      ['picks terminating pods too', `awk 'NF == 2 && $2 == "True" { print $1 }'`, `awk '$NF == "True" { print $1 }'`, /deleted \S+-old\d, expected a running pod of/],
+      ['picks pods that are not ready', `awk 'NF == 2 && $2 == "True" { print $1 }'`, `awk 'NF == 2 { print $1 }'`, /deleted \S+-new\d, expected a running pod of/],
       ['graceful flag ignored', 'DELETE_FLAGS=(--grace-period=0 --force)', 'DELETE_FLAGS=()', /not forced/],
       ['no wait for the replacement', '  wait_all_ready\n  log "$(now)     every service', '  log "$(now)     every service', /does not wait for every service/],
     ] as const)('%s', (label, from, to, expected) => {
       const root = mutant('delete-pods.sh', from, to);
       const force = label === 'graceful flag ignored';
-      const run = deletePods(root, ['--rounds', '3', '--interval', '0', ...(force ? ['--force'] : [])], 5_000);
-      expect(deletePodsProblems(run, 3, { force }).join('\n')).toMatch(expected);
+      // the pod-choice mutants meet the crowded layout: three wrong pods to one right one per pick, eight
+      // rounds (a wrong pick is missed with probability (1/4)^8 = 0.0015 %)
+      const crowded = label.startsWith('picks ');
+      const rounds = crowded ? 8 : 3;
+      const run = deletePods(root, ['--rounds', String(rounds), '--interval', '0', ...(force ? ['--force'] : [])], label === 'never stops' ? 3_000 : 60_000, crowded ? { FAKE_LAYOUT: 'crowded', FAKE_DESIRED: '1' } : {});
+      expect(deletePodsProblems(run, rounds, { force }).join('\n')).toMatch(expected);
     });
   });
 });
