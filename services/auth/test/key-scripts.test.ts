@@ -3,7 +3,9 @@
 //   starts and signs with the key it made;
 // - rotate-signing-key.sh's three phases, each applied with --dry-run --secret-file to the
 //   previous phase's Secret, give auth pods that a verifying service (the platform's token
-//   verifier) follows through the rotation without refusing a valid token.
+//   verifier) follows through the rotation without refusing a valid token;
+// - the chart's own Secret (helm template, i.e. a first helm install: Sprig's SEC1 key) is
+//   accepted by auth and can be rotated by the same script.
 // The real-cluster runs (create, leave untouched, patch, rollout restart) belong to the
 // real-Kubernetes issue.
 import { spawnSync } from 'node:child_process';
@@ -23,6 +25,7 @@ import { buildVerifier, jwksOf, tokenFrom, whoami } from './verifier.ts';
 const authDir = fileURLToPath(new URL('..', import.meta.url));
 const createSecrets = fileURLToPath(new URL('../../../tools/keys/create-secrets.sh', import.meta.url));
 const rotate = fileURLToPath(new URL('../../../tools/keys/rotate-signing-key.sh', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 // No cluster: KUBECONFIG=/dev/null makes any call that needs one fail instead of reaching a
 // cluster the machine happens to be configured for.
@@ -238,5 +241,39 @@ describe('rotate-signing-key.sh, phase by phase on the Secret create-secrets.sh 
     const refused = spawnSync('bash', [rotate, 'kid'], { input: p384, encoding: 'utf8' });
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/not a P-256 key/);
+  });
+});
+
+describe("the chart's own Secret (helm install: Sprig's genPrivateKey)", () => {
+  let chartSecret: { yaml: string; data: Record<string, string> };
+
+  beforeAll(() => {
+    // helm is the project's pinned build (tools/go, made by make test's setup before any test).
+    const helmPath = spawnSync('bash', [join(repoRoot, 'tools/go/go-tools.sh'), 'path', 'helm'], { encoding: 'utf8', timeout: 900_000 });
+    if (helmPath.status !== 0) throw new Error(`helm (tools/go/go-tools.sh path helm) is needed to render the chart's Secret: ${helmPath.stderr}`);
+    // helm template cannot look up, so it renders what a first helm install creates.
+    const render = spawnSync(helmPath.stdout.trim(), ['template', 'rel', join(repoRoot, 'helm/anypod'), '--namespace', 'keys-test', '--show-only', 'templates/secrets.yaml'], { env: offline, encoding: 'utf8', timeout: 60_000 });
+    if (render.status !== 0) throw new Error(`helm template failed: ${render.stderr}`);
+    const yaml = render.stdout.split(/^---\n/m).find((doc) => /^\s+name: rel-auth-keys$/m.test(doc));
+    if (!yaml) throw new Error(`the chart rendered no Secret rel-auth-keys:\n${render.stdout}`);
+    chartSecret = { yaml, data: readSecrets(yaml)[0]?.data ?? {} };
+  });
+
+  it('holds a SEC1 P-256 key that auth signs with, and rotate-signing-key.sh can take it through phase 1 and 2', async () => {
+    const key = chartSecret.data['jwt-private-key'] as string;
+    expect(key).toMatch(/^-----BEGIN EC PRIVATE KEY-----\n/);
+    const pod = await buildAuth({ JWT_PRIVATE_KEY: key, REFRESH_TOKEN_SECRET: chartSecret.data['refresh-token-secret'] as string, JWT_ADDITIONAL_PUBLIC_KEYS: chartSecret.data['jwt-additional-public-keys'] ?? '' });
+    apps.push(pod);
+    const token = await tokenFrom(pod);
+    expect(decodePart(token, 0).kid).toBe(publicJwk(key).kid);
+    expect((await jwksOf(pod)).keys.map((k) => k.kid)).toEqual([publicJwk(key).kid]);
+
+    const published = rotateOffline('publish-next', chartSecret.yaml, ['--namespace', 'keys-test', '--release', 'rel']);
+    expect(published.status, published.stderr).toBe(0);
+    const promoted = rotateOffline('promote', published.stdout, ['--namespace', 'keys-test', '--release', 'rel']);
+    expect(promoted.status, promoted.stderr).toBe(0);
+    const data = readSecrets(promoted.stdout)[0]?.data ?? {};
+    // the SEC1 key's public half is what stays published, under the same kid auth gave it
+    expect(publicJwk(data['jwt-additional-public-keys'] as string).kid).toBe(publicJwk(key).kid);
   });
 });
