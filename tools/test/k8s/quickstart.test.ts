@@ -191,10 +191,13 @@ describe('deploy.sh --dry-run', () => {
     expect(run.stdout).toMatch(/^ *Through the gateway \(http:\/\/localhost:8080\):$/m);
   });
 
-  it('with docker as the engine: docker save of anypod/<name>:<version>; --release/--namespace/--context are used everywhere', () => {
-    const run = deployDryRun(REPO_ROOT, ['--release', 'demo', '--namespace', 'shop', '--context', 'kind-anypod'], { ANYPOD_ENGINE: 'docker' });
-    expect(deployProblems(run, REPO_ROOT, { loader: KIND_LOADER, values: [join(QS, 'values-kind.yaml')], engine: 'docker', release: 'demo', namespace: 'shop' }), run.stdout + run.stderr).toEqual([]);
-    for (const command of run.commands.filter((c) => /^(kubectl|helm) /.test(c))) expect(command).toMatch(/^(kubectl --context|helm --kube-context) kind-anypod /);
+  it('with docker as the engine: docker save of anypod/<name>:<version>; --release/--namespace/--kubeconfig/--context are used in every call', () => {
+    const run = deployDryRun(REPO_ROOT, ['--release', 'demo', '--namespace', 'shop', '--kubeconfig', '/tmp/kc', '--context', 'kind-anypod'], { ANYPOD_ENGINE: 'docker' });
+    const withoutConfig = { ...run, commands: run.commands.map((c) => c.replace(' --kubeconfig /tmp/kc', '')) };
+    expect(deployProblems(withoutConfig, REPO_ROOT, { loader: KIND_LOADER, values: [join(QS, 'values-kind.yaml')], engine: 'docker', release: 'demo', namespace: 'shop' }), run.stdout + run.stderr).toEqual([]);
+    const clusterCalls = run.commands.filter((c) => /^(kubectl|helm) /.test(c));
+    expect(clusterCalls.length).toBe(4);
+    for (const command of clusterCalls) expect(command).toMatch(/^(kubectl --kubeconfig \/tmp\/kc --context|helm --kubeconfig \/tmp\/kc --kube-context) kind-anypod /);
   });
 
   it('without ANYPOD_ENGINE: podman when no Docker engine answers (docker info fails), the same rule as make images', () => {
