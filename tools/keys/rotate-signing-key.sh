@@ -157,6 +157,11 @@ else
     die "could not read Secret $namespace/$secret (is kubectl's context right?)"
   [[ -n $existing ]] || die "Secret $namespace/$secret not found: install the chart (it creates it) or run tools/keys/create-secrets.sh first"
   secret_yaml=$(k get secret "$secret" -o yaml)
+  # Check before changing anything: a phase is only complete once auth has rolled out with it.
+  if [[ $command != status && $dry_run == false ]]; then
+    k get "deployment/$deployment" -o name >/dev/null 2>&1 ||
+      die "deployment/$deployment not found in namespace $namespace: the Secret must not change without a rollout of auth"
+  fi
 fi
 
 # kubectl evaluates the expressions on the local copy (`patch --local` with an empty patch: no
