@@ -107,7 +107,7 @@ export function replicaEnv(manifest: ServiceManifest, ctx: LocalContext, run: Re
   const problem = (name: string, what: string) => new Error(`${manifest.source}: env ${name} ${what}; tools/cluster/local-env.ts lists what the local cluster provides`);
   for (const e of manifest.env) {
     if ('value' in e) {
-      if (e.name in local) fromManifest[e.name] = local[e.name] as string;
+      if (Object.hasOwn(local, e.name)) fromManifest[e.name] = local[e.name] as string;
       else {
         fromManifest[e.name] = expand(e.value, fromManifest);
         plain.push(e.name);
