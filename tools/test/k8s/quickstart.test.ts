@@ -152,7 +152,7 @@ function deployProblems(run: Run, root: string, opts: { loader: string; values: 
   }
 
   const namespaceApply = find(c, /apply -f - <<EOF$/);
-  const manifest = namespaceApply >= 0 ? run.stdout.split(`+ ${c[namespaceApply]}\n`)[1]?.split('\nEOF\n')[0] ?? '' : '';
+  const manifest = /^\+ .* apply -f - <<EOF\n([\s\S]*?)\nEOF$/m.exec(run.stdout)?.[1] ?? '';
   const ns = manifest ? parse(manifest) : undefined;
   if (ns?.kind !== 'Namespace' || ns?.metadata?.name !== namespace || ns?.metadata?.labels?.['pod-security.kubernetes.io/enforce'] !== 'restricted') {
     problems.push(`namespace ${namespace} is not applied with pod-security.kubernetes.io/enforce=restricted`);
