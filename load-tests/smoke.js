@@ -9,16 +9,17 @@
 /* global __ENV */
 import http from 'k6/http';
 import { check, fail, sleep } from 'k6';
-import { Gauge } from 'k6/metrics';
+import { Trend } from 'k6/metrics';
 
 const BASE_URL = (__ENV.BASE_URL || '').replace(/\/+$/, '');
 const SERVICES = ['auth', 'catalog', 'cart'];
 
-// Distinct pods (X-Served-By) one virtual user has been answered by, per service. k6 shares no
-// state between virtual users, so the threshold below takes the largest count any one user saw:
-// at least 2 means requests really are spread over the replicas, not pinned to one pod.
+// Distinct pods (X-Served-By) one virtual user has been answered by, per service, recorded after
+// every response. k6 shares no state between virtual users, so the threshold takes the largest
+// count any one user reached: at least 2 means requests really are spread over the replicas, not
+// pinned to one pod. A Trend, because k6 thresholds on a Gauge can only read its last value.
 const podsSeen = {};
-for (const service of SERVICES) podsSeen[service] = new Gauge(`anypod_${service}_pods_seen`);
+for (const service of SERVICES) podsSeen[service] = new Trend(`anypod_${service}_pods_seen`);
 
 export const options = {
   scenarios: {

@@ -620,6 +620,10 @@ describe('load-tests/smoke.js', () => {
     expect(source).toMatch(/export function setup\(\)/);
     expect(source).toMatch(/http_req_failed: \['rate==0'\]/);
     expect(source).toMatch(/checks: \['rate==1'\]/);
+    // A max threshold needs a Trend: k6 thresholds on a Gauge only know `value` (its last value),
+    // and k6 refuses to start with an unknown aggregation.
+    expect(source).toContain('new Trend(`anypod_${service}_pods_seen`)');
+    expect(source).not.toMatch(/new Gauge\(/);
     for (const service of SERVICES) {
       expect(source).toContain(`anypod_${service}_pods_seen: ['max>=2']`);
       expect(source).toMatch(new RegExp(`path: '/${service}[/'?]`));
