@@ -7,6 +7,8 @@
 //   call is a stub that records its call and fails, so a dry run that executed anything fails.
 // - the quickstart's values files render with the real chart (helm template), and the Traefik
 //   values, kind port mapping and chart agree on ports, GatewayClass and controller namespace.
+// - deploy.sh also runs for real with podman (a store of the test's own) and recording
+//   stand-ins for kubectl, helm and curl: the archives, the loader, the clean-up, the stdin.
 // - delete-pods.sh runs against a fake kubectl (below).
 // Each check is shown failing on a broken copy of the script (the "mutants" blocks).
 // The same deploy.sh runs for real on the Kubernetes built from source here (the real-cluster
