@@ -208,6 +208,16 @@ export function resolveEnv(objects: K8sObject[], container: Container): Resolved
   return { vars, opaque };
 }
 
+/** Services whose selector selects this Deployment's pods. */
+export function servicesSelecting(objects: K8sObject[], template: PodTemplate): K8sObject[] {
+  const labels = (get(template.owner, 'spec', 'template', 'metadata', 'labels') ?? {}) as Record<string, string>;
+  return objects.filter((o) => {
+    if (o.kind !== 'Service') return false;
+    const selector = get(o, 'spec', 'selector') as Record<string, string> | undefined;
+    return !!selector && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
+  });
+}
+
 /** A literal env value of a container, or undefined when it is not set as a plain value. */
 export function plainEnv(objects: K8sObject[], container: Container, name: string): string | undefined {
   const source = resolveEnv(objects, container).vars.get(name);
