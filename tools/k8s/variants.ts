@@ -4,13 +4,17 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { CHART_DIR, type RenderOptions } from './render.ts';
+import { renderTextCached } from './render-cache.ts';
+import { CHART_DIR, parseObjects, type K8sObject, type RenderOptions } from './render.ts';
 
 export interface Variant {
   /** "defaults" or "ci/<file>" */
   label: string;
   valuesFiles: string[];
 }
+
+/** The chart's own values: the render every broken variant in the tests starts from. */
+export const DEFAULTS: Variant = { label: 'defaults', valuesFiles: [] };
 
 export function chartVariants(): Variant[] {
   const ciDir = join(CHART_DIR, 'ci');
@@ -20,11 +24,17 @@ export function chartVariants(): Variant[] {
   } catch {
     // No ci folder: the defaults alone.
   }
-  return [{ label: 'defaults', valuesFiles: [] }, ...files.map((name) => ({ label: `ci/${name}`, valuesFiles: [join(ciDir, name)] }))];
+  return [DEFAULTS, ...files.map((name) => ({ label: `ci/${name}`, valuesFiles: [join(ciDir, name)] }))];
 }
 
 /** Render options for a variant, with the chart's `helm test` hooks included. */
 export const renderOptionsOf = (variant: Variant): RenderOptions => ({ valuesFiles: variant.valuesFiles, includeTests: true });
+
+/** A variant's `helm template` text (test hooks included), rendered once per test run. */
+export const renderVariantText = (variant: Variant): string => renderTextCached(renderOptionsOf(variant));
+
+/** A variant's rendered objects (test hooks included), rendered once per test run. */
+export const renderVariant = (variant: Variant): K8sObject[] => parseObjects(renderVariantText(variant));
 
 const isMap = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 

@@ -4,14 +4,13 @@
 // the real thing: each exported ServiceConfig, and each app built as its own tests build it, for
 // its routes and its OpenAPI document (tools/k8s/service-surface.ts).
 // Shown failing on renders broken in the test and on values files rendered by helm.
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { contractViolations, type ServiceSurface } from '../../k8s/contract.ts';
 import { formatViolations, type Violation } from '../../k8s/policy.ts';
-import { CHART_DIR, render, type K8sObject } from '../../k8s/render.ts';
+import { render, type K8sObject } from '../../k8s/render.ts';
 import { serviceSurfaces } from '../../k8s/service-surface.ts';
-import { chartVariants, renderOptionsOf } from '../../k8s/variants.ts';
+import { chartVariants, DEFAULTS, renderVariant } from '../../k8s/variants.ts';
 import { field, type PodSpec } from '../../k8s/workloads.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -44,7 +43,7 @@ describe('what the services declare', () => {
 
 describe('the chart keeps the services\' contract', () => {
   it.each(chartVariants().map((v) => [v.label, v] as const))('%s', (_label, variant) => {
-    const violations = contractViolations(render(renderOptionsOf(variant)), surfaces);
+    const violations = contractViolations(renderVariant(variant), surfaces);
     expect(violations, `the ${variant.label} render breaks the services' contract:\n${formatViolations(violations)}`).toEqual([]);
   });
 });
@@ -115,7 +114,7 @@ const MUTANTS: Array<[string, Edit, string[]]> = [
 describe('contract shown failing on broken renders', () => {
   let defaults: K8sObject[];
   beforeAll(() => {
-    defaults = render({ includeTests: true });
+    defaults = renderVariant(DEFAULTS);
   });
 
   it('the unbroken defaults pass (so every violation below comes from its edit)', () => {
@@ -130,7 +129,9 @@ describe('contract shown failing on broken renders', () => {
   });
 
   it('an Ingress path /catalogue (ci/ingress-only-values.yaml, edited)', () => {
-    const objects = render({ valuesFiles: [join(CHART_DIR, 'ci/ingress-only-values.yaml')] });
+    const variant = chartVariants().find((v) => v.label === 'ci/ingress-only-values.yaml');
+    expect(variant, 'helm/anypod/ci/ingress-only-values.yaml is missing').toBeDefined();
+    const objects = renderVariant(variant!);
     const ingress = objects.find((o) => o.kind === 'Ingress');
     expect(ingress, 'ci/ingress-only-values.yaml renders no Ingress').toBeDefined();
     expect(formatViolations(contractViolations(objects, surfaces))).toBe('');

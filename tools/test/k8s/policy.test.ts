@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { connectionBudget, formatViolations, policyViolations, type PolicyOptions, type Violation } from '../../k8s/policy.ts';
 import { CHART_DIR, DEFAULT_RELEASE, helm, parseObjects, render, type K8sObject } from '../../k8s/render.ts';
-import { chartVariants, renderOptionsOf, valuesOf, type Variant } from '../../k8s/variants.ts';
+import { chartVariants, DEFAULTS, renderVariant, valuesOf, type Variant } from '../../k8s/variants.ts';
 import { field, type PodSpec } from '../../k8s/workloads.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -24,7 +24,7 @@ describe('policy over the rendered chart', () => {
   const variants = chartVariants();
 
   it.each(variants.map((v) => [v.label, v] as const))('%s: no pod breaks the policy', (_label, variant) => {
-    const objects = render(renderOptionsOf(variant));
+    const objects = renderVariant(variant);
     const violations = policyViolations(objects, optionsOf(variant));
     expect(violations, `policy violations in the ${variant.label} render (fix the chart's templates or values):\n${formatViolations(violations)}`).toEqual([]);
     const budget = connectionBudget(objects, optionsOf(variant).externalPostgres);
@@ -95,7 +95,7 @@ const MUTANTS: Array<[string, Edit, string[]]> = [
 describe('policy shown failing on broken renders', () => {
   let defaults: K8sObject[];
   beforeAll(() => {
-    defaults = render({ includeTests: true });
+    defaults = renderVariant(DEFAULTS);
   });
 
   it('the unbroken defaults pass (so every violation below comes from its edit)', () => {
@@ -115,7 +115,7 @@ describe('policy shown failing on a Namespace that does not enforce restricted',
   it('ci/k8s-values.yaml with the enforce label set to baseline', () => {
     const variant = chartVariants().find((v) => v.label === 'ci/k8s-values.yaml');
     expect(variant, 'helm/anypod/ci/k8s-values.yaml (the k8s/ render, which creates the Namespace) is missing').toBeDefined();
-    const objects = render(renderOptionsOf(variant!));
+    const objects = renderVariant(variant!);
     const namespace = objects.find((o) => o.kind === 'Namespace');
     expect(namespace, 'the k8s/ render creates no Namespace').toBeDefined();
     namespace!.metadata.labels = { ...namespace!.metadata.labels, 'pod-security.kubernetes.io/enforce': 'baseline' };

@@ -3,9 +3,9 @@
 // pinned binary carries), Gateway API kinds against the pinned standard CRDs. One validator run
 // for all renders. Shown failing on objects broken in ways the API server would refuse.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { render, renderText, type K8sObject } from '../../k8s/render.ts';
+import type { K8sObject } from '../../k8s/render.ts';
 import { carriedKubernetesVersions, formatFailures, gatewayApiCrds, KUBERNETES_SCHEMA_VERSION, validateRenders } from '../../k8s/validate.ts';
-import { chartVariants, renderOptionsOf } from '../../k8s/variants.ts';
+import { chartVariants, DEFAULTS, renderVariant, renderVariantText } from '../../k8s/variants.ts';
 import { field } from '../../k8s/workloads.ts';
 
 describe(`kubectl-validate (Kubernetes ${KUBERNETES_SCHEMA_VERSION}, Gateway API CRDs)`, () => {
@@ -22,7 +22,7 @@ describe(`kubectl-validate (Kubernetes ${KUBERNETES_SCHEMA_VERSION}, Gateway API
 
   it('every object of the defaults and every ci variant is valid', () => {
     const started = Date.now();
-    const renders = chartVariants().map((variant) => ({ label: variant.label, input: renderText(renderOptionsOf(variant)) }));
+    const renders = chartVariants().map((variant) => ({ label: variant.label, input: renderVariantText(variant) }));
     const rendered = Date.now();
     const { files, failures } = validateRenders(renders, crds);
     const kinds = new Set(files.map((f) => f.object.split('/')[0]));
@@ -37,7 +37,7 @@ describe(`kubectl-validate (Kubernetes ${KUBERNETES_SCHEMA_VERSION}, Gateway API
   it('the chart\'s kubeVersion floor holds: against 1.28 schemas its pre-stop sleep is refused', () => {
     // lifecycle.preStop.sleep arrived in 1.29 (alpha) and is on by default from 1.30, which is
     // why Chart.yaml says kubeVersion >=1.30: the validator sees that too, so the version matters.
-    const { failures } = validateRenders([{ label: 'defaults@1.28', input: renderText() }], crds, '1.28');
+    const { failures } = validateRenders([{ label: 'defaults@1.28', input: renderVariantText(DEFAULTS) }], crds, '1.28');
     const refused = [...new Set(failures.map((f) => f.object))].sort();
     expect(refused, formatFailures(failures)).toEqual(['Deployment/anypod-auth', 'Deployment/anypod-cart', 'Deployment/anypod-catalog']);
     for (const failure of failures) expect(failure.message).toMatch(/preStop\.sleep/);
@@ -46,7 +46,7 @@ describe(`kubectl-validate (Kubernetes ${KUBERNETES_SCHEMA_VERSION}, Gateway API
   describe('shown failing on broken objects', () => {
     let defaults: K8sObject[];
     beforeAll(() => {
-      defaults = render({ includeTests: true });
+      defaults = renderVariant(DEFAULTS);
     });
 
     const byKind = (objects: K8sObject[], kind: string, name: string) => {
