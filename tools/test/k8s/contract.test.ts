@@ -4,6 +4,7 @@
 // the real thing: each exported ServiceConfig, and each app built as its own tests build it, for
 // its routes and its OpenAPI document (tools/k8s/service-surface.ts).
 // Shown failing on renders broken in the test and on values files rendered by helm.
+import { generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { contractViolations, type ServiceSurface } from '../../k8s/contract.ts';
@@ -91,6 +92,11 @@ const MUTANTS: Array<[string, Edit, string[]]> = [
   }, ['Deployment/anypod-cart contract.url']],
   ['auth\'s pod migrating catalog', (o) => { initOf(o, 'auth').args = ['catalog']; }, ['Deployment/anypod-auth contract.migrate']],
   ['migrations sent to another database', (o) => { initOf(o, 'cart').env!.find((e) => e.name === 'DATABASE_URL')!.valueFrom!.secretKeyRef!.key = 'admin-url'; }, ['Deployment/anypod-cart contract.migrate']],
+  ['the chart\'s generated signing key on P-384 (auth signs ES256: P-256 only)', (o) => {
+    const secret = byName(o, 'Secret', 'anypod-auth-keys') as K8sObject & { data: Record<string, string> };
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString();
+    secret.data['jwt-private-key'] = Buffer.from(pem).toString('base64');
+  }, ['Deployment/anypod-auth contract.env.load']],
   ['a readiness probe on /ready', (o) => { main(o, 'catalog').readinessProbe!.httpGet!.path = '/ready'; }, ['Deployment/anypod-catalog contract.probe']],
   ['a liveness probe on the public prefix\'s health path that does not exist', (o) => { main(o, 'auth').livenessProbe!.httpGet!.path = '/auth/healthz'; }, ['Deployment/anypod-auth contract.probe']],
   ['a liveness probe on port 8080', (o) => { main(o, 'cart').livenessProbe!.httpGet!.port = 8080; }, ['Deployment/anypod-cart contract.probe']],
