@@ -1,11 +1,11 @@
 // The renders every k8s test covers: the chart's defaults and each helm/anypod/ci/*-values.yaml
 // (helm's own convention for values variants; ci/invalid/ holds values the chart must refuse and
 // is not one of them).
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { renderTextCached } from './render-cache.ts';
-import { CHART_DIR, parseObjects, type K8sObject, type RenderOptions } from './render.ts';
+import { CHART_DIR, parseObjects, REPO_ROOT, type K8sObject, type RenderOptions } from './render.ts';
 
 export interface Variant {
   /** "defaults" or "ci/<file>" */
@@ -58,3 +58,14 @@ export function valuesOf(variant: Variant): Record<string, unknown> {
     {},
   );
 }
+
+/** The committed k8s/ folder as one YAML stream (what `kubectl apply -f k8s/` sends); throws when it holds no manifests. */
+export function committedK8sText(): string {
+  const dir = join(REPO_ROOT, 'k8s');
+  const files = existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith('.yaml')).sort() : [];
+  if (files.length === 0) throw new Error('k8s/ holds no manifests: run `make k8s` to render them');
+  return files.map((name) => readFileSync(join(dir, name), 'utf8')).join('\n---\n');
+}
+
+/** The committed k8s/ folder's objects. */
+export const committedK8s = (): K8sObject[] => parseObjects(committedK8sText());

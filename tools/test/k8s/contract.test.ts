@@ -11,7 +11,7 @@ import { contractViolations, type ServiceSurface } from '../../k8s/contract.ts';
 import { formatViolations, type Violation } from '../../k8s/policy.ts';
 import { render, type K8sObject } from '../../k8s/render.ts';
 import { serviceSurfaces } from '../../k8s/service-surface.ts';
-import { chartVariants, DEFAULTS, renderVariant } from '../../k8s/variants.ts';
+import { chartVariants, committedK8s, DEFAULTS, renderVariant } from '../../k8s/variants.ts';
 import { field, type PodSpec } from '../../k8s/workloads.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -46,6 +46,13 @@ describe('the chart keeps the services\' contract', () => {
   it.each(chartVariants().map((v) => [v.label, v] as const))('%s', (_label, variant) => {
     const violations = contractViolations(renderVariant(variant), surfaces);
     expect(violations, `the ${variant.label} render breaks the services' contract:\n${formatViolations(violations)}`).toEqual([]);
+  });
+});
+
+describe('k8s/ as committed keeps the services\' contract', () => {
+  it('k8s/', () => {
+    const violations = contractViolations(committedK8s(), surfaces);
+    expect(violations, `k8s/ breaks the services' contract (fix the chart, then make k8s):\n${formatViolations(violations)}`).toEqual([]);
   });
 });
 

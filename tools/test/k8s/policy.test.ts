@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { connectionBudget, formatViolations, policyViolations, type PolicyOptions, type Violation } from '../../k8s/policy.ts';
 import { CHART_DIR, DEFAULT_RELEASE, helm, parseObjects, render, type K8sObject } from '../../k8s/render.ts';
-import { chartVariants, DEFAULTS, renderVariant, valuesOf, type Variant } from '../../k8s/variants.ts';
+import { chartVariants, committedK8s, DEFAULTS, renderVariant, valuesOf, type Variant } from '../../k8s/variants.ts';
 import { field, type PodSpec } from '../../k8s/workloads.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -30,6 +30,13 @@ describe('policy over the rendered chart', () => {
     const budget = connectionBudget(objects, optionsOf(variant).externalPostgres);
     const terms = budget.lines.map((l) => `${l.pods}×${l.poolSize}${l.migrate ? `+${l.migrate}` : ''}`).join(' + ');
     console.log(`${variant.label}: connection budget ${terms} = ${budget.needed} of ${budget.available} (max_connections ${budget.limits.maxConnections} - ${budget.limits.reserved} reserved)`);
+  });
+});
+
+describe('policy over k8s/ as committed', () => {
+  it('no pod in k8s/ breaks the policy', () => {
+    const violations = policyViolations(committedK8s());
+    expect(violations, `policy violations in k8s/ (fix the chart, then make k8s):\n${formatViolations(violations)}`).toEqual([]);
   });
 });
 
