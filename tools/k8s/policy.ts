@@ -85,10 +85,10 @@ const intOrUndefined = (value: string | undefined): number | undefined => (value
 /** The service's SHUTDOWN_TIMEOUT_MS as the service will read it: the chart's plain value, else the schema default. */
 function shutdownTimeoutMs(objects: K8sObject[], container: Container): { ms: number; source: string } | { problem: string } {
   const source = resolveEnv(objects, container).vars.get('SHUTDOWN_TIMEOUT_MS');
-  if (!source) return { ms: DEFAULT_SHUTDOWN_TIMEOUT_MS, source: 'the services\' default' };
+  if (!source) return { ms: DEFAULT_SHUTDOWN_TIMEOUT_MS, source: 'unset: the services\' default' };
   if (source.kind !== 'value') return { problem: `SHUTDOWN_TIMEOUT_MS comes from ${source.kind}; set it as a plain value so the grace budget can be checked` };
   const ms = intOrUndefined(source.value);
-  return ms === undefined ? { problem: `SHUTDOWN_TIMEOUT_MS is '${source.value}', not a whole number of milliseconds` } : { ms, source: source.from };
+  return ms === undefined ? { problem: `SHUTDOWN_TIMEOUT_MS is '${source.value}', not a whole number of milliseconds` } : { ms, source: `set in ${source.from}` };
 }
 
 /**
