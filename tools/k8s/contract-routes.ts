@@ -88,45 +88,80 @@ function serviceOfHost(host: string, namespace: string): { name: string; namespa
   return undefined; // a host outside the cluster (external Postgres, cache): nothing to check here
 }
 
+interface UrlContext {
+  objects: K8sObject[];
+  surfaces: ServiceSurface[];
+  namespace: string;
+  componentOf: Map<string, string>;
+}
+
+/**
+ * One in-release URL: it names a rendered Service and one of its ports, and when that Service is
+ * a service's, an http path the service serves. `mustResolve` false: a URL from outside the
+ * chart (a Secret made beforehand) may point elsewhere.
+ */
+function checkUrl(text: string, where: string, context: UrlContext, mustResolve: boolean): string[] {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return []; // not a URL: the schema check reports it
+  }
+  const target = serviceOfHost(url.hostname, context.namespace);
+  if (!target || target.namespace !== context.namespace) return [];
+  const at = `${where} (${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname})`;
+  const service = context.objects.find((o) => o.kind === 'Service' && o.metadata.name === target.name && (o.metadata.namespace ?? context.namespace) === target.namespace);
+  if (!service) return mustResolve ? [`${at} names Service ${target.name}, which the release does not render`] : [];
+  const problems: string[] = [];
+  const defaultPort = { 'http:': 80, 'https:': 443, 'redis:': 6379, 'rediss:': 6379, 'postgres:': 5432, 'postgresql:': 5432 }[url.protocol] ?? 0;
+  const port = url.port === '' ? defaultPort : Number(url.port);
+  const ports = ((field(service, 'spec', 'ports') ?? []) as Array<{ port: number; name?: string }>).map((p) => p.port);
+  if (!ports.includes(port)) problems.push(`${at} uses port ${port}, but Service ${target.name} has ${ports.join(', ')}; build the URL from the Service's port`);
+  const component = context.componentOf.get(target.name);
+  const surface = context.surfaces.find((s) => s.component === component);
+  if (surface && url.protocol.startsWith('http') && url.pathname !== '/' && !surface.routes.some((r) => r.method === 'GET' && matchesRoute(r.url, url.pathname)))
+    problems.push(`${at}: ${component} serves no GET ${url.pathname}`);
+  return problems;
+}
+
+const URL_PATTERN = /\b(?:https?|rediss?|postgres(?:ql)?):\/\/[^\s"'<>]+/g;
+
 /**
  * Every URL a service is given that points into the release (AUTH_JWKS_URL, CATALOG_URL,
  * REDIS_URL, DATABASE_URL from a rendered Secret, the OTLP endpoint) names a rendered Service and
  * one of its ports; an http URL to one of the services names a path that service serves.
  */
 export function urlViolations(template: PodTemplate, objects: K8sObject[], surfaces: ServiceSurface[]): Violation[] {
-  const out: Violation[] = [];
   const container = serviceContainer(template);
-  if (!container) return out;
+  if (!container) return [];
   const namespace = template.owner.metadata.namespace ?? 'default';
-  const releaseServices = objects.filter((o) => o.kind === 'Service');
-  const componentOf = componentsOfServices(objects);
+  const context: UrlContext = { objects, surfaces, namespace, componentOf: componentsOfServices(objects) };
+  const out: Violation[] = [];
   for (const [name, source] of resolveEnv(objects, container).vars) {
     const text = source.kind === 'value' ? source.value : source.kind === 'secret' ? standIn(name, undefined, source, objects, namespace, '') : undefined;
     if (!text || !/^(https?|rediss?|postgres(ql)?):\/\//.test(text)) continue;
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      continue; // not a URL: the schema check reports it
+    // Secrets made outside the chart and test stand-ins point elsewhere; only the chart's own values must resolve.
+    const mustResolve = source.kind === 'value' || objects.some((o) => o.kind === 'Secret' && source.kind === 'secret' && o.metadata.name === source.name);
+    for (const problem of checkUrl(text, `container '${container.name}': ${name}`, context, mustResolve)) out.push(violation(template.ref, 'contract.url', problem));
+  }
+  return out;
+}
+
+/**
+ * The `helm test` pods call the services through their Services: every URL in their env, args
+ * or command (TARGETS is a JSON list of them) must reach a Service port and a path it serves.
+ */
+export function testHookViolations(objects: K8sObject[], surfaces: ServiceSurface[]): Violation[] {
+  const out: Violation[] = [];
+  const componentOf = componentsOfServices(objects);
+  for (const template of podTemplates(objects).filter((t) => t.owner.kind === 'Pod' && t.owner.metadata.annotations?.['helm.sh/hook'] === 'test')) {
+    const context: UrlContext = { objects, surfaces, namespace: template.owner.metadata.namespace ?? 'default', componentOf };
+    for (const container of template.spec.containers) {
+      const texts = [...(container.env ?? []).map((e) => [e.name, e.value ?? ''] as const), ...[...(container.command ?? []), ...(container.args ?? [])].map((t) => ['command', t] as const)];
+      for (const [name, text] of texts)
+        for (const match of text.matchAll(URL_PATTERN))
+          for (const problem of checkUrl(match[0], `container '${container.name}': ${name}`, context, true)) out.push(violation(template.ref, 'contract.url', problem));
     }
-    const target = serviceOfHost(url.hostname, namespace);
-    if (!target || target.namespace !== namespace) continue;
-    const where = `container '${container.name}': ${name} (${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname})`;
-    const service = releaseServices.find((o) => o.metadata.name === target.name && (o.metadata.namespace ?? namespace) === target.namespace);
-    if (!service) {
-      // Secrets made outside the chart and test stand-ins point elsewhere; only the chart's own values must resolve.
-      if (source.kind === 'value' || objects.some((o) => o.kind === 'Secret' && source.kind === 'secret' && o.metadata.name === source.name))
-        out.push(violation(template.ref, 'contract.url', `${where} names Service ${target.name}, which the release does not render`));
-      continue;
-    }
-    const defaultPort = { 'http:': 80, 'https:': 443, 'redis:': 6379, 'rediss:': 6379, 'postgres:': 5432, 'postgresql:': 5432 }[url.protocol] ?? 0;
-    const port = url.port === '' ? defaultPort : Number(url.port);
-    const ports = ((field(service, 'spec', 'ports') ?? []) as Array<{ port: number; name?: string }>).map((p) => p.port);
-    if (!ports.includes(port)) out.push(violation(template.ref, 'contract.url', `${where} uses port ${port}, but Service ${target.name} has ${ports.join(', ')}; build the URL from the Service's port`));
-    const component = componentOf.get(target.name);
-    const surface = surfaces.find((s) => s.component === component);
-    if (surface && url.protocol.startsWith('http') && url.pathname !== '/' && !surface.routes.some((r) => r.method === 'GET' && matchesRoute(r.url, url.pathname)))
-      out.push(violation(template.ref, 'contract.url', `${where}: ${component} serves no GET ${url.pathname}`));
   }
   return out;
 }

@@ -9,13 +9,14 @@
 //           name that port; routes' backend ports are ports of the Service
 //   probes  every probe path is a GET route the app registers
 //   migrate the migrate init container migrates this pod's service, on the service's database
-//   urls    every in-release URL a service is given (JWKS, catalog, Redis, Postgres, OTLP) names
-//           a rendered Service and one of its ports, and a path the target service serves
+//   urls    every in-release URL a service is given (JWKS, catalog, Redis, Postgres, OTLP), and
+//           every URL the helm test pod calls, names a rendered Service and one of its ports,
+//           and a path the target service serves
 //   routes  every HTTPRoute/Ingress path prefix reaches the Service of the component whose
 //           OpenAPI paths live under it, and every public path of a service is under its prefix
 import type { ServiceConfig } from '@anypod/platform/config';
 import { envViolations, migrateViolations } from './contract-env.ts';
-import { portAndProbeViolations, routingViolations, urlViolations } from './contract-routes.ts';
+import { portAndProbeViolations, routingViolations, testHookViolations, urlViolations } from './contract-routes.ts';
 import type { K8sObject } from './render.ts';
 import { violation, type Violation } from './violations.ts';
 import { serviceDeployments } from './workloads.ts';
@@ -54,6 +55,6 @@ export function contractViolations(objects: K8sObject[], surfaces: ServiceSurfac
     }
     out.push(...envViolations(template, surface, objects), ...portAndProbeViolations(template, surface, objects), ...urlViolations(template, objects, surfaces), ...migrateViolations(template, surface, objects));
   }
-  out.push(...routingViolations(objects, surfaces));
+  out.push(...routingViolations(objects, surfaces), ...testHookViolations(objects, surfaces));
   return out;
 }

@@ -96,7 +96,7 @@ const MUTANTS: Array<[string, Edit, string[]]> = [
   ['catalog\'s Service moved to port 8080 while CATALOG_URL still says 3000', (o) => {
     ((byName(o, 'Service', 'anypod-catalog').spec as { ports: Array<{ port: number }> }).ports[0]!).port = 8080;
     (field(byName(o, 'HTTPRoute', 'anypod-catalog'), 'spec', 'rules') as Array<{ backendRefs: Array<{ port: number }> }>)[0]!.backendRefs[0]!.port = 8080;
-  }, ['Deployment/anypod-cart contract.url']],
+  }, ['Deployment/anypod-cart contract.url', 'Pod/anypod-test-any-pod contract.url']],
   ['auth\'s pod migrating catalog', (o) => { initOf(o, 'auth').args = ['catalog']; }, ['Deployment/anypod-auth contract.migrate']],
   ['migrations sent to another database', (o) => { initOf(o, 'cart').env!.find((e) => e.name === 'DATABASE_URL')!.valueFrom!.secretKeyRef!.key = 'admin-url'; }, ['Deployment/anypod-cart contract.migrate']],
   ['the chart\'s generated signing key on P-384 (auth signs ES256: P-256 only)', (o) => {
@@ -104,6 +104,11 @@ const MUTANTS: Array<[string, Edit, string[]]> = [
     const pem = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString();
     secret.data['jwt-private-key'] = Buffer.from(pem).toString('base64');
   }, ['Deployment/anypod-auth contract.env.load']],
+  ['the helm test pod calling catalog on port 8080', (o) => {
+    const pod = o.find((x) => x.kind === 'Pod' && x.metadata.annotations?.['helm.sh/hook'] === 'test');
+    if (!pod) throw new Error('the defaults render no helm test Pod');
+    for (const e of (pod.spec as PodSpec).containers[0]!.env ?? []) if (e.value?.includes('anypod-catalog:3000')) e.value = e.value.replace('anypod-catalog:3000', 'anypod-catalog:8080');
+  }, ['Pod/anypod-test-any-pod contract.url']],
   ['a readiness probe on /ready', (o) => { main(o, 'catalog').readinessProbe!.httpGet!.path = '/ready'; }, ['Deployment/anypod-catalog contract.probe']],
   ['a liveness probe on the public prefix\'s health path that does not exist', (o) => { main(o, 'auth').livenessProbe!.httpGet!.path = '/auth/healthz'; }, ['Deployment/anypod-auth contract.probe']],
   ['a liveness probe on port 8080', (o) => { main(o, 'cart').livenessProbe!.httpGet!.port = 8080; }, ['Deployment/anypod-cart contract.probe']],
