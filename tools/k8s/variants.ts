@@ -18,12 +18,9 @@ export const DEFAULTS: Variant = { label: 'defaults', valuesFiles: [] };
 
 export function chartVariants(): Variant[] {
   const ciDir = join(CHART_DIR, 'ci');
-  let files: string[] = [];
-  try {
-    files = readdirSync(ciDir).filter((name) => name.endsWith('-values.yaml')).sort();
-  } catch {
-    // No ci folder: the defaults alone.
-  }
+  const files = existsSync(ciDir) ? readdirSync(ciDir).filter((name) => name.endsWith('-values.yaml')).sort() : [];
+  // The checks are only as wide as the variants: none would mean testing the defaults alone, quietly.
+  if (files.length === 0) throw new Error(`${ciDir} holds no *-values.yaml variants; the chart's tests render each of them`);
   return [DEFAULTS, ...files.map((name) => ({ label: `ci/${name}`, valuesFiles: [join(ciDir, name)] }))];
 }
 
