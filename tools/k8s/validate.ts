@@ -50,7 +50,7 @@ function kubectlValidate(): string {
   try {
     return goTool('kubectl-validate');
   } catch (error) {
-    throw new Error(`kubectl-validate is not available (bash tools/go/go-tools.sh path kubectl-validate failed): ${(error as Error).message}`);
+    throw new Error(`kubectl-validate is not available (bash tools/go/go-tools.sh path kubectl-validate failed): ${(error as Error).message}`, { cause: error });
   }
 }
 
