@@ -1,7 +1,8 @@
 // kubectl-validate v0.0.4: offline schema validation of every rendered manifest (it carries the
 // Kubernetes 1.23-1.30 OpenAPI schemas in the binary; run it with KUBECONFIG=/dev/null).
-// Its own module: it was released against older k8s.io/* modules than helm v3.22 uses, and
-// sharing a module with helm would force helm's versions onto it (see tools/go/helm/go.mod).
+// Its own module: it was released against k8s.io/* v0.30, helm v3.22 uses v0.37, and in one
+// module with helm it gets v0.37 and does not compile (checked 2026-11-30: openapi.GroupVersion
+// gained ServerRelativeURL, schema.Extensions lost XValidations).
 module anypod.local/tools/go/kubectl-validate
 
 go 1.26
