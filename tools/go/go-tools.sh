@@ -128,7 +128,7 @@ ensure_tool() {
     (cd "$module_dir" && exec go build -trimpath -ldflags="$flags" -o "$tmp/$name" "$package") &
     local build_pid=$!
     # shellcheck disable=SC2064 # expand now: the trap must name this build's process and folder
-    trap "kill $build_pid 2>/dev/null; rm -rf '$tmp'" EXIT
+    trap "kill $build_pid 2>/dev/null || true; rm -rf '$tmp'" EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
     wait "$build_pid" || die "building $name failed (module $module_dir)"
