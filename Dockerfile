@@ -5,7 +5,7 @@
 
 # ---------------------------------------------------------------------------------------------
 # build: the whole workspace, the Prisma clients and the production bundles (services/*/dist).
-# Shared by every image; only the stages after it depend on SERVICE.
+# Shared by every image (it makes all four images' files); only the final stages differ.
 FROM node:24-bookworm-slim AS build
 WORKDIR /repo
 # Nothing here runs as a server; keep npm/pnpm quiet and off the network for anything optional.
@@ -21,20 +21,15 @@ RUN pnpm install --offline --frozen-lockfile
 # Prisma clients (WASM query compiler, no native engine: tools/prisma/run.mjs) and the esbuild
 # bundles, exactly as `make build` makes them.
 RUN bash tools/infra/migrate.sh generate && node --import tsx tools/build/cli.ts
-
-# ---------------------------------------------------------------------------------------------
-# deploy: one service's production dependencies (`pnpm deploy --prod`, from the lockfile),
-# trimmed to what its bundle can load (tools/images/prune-deploy.mjs says what and why).
-FROM build AS deploy
-ARG SERVICE
-RUN test -f "services/${SERVICE}/dist/server.js" || { echo "build with --build-arg SERVICE=<auth|catalog|cart> (got '${SERVICE}')" >&2; exit 1; } \
- && pnpm --filter "@anypod/${SERVICE}" deploy --prod --offline /out \
- && node tools/images/prune-deploy.mjs /out "services/${SERVICE}/dist" \
- && rm -rf /out/dist && cp -r "services/${SERVICE}/dist" /out/dist
+# Every image's files, once for all four (tools/images/assemble.sh): per service `pnpm deploy
+# --prod` from the lockfile, trimmed to what its bundle loads (prune-deploy.mjs says what and
+# why), plus its dist; and the migrate image's /app.
+RUN bash tools/images/assemble.sh /out
 
 # ---------------------------------------------------------------------------------------------
 # service: what runs in the pod. Only the production node_modules, the bundle (with its source
 # maps, for --enable-source-maps) and package.json ("type": "module" makes dist/*.js ES modules).
+# SERVICE is required: auth, catalog or cart (without it the COPY below finds no /out/services/dist).
 FROM node:24-bookworm-slim AS service
 ARG SERVICE
 LABEL org.opencontainers.image.title="anypod-${SERVICE}" \
@@ -44,9 +39,9 @@ WORKDIR /app
 # Owned by root and not writable by the app's user: the code cannot be changed at run time, even
 # where the root filesystem is not mounted read-only. Nothing is written under /app; the only
 # writable place the services need is /tmp (an emptyDir in the chart).
-COPY --from=deploy /out/package.json ./package.json
-COPY --from=deploy /out/node_modules ./node_modules
-COPY --from=deploy /out/dist ./dist
+COPY --from=build /out/services/${SERVICE}/package.json ./package.json
+COPY --from=build /out/services/${SERVICE}/node_modules ./node_modules
+COPY --from=build /out/services/${SERVICE}/dist ./dist
 # Numeric, so Kubernetes' runAsNonRoot can check it without reading /etc/passwd (it is the base
 # image's `node` user).
 USER 1000:1000
@@ -60,19 +55,16 @@ EXPOSE 3000
 CMD ["node", "--enable-source-maps", "dist/server.js"]
 
 # ---------------------------------------------------------------------------------------------
-# migrate-files: the Prisma CLI (6.19, WASM schema engine through the pg driver adapter), the
-# project's runner scripts and every service's migrations (tools/images/assemble-migrate.sh).
-FROM build AS migrate-files
-RUN bash tools/images/assemble-migrate.sh /out
-
-# migrate: the init container of each service's pod, `args: ["<service>"]`: applies that
-# service's pending migrations under Prisma's migration lock, exits 0 when there are none.
+# migrate: the Prisma CLI (6.19, WASM schema engine through the pg driver adapter), the project's
+# runner scripts and every service's migrations (tools/images/assemble-migrate.sh). The init
+# container of each service's pod, `args: ["<service>"]`: applies that service's pending
+# migrations under Prisma's migration lock, exits 0 at once when there are none.
 FROM node:24-bookworm-slim AS migrate
 LABEL org.opencontainers.image.title="anypod-migrate" \
       org.opencontainers.image.licenses="Apache-2.0"
 # HOME in /tmp: the Prisma CLI may look for a cache under it; /tmp is the one writable place.
 ENV NODE_ENV=production HOME=/tmp
-COPY --from=migrate-files /out /app
+COPY --from=build /out/migrate /app
 WORKDIR /app/services
 USER 1000:1000
 # PID 1 here is node running tools/prisma/deploy.mjs, which runs the Prisma CLI as a child and

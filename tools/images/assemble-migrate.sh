@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Lays out the anypod/migrate image's /app (run inside the image build, Dockerfile stage
-# migrate-files, in the built workspace). The layout mirrors the repository, so the project's own
+# Lays out the anypod/migrate image's /app (run by assemble.sh inside the image build, in the
+# built workspace). The layout mirrors the repository, so the project's own
 # tools/prisma scripts and each service's prisma.config.ts run unchanged:
 #   node_modules/                 prisma, pg, @prisma/adapter-pg and what they need (from the lockfile)
 #   node_modules/@anypod/platform → packages/platform   (prisma.config.ts imports its prisma-config)

@@ -26,24 +26,43 @@ else
   cli=(docker)
 fi
 
+# One build of the Dockerfile: the whole log goes to a file, the console gets the step lines
+# (podman's STEP, BuildKit's #n [stage]) so progress shows; on failure, the log's end.
+build() {
+  local logfile=$1
+  shift
+  if ! "${cli[@]}" build "$@" -f "$repo_root/Dockerfile" "$repo_root" 2>&1 | tee "$logfile" | grep --line-buffered -E '^(\[[0-9]+/[0-9]+\] )?STEP|^#[0-9]+ \[' >&2; then
+    tail -n 30 "$logfile" >&2
+    die "$eng build $* failed (whole log: $logfile)"
+  fi
+}
+
 log "building ${wanted[*]} at version $version with $eng"
+mkdir -p "$containers_dir"
+# The shared build stage first, under a tag of its own: the four builds below reuse it, and on
+# podman the tag keeps its cached layers out of the prune at the end.
+cache_tag=anypod/build-cache:latest
+started=$(date +%s)
+build "$containers_dir/build-stage.log" --target build -t "$cache_tag"
+log "build stage (install, Prisma generate, bundles, deploys) ready in $(($(date +%s) - started)) s"
 sizes=()
 for name in "${wanted[@]}"; do
   started=$(date +%s)
   tag="anypod/$name:$version"
   if [ "$name" = migrate ]; then args=(--target migrate); else args=(--target service --build-arg "SERVICE=$name"); fi
   logfile="$containers_dir/build-$name.log"
-  mkdir -p "$containers_dir"
-  # The whole build log goes to a file; the console gets the step lines, so progress shows.
-  if ! "${cli[@]}" build "${args[@]}" -t "$tag" -f "$repo_root/Dockerfile" "$repo_root" 2>&1 | tee "$logfile" | grep --line-buffered -E '^(\[[0-9]+/[0-9]+\] )?STEP|^#[0-9]+ \[' >&2; then
-    tail -n 30 "$logfile" >&2
-    die "building $tag failed (whole log: $logfile)"
-  fi
+  build "$logfile" "${args[@]}" -t "$tag"
   # The tag must now exist (and its size is what the user wants to see).
   size=$("${cli[@]}" image inspect --format '{{.Size}}' "$tag") || die "$tag was not built (log: $logfile)"
   line=$(printf '%-26s %5d MB  (%d s)' "$tag" $((size / 1000000)) $(($(date +%s) - started)))
   log "built $line"
   sizes+=("$line")
 done
+if [ "$eng" = podman ]; then
+  # Layers of earlier builds that nothing tagged uses any more (every source change leaves a 1 GB
+  # build stage behind). Only the project's own store is touched (podman.sh), never the machine's.
+  "${cli[@]}" image prune --force >/dev/null
+  log "store: $(du -sh "$containers_dir/storage" 2>/dev/null | cut -f1) in $containers_dir (delete it to start from nothing)"
+fi
 log "images (sizes as $eng reports them, base image included):"
 printf '  %s\n' "${sizes[@]}" >&2
