@@ -28,6 +28,8 @@ export interface RenderOptions {
   namespace?: string;
   /** render the chart's `helm test` hooks too (default: no) */
   includeTests?: boolean;
+  /** render past values.schema.json — only for tests showing that a check on the rendered objects holds on its own */
+  skipSchemaValidation?: boolean;
 }
 
 /** The path of a pinned Go tool, built on first use (tools/go/go-tools.sh). */
@@ -57,6 +59,7 @@ function templateArgs(options: RenderOptions): string[] {
   for (const file of options.valuesFiles ?? []) args.push('--values', file);
   for (const [key, value] of Object.entries(options.set ?? {})) args.push('--set', `${key}=${value}`);
   if (options.includeTests !== true) args.push('--skip-tests');
+  if (options.skipSchemaValidation === true) args.push('--skip-schema-validation');
   return args;
 }
 

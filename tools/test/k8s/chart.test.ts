@@ -94,6 +94,27 @@ describe('values the chart must refuse (ci/invalid)', () => {
     expect(over.stderr).toMatch(/may open 78 Postgres connections .* leaves 77/);
   });
 
+  it('a free-form env entry may not set a variable the chart sets itself (it would win and slip past the budgets)', () => {
+    for (const [set, name] of [['serviceDefaults.env.DB_POOL_SIZE=50', 'DB_POOL_SIZE'], ['services.cart.env.SHUTDOWN_TIMEOUT_MS=60000', 'SHUTDOWN_TIMEOUT_MS'], ['services.auth.env.PORT=8080', 'PORT']] as const) {
+      const result = template([], [set]);
+      expect(result.status, `${set} rendered but must be refused`).not.toBe(0);
+      expect(result.stderr).toContain(`invalid propertyName '${name}'`);
+    }
+    expect(template([], ['services.cart.env.CATALOG_RETRIES=3']).status).toBe(0);
+  });
+
+  it('a service on another port is called on that port by the services that call it', () => {
+    const objects = render({ set: { 'services.auth.port': '8081', 'services.catalog.port': '8082' } });
+    const env = (component: string) =>
+      ofKind<K8sObject & { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } }>(objects, 'Deployment')
+        .find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === component)!
+        .spec.template.spec.containers[0]!.env;
+    expect(env('cart').find((e) => e.name === 'CATALOG_URL')?.value).toBe(`http://${DEFAULT_RELEASE}-catalog:8082`);
+    for (const caller of ['catalog', 'cart']) {
+      expect(env(caller).find((e) => e.name === 'AUTH_JWKS_URL')?.value).toBe(`http://${DEFAULT_RELEASE}-auth:8081/auth/.well-known/jwks.json`);
+    }
+  });
+
   it('an external Postgres without a host, and an existing Gateway without a name, are refused', () => {
     expect(template([], ['postgres.enabled=false']).stderr).toMatch(/set postgres.external.host/);
     expect(template([], ['gateway.create=false']).stderr).toMatch(/set gateway.parentRef.name/);
