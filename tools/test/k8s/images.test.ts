@@ -78,6 +78,12 @@ function devDependenciesIn(ref: string): string[] {
   return JSON.parse(mustPodman(['run', '--rm', '--network', 'none', ref, 'node', '-e', script])) as string[];
 }
 
+/** What the container runs when started with no command: entrypoint + CMD. */
+function startCommand(ref: string): string[] {
+  const config = JSON.parse(mustPodman(['image', 'inspect', '--format', '{{json .Config}}', ref])) as { Cmd?: string[] | null; Entrypoint?: string[] | null };
+  return [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+}
+
 interface StopResult {
   readyMs: number;
   stopMs: number;
@@ -196,9 +202,7 @@ describe.each(SERVICES)('anypod/%s', (service) => {
   it('holds no dev dependency, only package.json, node_modules and dist', () => {
     expect(devDependenciesIn(image(service))).toEqual([]);
     expect(mustPodman(['run', '--rm', '--network', 'none', image(service), 'node', '-p', 'require("fs").readdirSync("/app").sort().join(" ")'])).toBe('dist node_modules package.json');
-    const config = JSON.parse(mustPodman(['image', 'inspect', '--format', '{{json .Config}}', image(service)])) as { Cmd: string[]; Entrypoint?: string[] | null };
-    expect(config.Cmd).toEqual(['node', '--enable-source-maps', 'dist/server.js']);
-    expect(config.Entrypoint ?? []).toEqual([]);
+    expect(startCommand(image(service))).toEqual(['node', '--enable-source-maps', 'dist/server.js']);
   });
 });
 
@@ -211,9 +215,10 @@ describe('the checks fail on a broken variant (root, shell-form CMD, a dev depen
     expect(run.logs).not.toContain('"signal":"SIGTERM"');
   });
 
-  it('the user check and the dev dependency check', () => {
+  it('the user check, the dev dependency check and the start command check', () => {
     expect(defaultUid(BROKEN)).toBe('0:0');
     expect(devDependenciesIn(BROKEN)).toEqual(['typescript']);
+    expect(startCommand(BROKEN)).toEqual(['/bin/sh', '-c', 'node --enable-source-maps dist/server.js']);
   });
 });
 
