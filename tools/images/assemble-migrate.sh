@@ -17,6 +17,14 @@ out=${1:?usage: assemble-migrate.sh <output folder>}
 pnpm --filter @anypod/platform deploy --prod --offline "$out.platform"
 node tools/images/prune-deploy.mjs "$out.platform" --roots prisma,pg,@prisma/adapter-pg
 mkdir -p "$out/packages/platform/src" "$out/tools/images" "$out/node_modules/@anypod"
+# Parts of the Prisma CLI that `migrate deploy` against PostgreSQL never loads (about 40 MB; the
+# image test applies every migration to a fresh database with what is left):
+#   build/*_bg.<other database>.*  the WASM query engines and compilers of MySQL, SQLite, SQL Server, CockroachDB
+#   build/public                   Prisma Studio's web assets (`prisma studio`)
+#   prisma-client                  the client runtime `prisma generate` copies (clients are generated at build time)
+cli=$(cd "$out.platform/node_modules/prisma" && pwd -P)
+[ -f "$cli/build/index.js" ] || { echo "assemble-migrate: the Prisma CLI is not at $cli" >&2; exit 1; }
+rm -rf "$cli"/build/*_bg.{mysql,sqlite,sqlserver,cockroachdb}.* "$cli/build/public" "$cli/prisma-client"
 mv "$out.platform/node_modules"/* "$out.platform/node_modules"/.pnpm "$out/node_modules/"
 rm -rf "$out.platform"
 cp packages/platform/package.json "$out/packages/platform/"

@@ -12,9 +12,11 @@ nofile=$(ulimit -Hn)
 nproc=$(cat /proc/sys/kernel/pid_max)
 for name in containers storage; do
   target="$containers_dir/$name.conf"
-  sed -e "s|@ROOT@|$containers_dir|g" -e "s|@NOFILE@|$nofile|g" -e "s|@NPROC@|$nproc|g" "$images_dir/$name.conf.in" >"$target.new"
-  # Only replace a changed file: podman may be reading the current one in another process.
-  if cmp -s "$target.new" "$target"; then rm "$target.new"; else mv "$target.new" "$target"; fi
+  # A temporary file of this process's own and an atomic rename: several podman.sh may run at
+  # once (the image test starts containers in parallel), and podman may be reading the file.
+  fresh=$(mktemp "$target.XXXXXX")
+  sed -e "s|@ROOT@|$containers_dir|g" -e "s|@NOFILE@|$nofile|g" -e "s|@NPROC@|$nproc|g" "$images_dir/$name.conf.in" >"$fresh"
+  if cmp -s "$fresh" "$target"; then rm "$fresh"; else chmod 644 "$fresh" && mv "$fresh" "$target"; fi
 done
 export CONTAINERS_CONF="$containers_dir/containers.conf"
 export CONTAINERS_STORAGE_CONF="$containers_dir/storage.conf"
