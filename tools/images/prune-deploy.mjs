@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Trims a `pnpm deploy --prod` folder to what the service's bundle can load, run inside the
-// image build (Dockerfile, deploy stage). Two things pnpm keeps that production never loads:
+// image build (tools/images/assemble.sh). What pnpm keeps that production never loads:
 // - Optional peers. The workspace lockfile resolves @prisma/client's optional peers `prisma` and
 //   `typescript` (they are the services' devDependencies), and deploy links them even with
 //   --prod: 60 MB of CLI and compiler. A link to an optional peer is cut unless the deployed
@@ -8,6 +8,7 @@
 //   package's own dependencies is deleted.
 // - @prisma/client's runtime for every database and engine (73 MB): only the files the bundle
 //   imports (`@prisma/client/runtime/<name>` in dist/) are kept, each as .js and .mjs.
+// - TypeScript declarations and the dependencies' source maps (step 4).
 // Usage: node prune-deploy.mjs <deploy folder> [<dist folder>] [--roots a,b,c]
 //   dist defaults to <deploy>/dist; --roots keeps only those dependencies of the deployed package
 //   (and what they need), e.g. the migrate image's prisma, pg and @prisma/adapter-pg.
@@ -128,8 +129,26 @@ for (const runtime of runtimes) {
   }
 }
 
+// 4. Files no running program loads: TypeScript declarations, and the source maps of the
+//    dependencies (node --enable-source-maps reads a module's map when it loads it; a missing one
+//    is skipped, and these map to library sources the image does not hold anyway). The bundle's
+//    own maps in dist/ are not under node_modules and stay.
+const NOT_LOADED = /\.d\.[cm]?ts$|\.d\.[cm]?ts\.map$|\.[cm]?js\.map$/;
+let unloaded = 0;
+(function removeUnloaded(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) removeUnloaded(path); // (a Dirent of a link is never a directory: links are not followed)
+    else if (entry.isFile() && NOT_LOADED.test(entry.name)) {
+      unloaded += lstatSync(path).size;
+      rmSync(path);
+    }
+  }
+})(store);
+
 const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
 console.log(`prune-deploy: node_modules ${mb(before)} → ${mb(du(join(root, 'node_modules')))}`);
 console.log(`  optional peers cut: ${cut.join(', ') || 'none'}`);
 console.log(`  unreachable packages removed: ${dropped.length} (${dropped.slice(0, 8).join(', ')}${dropped.length > 8 ? ', …' : ''})`);
 console.log(`  @prisma/client runtime kept: ${[...imported].sort().join(', ') || 'n/a'}`);
+console.log(`  type declarations and dependency source maps removed: ${mb(unloaded)}`);
