@@ -33,8 +33,11 @@ fi
 [ "$(id -u)" = 0 ] || die "making the base image needs root (debootstrap, chroot)"
 for tool in debootstrap podman; do command -v "$tool" >/dev/null || die "$tool is not installed (make images installs it)"; done
 bash "$repo_root/tools/infra/ensure-node.sh"
-node_home="$cache_dir/node-$node_version"
-[ -x "$node_home/bin/node" ] || die "Node $node_version is not at $node_home (tools/infra/ensure-node.sh puts it there when the machine's own Node is another version)"
+# The binary ensure-node.sh installed, or the machine's own when it is exactly that version
+# (ensure-node.sh installs nothing then).
+node_bin="$cache_dir/node-$node_version/bin/node"
+if [ ! -x "$node_bin" ] && [ "$(node --version 2>/dev/null || true)" = "v$node_version" ]; then node_bin=$(command -v node); fi
+[ -x "$node_bin" ] || die "no Node $node_version binary: not in $cache_dir/node-$node_version (tools/infra/ensure-node.sh), nor the machine's own node"
 
 log "making $tag (recipe $key): Debian bookworm minbase from $mirror, Node $node_version, npm $npm_version"
 mkdir -p "$containers_dir"
@@ -50,7 +53,7 @@ fi
 log "  debootstrap: $(($(date +%s) - step)) s"
 
 # Node and npm where the official image has them.
-install -D -m 0755 "$node_home/bin/node" "$rootfs/usr/local/bin/node"
+install -D -m 0755 "$node_bin" "$rootfs/usr/local/bin/node"
 (cd "$work" && npm pack --silent "npm@$npm_version" >/dev/null)
 mkdir -p "$rootfs/usr/local/lib/node_modules/npm"
 tar -xzf "$work/npm-$npm_version.tgz" -C "$rootfs/usr/local/lib/node_modules/npm" --strip-components=1 --no-same-owner
