@@ -29,9 +29,10 @@ RUN bash tools/images/assemble.sh /out
 # ---------------------------------------------------------------------------------------------
 # service: what runs in the pod. Only the production node_modules, the bundle (with its source
 # maps, for --enable-source-maps) and package.json ("type": "module" makes dist/*.js ES modules).
-# SERVICE is required: auth, catalog or cart (without it the COPY below finds no /out/services/dist).
 FROM node:24-bookworm-slim AS service
-ARG SERVICE
+# Required: auth, catalog or cart. The default is a message: without --build-arg the COPY below
+# fails with "/out/services/give-SERVICE-auth-catalog-or-cart/package.json: no such file".
+ARG SERVICE=give-SERVICE-auth-catalog-or-cart
 LABEL org.opencontainers.image.title="anypod-${SERVICE}" \
       org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0
