@@ -31,21 +31,7 @@ Remove everything with: kind delete cluster --name $CLUSTER
 EOF
 }
 
-DEPLOY_ARGS=()
-USER_VALUES=()
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --dry-run) DRY_RUN=1; DEPLOY_ARGS+=(--dry-run); shift ;;
-    --skip-build) DEPLOY_ARGS+=(--skip-build); shift ;;
-    --values)
-      [[ $# -ge 2 && -n "$2" ]] || die "--values needs a file (see --help)"
-      USER_VALUES+=(--values "$2")
-      shift 2
-      ;;
-    -h | --help) usage; exit 0 ;;
-    *) die "unknown option '$1' (see --help)" ;;
-  esac
-done
+parse_cluster_options "$@"
 
 require_tool kind "https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
 require_tool kubectl "https://kubernetes.io/docs/tasks/tools/"

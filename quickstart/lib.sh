@@ -148,3 +148,23 @@ install_traefik() {
   run "$@" upgrade --install traefik traefik --repo "$TRAEFIK_CHART_REPO" --version "$TRAEFIK_CHART_VERSION" \
     --namespace "$TRAEFIK_NAMESPACE" --create-namespace --values "$QS_DIR/traefik-values.yaml" --wait --timeout 5m
 }
+
+# The options kind.sh and minikube.sh share (each has its own usage function). Sets DRY_RUN,
+# DEPLOY_ARGS (passed on to deploy.sh) and USER_VALUES (values files after the cluster's own).
+parse_cluster_options() {
+  DEPLOY_ARGS=()
+  USER_VALUES=()
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --dry-run) DRY_RUN=1; DEPLOY_ARGS+=(--dry-run); shift ;;
+      --skip-build) DEPLOY_ARGS+=(--skip-build); shift ;;
+      --values)
+        [[ $# -ge 2 && -n "$2" ]] || die "--values needs a file (see --help)"
+        USER_VALUES+=(--values "$2")
+        shift 2
+        ;;
+      -h | --help) usage; exit 0 ;;
+      *) die "unknown option '$1' (see --help)" ;;
+    esac
+  done
+}
