@@ -80,34 +80,20 @@ require_tool() {
   command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not on PATH — install it first: $hint"
 }
 
-# The one version of chart and images: the chart's `version:` (helm/anypod/Chart.yaml).
-chart_version() {
-  local chart_yaml="$1/Chart.yaml" version
-  [[ -f "$chart_yaml" ]] || die "$chart_yaml is missing: the images take their version from the chart's 'version:'"
-  version=$(sed -n "s/^version:[[:space:]]*[\"']\{0,1\}\([^\"'[:space:]]*\).*/\1/p" "$chart_yaml" | head -n1)
-  [[ -n "$version" ]] || die "no 'version:' line in $chart_yaml"
-  printf '%s\n' "$version"
-}
+# The images' version and engine rules are make images' own (tools/images/image-rules.sh), so the
+# image loading here finds exactly what make images built.
+# shellcheck source=../tools/images/image-rules.sh
+source "$REPO_ROOT/tools/images/image-rules.sh"
+chart_version() { image_version_of "$1"; }
 
-# Which engine builds the images: ANYPOD_ENGINE when set, else docker when its engine answers,
-# else podman — the same rule as tools/images/common.sh, so `make images` and the image loading
-# here use the same store.
+# Which engine built the images; where neither engine is there, say so before anything runs.
 container_engine() {
-  case "${ANYPOD_ENGINE:-}" in
-    docker | podman)
-      printf '%s\n' "$ANYPOD_ENGINE"
-      return 0
-      ;;
-    '') ;;
-    *) die "ANYPOD_ENGINE must be docker or podman, not '$ANYPOD_ENGINE'" ;;
-  esac
-  if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
-    echo docker
-  elif command -v podman >/dev/null 2>&1; then
-    echo podman
-  else
+  local engine
+  engine=$(image_engine) || exit 1
+  if [[ -z "${ANYPOD_ENGINE:-}" && "$engine" == podman ]] && ! command -v podman >/dev/null 2>&1; then
     die "neither 'docker' (with a running engine) nor 'podman' is available — install one: https://docs.docker.com/engine/install/ or https://podman.io/docs/installation"
   fi
+  printf '%s\n' "$engine"
 }
 
 # -- The controller: Gateway API CRDs and Traefik (kind.sh and minikube.sh) -----------------------

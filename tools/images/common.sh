@@ -12,21 +12,7 @@ containers_dir="$cache_dir/containers"
 log() { printf '\033[1m[images]\033[0m %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# The one version of chart and images: helm/anypod/Chart.yaml's `version:`.
-image_version() {
-  local chart="$repo_root/helm/anypod/Chart.yaml" version
-  [ -f "$chart" ] || die "$chart is missing: the images take their version from the chart's 'version:'"
-  version=$(sed -n 's/^version:[[:space:]]*["'\'']\{0,1\}\([^"'\''[:space:]]*\).*/\1/p' "$chart" | head -n1)
-  [ -n "$version" ] || die "no 'version:' line in $chart"
-  printf '%s\n' "$version"
-}
-
-# ANYPOD_ENGINE=docker|podman forces a choice; otherwise docker only when its engine answers.
-engine() {
-  case "${ANYPOD_ENGINE:-}" in
-    docker | podman) printf '%s\n' "$ANYPOD_ENGINE"; return ;;
-    '') ;;
-    *) die "ANYPOD_ENGINE must be docker or podman, not '$ANYPOD_ENGINE'" ;;
-  esac
-  if command -v docker >/dev/null && docker info >/dev/null 2>&1; then echo docker; else echo podman; fi
-}
+# shellcheck source=image-rules.sh
+source "$images_dir/image-rules.sh"
+image_version() { image_version_of "$repo_root/helm/anypod"; }
+engine() { image_engine; }
