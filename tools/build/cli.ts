@@ -1,10 +1,10 @@
 // `make build`: the production build of every service (or of those named), with each bundle's size.
 //   node --import tsx tools/build/cli.ts [auth] [catalog] [cart]
 import { performance } from 'node:perf_hooks';
+import { SERVICE_NAMES as SERVICES } from '../cluster/paths.ts';
 import type { ServiceName } from '../cluster/types.ts';
 import { bundleService } from './bundle.ts';
 
-const SERVICES: ServiceName[] = ['auth', 'catalog', 'cart'];
 const asked = process.argv.slice(2);
 const unknown = asked.filter((name) => !SERVICES.includes(name as ServiceName));
 if (unknown.length > 0) {

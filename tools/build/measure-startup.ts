@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { freePort } from '../cluster/process-utils.ts';
 import { generateSecrets } from '../cluster/secrets.ts';
-import { serviceDir } from '../cluster/paths.ts';
+import { SERVICE_NAMES, serviceDir } from '../cluster/paths.ts';
 import type { ServiceName } from '../cluster/types.ts';
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '../cluster/cluster.ts';
 
@@ -147,7 +147,7 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 };
 
-const services: ServiceName[] = ['auth', 'catalog', 'cart'];
+const services = SERVICE_NAMES;
 const rows: string[] = [];
 // Catalog and cart verify tokens against auth's JWKS: one auth stays up for them.
 const authPort = await freePort();

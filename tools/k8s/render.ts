@@ -3,10 +3,10 @@
 // helm is the pinned Go tool from tools/go (built into a cache outside the clone).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { REPO_ROOT } from '../cluster/paths.ts';
 
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export { REPO_ROOT };
 export const CHART_DIR = join(REPO_ROOT, 'helm/anypod');
 /** The release name and namespace that k8s/ and the quickstart use. */
 export const DEFAULT_RELEASE = 'anypod';

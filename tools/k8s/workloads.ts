@@ -2,11 +2,13 @@
 // each container's environment as the kubelet would assemble it, and the HPA that scales a
 // Deployment. Shared by the policy and contract checks (tools/k8s/policy.ts, contract.ts), which
 // stay pure functions over the objects tools/k8s/render.ts parses.
+import { SERVICE_NAMES } from '../cluster/paths.ts';
+import type { ServiceName } from '../cluster/types.ts';
 import type { K8sObject } from './render.ts';
 
 /** The services the chart deploys, by their `app.kubernetes.io/component` label. */
-export const SERVICE_COMPONENTS = ['auth', 'catalog', 'cart'] as const;
-export type ServiceComponent = (typeof SERVICE_COMPONENTS)[number];
+export const SERVICE_COMPONENTS = SERVICE_NAMES;
+export type ServiceComponent = ServiceName;
 
 // Only the fields the checks read are typed; everything else stays unknown.
 export interface EnvVar {

@@ -16,8 +16,8 @@ import { checkWords } from './words.ts';
 import type { ProofReport, RunReport } from './report-types.ts';
 import { runProof } from './run-proof.ts';
 import { writeReport } from './write-report.ts';
+import { REPO_ROOT } from '../cluster/paths.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const ALIASES: Record<string, string> = {
   a: 'stateless-graceful',

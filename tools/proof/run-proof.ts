@@ -7,7 +7,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import * as api from '@anypod/scenarios/requests';
 import type { ShopperBehaviour } from '@anypod/scenarios/journeys/index';
 import { KILL_LABELS, type Cluster, type ClusterEvent, type ClusterOptions, type ServiceName } from '../cluster/types.ts';
@@ -19,8 +18,8 @@ import { assembleReport } from './assemble-report.ts';
 import type { RunData } from './run-data.ts';
 import { PROOF_RUNS, type RunSpec } from './runs.ts';
 import type { ProofReport } from './report-types.ts';
+import { REPO_ROOT } from '../cluster/paths.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface ProofOptions {
   runs?: readonly RunSpec[];

@@ -4,13 +4,10 @@
 // dist/. Each service's Prisma client is generated first when a clean clone has none yet.
 import { generatePrismaClient } from '@anypod/platform/testing/service-database';
 import { bundleService } from '../build/bundle.ts';
-import { serviceDir } from '../cluster/paths.ts';
-import type { ServiceName } from '../cluster/types.ts';
-
-const SERVICES: ServiceName[] = ['auth', 'catalog', 'cart'];
+import { SERVICE_NAMES, serviceDir } from '../cluster/paths.ts';
 
 export default async function setup(): Promise<void> {
-  for (const service of SERVICES) {
+  for (const service of SERVICE_NAMES) {
     generatePrismaClient(serviceDir(service), { onlyIfMissing: true });
     await bundleService(service);
   }

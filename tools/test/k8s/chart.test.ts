@@ -15,8 +15,9 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CHART_DIR, DEFAULT_RELEASE, goTool, helm, ofKind, parseObjects, render, type K8sObject } from '../../k8s/render.ts';
 import { chartVariants } from '../../k8s/variants.ts';
+import { SERVICE_NAMES } from '../../cluster/paths.ts';
 
-const SERVICES = ['auth', 'catalog', 'cart'];
+const SERVICES = SERVICE_NAMES;
 const execFileAsync = promisify(execFile);
 
 function timed<T>(label: string, run: () => T): T {

@@ -21,9 +21,11 @@ import { parse } from 'yaml';
 import { freePort } from '@anypod/platform/local-infra';
 import { TEST_DATABASE_URL, testEnv } from '@anypod/platform/testing/env';
 import { REPO_ROOT } from '../../k8s/render.ts';
+import { SERVICE_NAMES } from '../../cluster/paths.ts';
+import type { ServiceName } from '../../cluster/types.ts';
 
 const PODMAN = join(REPO_ROOT, 'tools/images/podman.sh');
-const SERVICES = ['auth', 'catalog', 'cart'] as const;
+const SERVICES = SERVICE_NAMES;
 // (not @types/*: some runtime packages, protobufjs for one, list @types/node in their dependencies)
 const DEV_DEPENDENCIES = ['typescript', 'vitest', 'tsx', 'prisma', 'esbuild', 'eslint'];
 /** The chart's container security settings, as podman flags. */
@@ -119,7 +121,7 @@ async function runReadyAndStop(ref: string, name: string, env: Record<string, st
 }
 
 /** Each service's required settings: the test secrets, and peers it never needs to be ready. */
-function serviceEnv(service: (typeof SERVICES)[number]): Record<string, string> {
+function serviceEnv(service: ServiceName): Record<string, string> {
   const env = testEnv({ LOG_LEVEL: 'info' });
   if (service !== 'auth') env.AUTH_JWKS_URL = 'http://127.0.0.1:9/auth/.well-known/jwks.json';
   if (service === 'cart') env.CATALOG_URL = 'http://127.0.0.1:9/catalog';

@@ -20,10 +20,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CHART_DIR, REPO_ROOT, ofKind, render, type K8sObject } from '../../k8s/render.ts';
+import { SERVICE_NAMES } from '../../cluster/paths.ts';
 
 const QS = join(REPO_ROOT, 'quickstart');
 const IMAGES = ['auth', 'catalog', 'cart', 'migrate'];
-const SERVICES = ['auth', 'catalog', 'cart'];
+const SERVICES = SERVICE_NAMES;
 const VERSION: string = parse(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8')).version;
 const TRAEFIK_CHART_VERSION = '41.5.0';
 const GATEWAY_API_VERSION = /sigs\.k8s\.io\/gateway-api\s+(v[0-9.]+)/.exec(readFileSync(join(REPO_ROOT, 'tools/go/gateway-api/go.mod'), 'utf8'))![1]!;
