@@ -30,6 +30,8 @@ export const GENERATION_PATH = '/_cluster/generation';
 export interface UpstreamServer {
   /** the replica name, written next to the server line for people reading the config */
   name: string;
+  /** where it listens (default 127.0.0.1: a local replica; a pod IP when the cluster is Kubernetes) */
+  host?: string;
   port: number;
 }
 
@@ -100,7 +102,7 @@ function upstreamBlock(route: RouteSpec, routing: Routing): string {
   for (const server of route.servers) {
     // A refused connection (a SIGKILLed replica whose endpoint is not removed yet) takes it out
     // of this worker's rotation for 5 s; the request goes to the next one.
-    lines.push(`    server 127.0.0.1:${server.port} max_fails=1 fail_timeout=5s; # ${server.name}`);
+    lines.push(`    server ${server.host ?? '127.0.0.1'}:${server.port} max_fails=1 fail_timeout=5s; # ${server.name}`);
   }
   // Keep-alive connections to the replicas (after the balancing method, as nginx requires). The
   // idle timeout stays below Node's/Fastify's keepAliveTimeout (72 s) so nginx, not the replica,
