@@ -90,3 +90,4 @@ clean:
 -include tools/go/go-tools.mk
 -include tools/images/images.mk
 -include tools/k8s/k8s.mk
+-include tools/kube/kube.mk

@@ -2,6 +2,8 @@
 # The project's pinned Go tools, built from source by the machine's Go into a cache outside the clone.
 #   bash tools/go/go-tools.sh build          build every tool (a warm machine does nothing)
 #   bash tools/go/go-tools.sh path <tool>    print a tool's binary path, building it first if missing
+#   bash tools/go/go-tools.sh built <tool>   print it only if it is built already (else exit 1)
+#   bash tools/go/go-tools.sh prune          remove the builds of other pins (older versions)
 #   bash tools/go/go-tools.sh crds           print a folder holding the Gateway API standard CRDs
 #   bash tools/go/go-tools.sh list           print the tool names
 # Each tool has its own module (tools/go/<tool>/go.mod + go.sum: the pins). The cache key is a
@@ -18,6 +20,15 @@ TOOLS=(
   "helm helm helm.sh/helm/v3/cmd/helm"
   "kubectl-validate kubectl-validate sigs.k8s.io/kubectl-validate"
   "actionlint actionlint github.com/rhysd/actionlint/cmd/actionlint"
+  # The one-node cluster of tools/kube (make kube-up): one module, six binaries.
+  "kube-apiserver kubernetes k8s.io/kubernetes/cmd/kube-apiserver"
+  "kube-controller-manager kubernetes k8s.io/kubernetes/cmd/kube-controller-manager"
+  "kube-scheduler kubernetes k8s.io/kubernetes/cmd/kube-scheduler"
+  "kubelet kubernetes k8s.io/kubernetes/cmd/kubelet"
+  "kube-proxy kubernetes k8s.io/kubernetes/cmd/kube-proxy"
+  "kubectl kubernetes k8s.io/kubernetes/cmd/kubectl"
+  "crictl crictl sigs.k8s.io/cri-tools/cmd/crictl"
+  "coredns coredns github.com/coredns/coredns"
 )
 
 # Only the Go the machine has: a go directive newer than it must fail loudly, never download
@@ -92,6 +103,21 @@ ldflags_for() {
     actionlint)
       version=$(cd "$module_dir" && go list -m -f '{{.Version}}' github.com/rhysd/actionlint)
       printf '%s' "-s -w -X github.com/rhysd/actionlint.version=$version"
+      ;;
+    kube-*|kubelet|kubectl)
+      # The version stamps of a release build, so `kubectl version`, /version and the Node object
+      # say v1.35.4 instead of v0.0.0-master.
+      version=$(cd "$module_dir" && go list -m -f '{{.Version}}' k8s.io/kubernetes)
+      local pkg minor=${version#v1.}
+      minor=${minor%%.*}
+      printf '%s' "-s -w"
+      for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+        printf '%s' " -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+      done
+      ;;
+    crictl)
+      version=$(cd "$module_dir" && go list -m -f '{{.Version}}' sigs.k8s.io/cri-tools)
+      printf '%s' "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$version"
       ;;
     *)
       printf '%s' "-s -w"
@@ -169,6 +195,23 @@ ensure_crds() {
   printf '%s\n' "$target"
 }
 
+# Builds of other pins (a version moved, or the Go compiler did) are never used again: a Kubernetes
+# build alone is ~500 MB. Folders in use by another build (their lock held) are left alone.
+prune_other_keys() {
+  local folder
+  init_key_dir
+  for folder in "$CACHE_ROOT"/*/; do
+    folder=${folder%/}
+    [[ "$folder" == "$KEY_DIR" || ! -d "$folder" ]] && continue
+    if find "$folder" -maxdepth 1 -name '.build-*' | grep -q .; then
+      log "keeping $folder: a build is under way there"
+      continue
+    fi
+    rm -rf "$folder"
+    log "removed the builds of other pins: $folder"
+  done
+}
+
 cmd=${1:-}
 case "$cmd" in
   build)
@@ -178,12 +221,23 @@ case "$cmd" in
     log "cache: $KEY_DIR"
     while read -r name; do ensure_tool "$name"; done < <(tool_names)
     ensure_crds >/dev/null
+    prune_other_keys
     log "all tools ready in $((SECONDS - total)) s"
     ;;
   path)
     [[ $# -eq 2 ]] || die "usage: $0 path <$(tool_names | paste -sd '|')>"
     ensure_tool "$2"
     printf '%s\n' "$KEY_DIR/bin/$2"
+    ;;
+  built)
+    [[ $# -eq 2 ]] || die "usage: $0 built <$(tool_names | paste -sd '|')>"
+    tool_entry "$2" >/dev/null || die "unknown tool '$2'"
+    init_key_dir
+    [[ -x "$KEY_DIR/bin/$2" ]] || exit 1
+    printf '%s\n' "$KEY_DIR/bin/$2"
+    ;;
+  prune)
+    prune_other_keys
     ;;
   crds)
     ensure_crds
@@ -192,6 +246,6 @@ case "$cmd" in
     tool_names
     ;;
   *)
-    die "usage: $0 build | path <tool> | crds | list"
+    die "usage: $0 build | path <tool> | built <tool> | prune | crds | list"
     ;;
 esac
