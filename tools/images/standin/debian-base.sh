@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The base of the stand-in Postgres and Valkey images (README.md): a plain Debian 12 minbase,
+# `localhost/anypod-standin/debian:bookworm-minbase`, made like tools/images/base-image.sh makes
+# node:24-bookworm-slim (debootstrap, then podman import) but with nothing added: no Node, no CA
+# bundle. apt inside `podman build` reaches the same Debian mirror the host uses (its sources are
+# copied in, security updates included), and dpkg is told to skip docs, man pages and
+# translations, so every package installed on top stays slim, like debian:bookworm-slim.
+# Cached: skipped when the image exists with the same recipe (label anypod.standin.recipe).
+# Usage: debian-base.sh [--force]      prints the image name; needs root (debootstrap, chroot)
+# shellcheck source=../common.sh
+source "$(dirname "$0")/../common.sh"
+tag=localhost/anypod-standin/debian:bookworm-minbase
+podman=("$images_dir/podman.sh")
+
+sources=()
+for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list; do
+  [ -s "$file" ] && sources+=("$file")
+done
+[ "${#sources[@]}" -gt 0 ] || die "no apt sources on this machine (/etc/apt/sources.list, /etc/apt/sources.list.d)"
+mirror=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' "${sources[@]}" | grep -v security | head -n1 || true)
+[ -n "$mirror" ] || mirror=$(sed -n 's/^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]*\)\{0,1\}\(http[^[:space:]]*\).*/\2/p' "${sources[@]}" | grep -v security | head -n1 || true)
+[ -n "$mirror" ] || die "no Debian mirror found in ${sources[*]}"
+
+key=$( { cat "$0"; echo "$mirror"; cat "${sources[@]}"; } | sha256sum | cut -c1-16)
+have=$("${podman[@]}" image inspect --format '{{ index .Labels "anypod.standin.recipe" }}' "$tag" 2>/dev/null || true)
+if [ "${1:-}" != --force ] && [ "$have" = "$key" ]; then
+  log "  $tag is current (recipe $key)"
+  echo "$tag"
+  exit 0
+fi
+[ "$(id -u)" = 0 ] || die "making $tag needs root (debootstrap, chroot)"
+command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install -y debootstrap)"
+
+started=$(date +%s)
+log "  making $tag (recipe $key): Debian bookworm minbase from $mirror"
+mkdir -p "$containers_dir"
+work=$(mktemp -d "$containers_dir/standin-base.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+rootfs="$work/rootfs"
+if ! debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1; then
+  tail -n 20 "$work/debootstrap.log" >&2
+  die "debootstrap failed (log above)"
+fi
+log "    debootstrap: $(($(date +%s) - started)) s"
+
+# The host's sources instead of debootstrap's one line: bookworm-updates and -security as well.
+rm -f "$rootfs/etc/apt/sources.list"
+for file in "${sources[@]}"; do install -D -m 0644 "$file" "$rootfs$file"; done
+# What debian:bookworm-slim excludes, and no recommended packages unless asked for.
+cat >"$rootfs/etc/dpkg/dpkg.cfg.d/docker-slim" <<'CFG'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-exclude /usr/share/lintian/*
+CFG
+printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' >"$rootfs/etc/apt/apt.conf.d/90standin-no-recommends"
+# No daemon may start while packages install inside a build (redis-server's postinst tries).
+printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"
+chmod 0755 "$rootfs/usr/sbin/policy-rc.d"
+find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+rm -rf "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/usr/share/locale/* \
+  "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/log/*.log
+
+step=$(date +%s)
+tar --numeric-owner -C "$rootfs" -c . | "${podman[@]}" import \
+  --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+  --change "LABEL anypod.standin.recipe=$key" \
+  --change 'CMD ["bash"]' \
+  --quiet - "$tag" >/dev/null
+log "    import: $(($(date +%s) - step)) s"
+size=$("${podman[@]}" image inspect --format '{{.Size}}' "$tag")
+log "  $tag ready: $((size / 1000000)) MB, $(($(date +%s) - started)) s"
+echo "$tag"
