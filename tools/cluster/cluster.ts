@@ -15,7 +15,7 @@ import { generateSecrets, type ClusterSecrets } from './secrets.ts';
 import { replicaEnv, DEFAULT_INGRESS_PORT } from './local-env.ts';
 import { loadManifests, type ClusterManifests } from './manifests.ts';
 import { serviceDir } from './paths.ts';
-import type { Cluster, ClusterEvent, ClusterOptions, KillType, ReplicaInfo, Routing, ServiceName } from './types.ts';
+import { LOCAL_KILLS, type Cluster, type ClusterEvent, type ClusterOptions, type KillType, type ReplicaInfo, type Routing, type ServiceName } from './types.ts';
 
 /** The local infra's defaults (tools/infra/common.sh); DATABASE_URL / REDIS_URL override them. */
 export { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL };
@@ -279,6 +279,7 @@ class LocalCluster implements Cluster {
 
   async deleteReplica(name: string, kill: KillType): Promise<{ replacement: string }> {
     if (this.stopping) throw new Error('the cluster is stopping');
+    if (!LOCAL_KILLS.includes(kill)) throw new Error(`a local cluster deletes replicas ${LOCAL_KILLS.join(', ')}; '${kill}' is a Kubernetes deletion (tools/kube)`);
     const member = [...this.members.values()].flat().find((m) => m.replica.name === name);
     if (!member) throw new Error(`no replica named ${name}; replicas: ${this.replicas().map((r) => r.name).join(', ')}`);
     if (member.terminating) throw new Error(`${name} is already terminating`);

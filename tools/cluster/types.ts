@@ -10,14 +10,28 @@ export type StateStore = 'shared' | 'memory';
  * still in rotation, comes back (SIGCONT) and finishes what it had accepted — answering clients
  * that gave up and retried long ago — and is then deleted gracefully: the fault that shows
  * whether a retried write can land twice.
+ * On Kubernetes (tools/kube): graceful is `kubectl delete pod`, force is
+ * `kubectl delete pod --grace-period=0 --force`, and an `operations` run is a sequence of the
+ * deletions a cluster sees in practice, each recorded with its own kind (OPERATION_KINDS).
  */
-export type KillType = 'graceful' | 'sigkill' | 'hang';
+export type KillType = 'graceful' | 'sigkill' | 'hang' | 'force' | 'operations' | OperationKind;
+/** The deletions of an `operations` run on Kubernetes, in the order it makes them. */
+export const OPERATION_KINDS = ['valkey-delete', 'postgres-delete', 'rollout-restart', 'helm-upgrade'] as const;
+export type OperationKind = (typeof OPERATION_KINDS)[number];
+/** The kinds the local cluster (processes) can carry out. */
+export const LOCAL_KILLS: readonly KillType[] = ['graceful', 'sigkill', 'hang'];
 
 /** How each kind of deletion is named in logs, tables and charts. */
 export const KILL_LABELS: Record<KillType, { short: string; long: string }> = {
   graceful: { short: 'graceful', long: 'deleted gracefully (SIGTERM, drain)' },
   sigkill: { short: 'SIGKILL', long: 'killed with SIGKILL (no chance to finish in-flight requests)' },
   hang: { short: 'hang', long: 'hung (SIGSTOP) past the clients’ timeout, resumed to finish what it had accepted, then deleted gracefully' },
+  force: { short: 'force', long: 'force-deleted (kubectl delete pod --grace-period=0 --force: gone from the API at once, no pre-stop wait)' },
+  operations: { short: 'operations', long: 'disrupted by cluster operations (Valkey and Postgres pods deleted, kubectl rollout restart, helm upgrade)' },
+  'valkey-delete': { short: 'Valkey pod', long: 'the Valkey pod deleted (kubectl delete pod)' },
+  'postgres-delete': { short: 'Postgres pod', long: 'the Postgres pod deleted (kubectl delete pod; its data stays on the volume)' },
+  'rollout-restart': { short: 'rollout restart', long: 'every Deployment restarted (kubectl rollout restart)' },
+  'helm-upgrade': { short: 'helm upgrade', long: 'the release upgraded (helm upgrade, a new pod template for every Deployment)' },
 };
 export type Routing = 'round-robin' | 'sticky';
 

@@ -5,11 +5,14 @@
 // measures replica deletion, not a service with no replica left.
 import { KILL_LABELS, type Cluster, type ClusterEvent, type KillType, type ServiceName } from '../cluster/types.ts';
 
+/** What a deletion hit: a service's replica, or (an operations run on Kubernetes) a data store or the whole release. */
+export type KillTarget = ServiceName | 'postgres' | 'valkey' | 'release';
+
 export interface KillRecord {
   /** ms since the run started: when the delete began */
   atMs: number;
   kind: KillType;
-  service: ServiceName;
+  service: KillTarget;
   replica: string;
   replacement?: string;
   /** when the old process had exited */

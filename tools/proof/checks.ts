@@ -3,9 +3,8 @@
 // measured number and its bounds (report.json); its name and sentences are rendering (words.ts).
 import type { Operation } from '@anypod/scenarios';
 import type { Observation } from '@anypod/scenarios/journeys/index';
-import type { ServiceName } from '../cluster/types.ts';
 import type { Check, RunReport } from './report-types.ts';
-import type { RunData } from './run-data.ts';
+import type { KillRecord, RunData } from './run-data.ts';
 
 export type CheckId =
   | 'run-completed'
@@ -54,7 +53,7 @@ function completedChecks({ report, data }: CheckInput): Check[] {
   if (data.error !== undefined) checks.push(yes('run-completed', false, { error: data.error }));
   // Like Jepsen's final read, the read-back is only meaningful once every replica is back.
   if (data.unsettled !== undefined) checks.push(yes('settled-before-read', false, { problem: data.unsettled }));
-  const byService: Partial<Record<ServiceName, number>> = {};
+  const byService: Partial<Record<KillRecord['service'], number>> = {};
   for (const k of data.kills.filter((k) => k.error === undefined)) byService[k.service] = (byService[k.service] ?? 0) + 1;
   const failed = data.kills.filter((k) => k.error !== undefined);
   checks.push(check('deletions', report.kills, { min: data.minKills }, { ...byService, ...(failed.length > 0 ? { failed: failed.length, firstError: failed[0]?.error ?? '' } : {}) }));

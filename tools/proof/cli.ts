@@ -35,13 +35,24 @@ const ALIASES: Record<string, string> = {
 
 export class UsageError extends Error {}
 
-export function selectRuns(list: string | undefined): RunSpec[] {
-  if (list === undefined || list.trim() === '' || list.trim() === 'all') return [...PROOF_RUNS];
-  const names = list.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean).map((s) => ALIASES[s] ?? s);
-  const unknown = names.filter((n) => !PROOF_RUNS.some((r) => r.name === n));
-  if (unknown.length > 0) throw new UsageError(`PROOF_RUNS/--runs: unknown run(s) ${unknown.join(', ')}; choose from ${PROOF_RUNS.map((r) => r.name).join(', ')} (or a,b,c,d,e)`);
+/** A run catalogue and the short names it accepts: the local proof's, or tools/kube's. */
+export interface RunCatalogue {
+  runs: readonly RunSpec[];
+  aliases: Record<string, string>;
+  /** where report.json and report.html go by default */
+  outDir: string;
+}
+
+export const LOCAL_CATALOGUE: RunCatalogue = { runs: PROOF_RUNS, aliases: ALIASES, outDir: join(REPO_ROOT, 'out/proof') };
+
+export function selectRuns(list: string | undefined, catalogue: RunCatalogue = LOCAL_CATALOGUE): RunSpec[] {
+  const { runs, aliases } = catalogue;
+  if (list === undefined || list.trim() === '' || list.trim() === 'all') return [...runs];
+  const names = list.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean).map((s) => aliases[s] ?? s);
+  const unknown = names.filter((n) => !runs.some((r) => r.name === n));
+  if (unknown.length > 0) throw new UsageError(`PROOF_RUNS/--runs: unknown run(s) ${unknown.join(', ')}; choose from ${runs.map((r) => r.name).join(', ')} (or ${Object.keys(aliases).join(', ')})`);
   // Always in the proof's order, whatever order they were listed in.
-  return PROOF_RUNS.filter((r) => names.includes(r.name));
+  return runs.filter((r) => names.includes(r.name));
 }
 
 function positive(name: string, value: string | undefined, fallback: number, { integer = true, min = 1 } = {}): number {
@@ -62,7 +73,7 @@ export interface CliConfig {
   outDir: string;
 }
 
-export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, catalogue: RunCatalogue = LOCAL_CATALOGUE): CliConfig {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -86,8 +97,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     replicas: positive('REPLICAS/--replicas', values.replicas ?? env.REPLICAS, 3, { min: 2 }),
     minKills: positive('PROOF_MIN_KILLS/--min-kills', values['min-kills'] ?? env.PROOF_MIN_KILLS, 3, { min: 0 }),
     seed: positive('PROOF_SEED/--seed', values.seed ?? env.PROOF_SEED, 1, { min: 0 }),
-    runs: selectRuns(values.runs ?? env.PROOF_RUNS),
-    outDir: values.out ?? env.PROOF_OUT_DIR ?? join(REPO_ROOT, 'out/proof'),
+    runs: selectRuns(values.runs ?? env.PROOF_RUNS, catalogue),
+    outDir: values.out ?? env.PROOF_OUT_DIR ?? catalogue.outDir,
   };
 }
 

@@ -34,13 +34,21 @@ function verdictBanner(report: ProofReport): string {
   }
   const failing = report.runs.filter((r) => !r.pass);
   if (failing.length > 0) lines.push(`Runs that did not meet their expectation: ${failing.map((r) => r.name).join(', ')}.`);
-  const meta = `Generated ${report.generatedAt} · Node ${report.machine.node} · ${fmtInt(report.machine.cpus)} CPUs · ${fmtInt(report.machine.replicasPerService)} replicas per service`;
+  const meta = `Generated ${report.generatedAt} · ${platformWords(report.machine.platform)} · Node ${report.machine.node} · ${fmtInt(report.machine.cpus)} CPUs · ${fmtInt(report.machine.replicasPerService)} replicas per service`;
   return (
     `<header class="verdict verdict-${pass ? 'pass' : 'fail'}" data-verdict="${esc(report.verdict)}"><div class="verdict-inner">` +
     `<div class="kicker">anypod · proof report</div><h1 id="verdict">${esc(headline)}</h1>` +
     lines.map((l) => `<p>${esc(l)}</p>`).join('') +
     `<p class="meta">${esc(meta)}</p></div></header>`
   );
+}
+
+/** Where the runs ran, in words (older reports have no platform: they came from the local cluster). */
+export function platformWords(platform: ProofReport['machine']['platform']): string {
+  if (platform?.kind === 'kubernetes') {
+    return `Kubernetes ${platform.version} (node ${platform.nodes.join(', ')}), release ${platform.release} of chart ${platform.chart} in namespace ${platform.namespace}, requests through ${platform.routing}`;
+  }
+  return 'local cluster (replicas as processes behind nginx)';
 }
 
 const READING_GUIDE = `<section class="reading"><strong>How to read this page.</strong><ul>

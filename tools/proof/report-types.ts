@@ -49,11 +49,28 @@ export interface RunReport {
 export interface ProofReport {
   verdict: 'pass' | 'fail';
   generatedAt: string;
-  machine: { node: string; cpus: number; replicasPerService: number };
+  machine: { node: string; cpus: number; replicasPerService: number; platform?: Platform };
   runs: RunReport[];
   /** the seed comparison, measured: numbers per side (absent when no run of that side was made) */
   comparison: Comparison;
 }
+
+/** Where the runs ran: the local cluster (replicas as processes behind nginx), or a real Kubernetes. */
+export type Platform =
+  | { kind: 'local' }
+  | {
+      kind: 'kubernetes';
+      /** the API server's version, e.g. v1.35.4 */
+      version: string;
+      /** the nodes the pods ran on */
+      nodes: string[];
+      namespace: string;
+      release: string;
+      /** the chart version installed */
+      chart: string;
+      /** how requests reached the pods */
+      routing: string;
+    };
 
 /** One check of a run: a measured value and the bounds it had to stay within. */
 export interface Check {

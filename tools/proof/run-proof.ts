@@ -13,11 +13,11 @@ import { KILL_LABELS, type Cluster, type ClusterEvent, type ClusterOptions, type
 import { runLoad, type LoadProgress } from '../load/driver.ts';
 import { finalRead } from '../load/final-read.ts';
 import { createHttpClient } from '../load/http-client.ts';
-import { startKiller, type Killer, type KillRecord } from '../load/killer.ts';
+import { startKiller, type Killer, type KillerOptions, type KillRecord } from '../load/killer.ts';
 import { assembleReport } from './assemble-report.ts';
 import type { RunData } from './run-data.ts';
 import { PROOF_RUNS, type RunSpec } from './runs.ts';
-import type { ProofReport } from './report-types.ts';
+import type { Platform, ProofReport } from './report-types.ts';
 import { REPO_ROOT } from '../cluster/paths.ts';
 
 
@@ -39,6 +39,15 @@ export interface ProofOptions {
   /** extra environment for every replica */
   env?: Record<string, string>;
   behaviour?: Partial<ShopperBehaviour>;
+  /**
+   * What deletes replicas during a run (default: the replica killer, load/killer.ts). Kubernetes
+   * runs pass their own for the `operations` run (tools/kube/proof/operations.ts).
+   */
+  startDisruptor?: (spec: RunSpec, cluster: Cluster, options: KillerOptions) => Killer;
+  /** Fills an empty catalog (default: tools/infra/seed.sh against the local Postgres). */
+  seedCatalog?: () => Promise<void>;
+  /** Where the runs ran, for the report (default: the local cluster on this machine). */
+  platform?: Platform;
   /** consecutive runs that need the same cluster (mode and routing) share one: faster, for tests */
   shareClusters?: boolean;
   /** per-attempt bound of the load driver, ms (default 5000) */
@@ -90,7 +99,7 @@ export async function runProof(options: ProofOptions): Promise<ProofReport> {
   return assembleReport({
     runs: data,
     generatedAt: new Date(),
-    machine: { node: process.version, cpus: cpus().length, replicasPerService: options.replicas },
+    machine: { node: process.version, cpus: cpus().length, replicasPerService: options.replicas, platform: options.platform ?? { kind: 'local' } },
   });
 }
 
@@ -99,7 +108,7 @@ function describe(spec: RunSpec, o: ProofOptions): string {
   const claimed = spec.clusterStateStore && spec.clusterStateStore !== spec.mode ? ` [cluster really runs STATE_STORE=${spec.clusterStateStore}]` : '';
   const entries = Object.entries(spec.clusterEntries ?? {}).map(([service, entry]) => ` [${service} really runs ${entry}]`).join('');
   const kill = spec.kill === 'hang' ? `hang (${hangMsOf(o) / 1000} s, then graceful delete)` : KILL_LABELS[spec.kill].short;
-  return `${state}${claimed}${entries}, ${spec.routing}, ${kill} deletes every ${o.killEveryS} s, ${o.replicas} replicas per service, ${o.vus} VUs for ${o.durationS} s`;
+  return `${state}${claimed}${entries}, ${spec.routing}, ${kill} deletes every ${o.killEveryS} s, ${o.replicas} replicas per service, ${o.vus} VUs for ${spec.durationS ?? o.durationS} s`;
 }
 
 const clusterKey = (spec: RunSpec): string => `${spec.clusterStateStore ?? spec.mode}/${spec.routing}/${JSON.stringify(spec.clusterEntries ?? {})}`;
@@ -158,7 +167,8 @@ class ClusterPool {
 }
 
 async function runOne(spec: RunSpec, options: ProofOptions, clusters: ClusterPool, log: (line: string) => void): Promise<RunData> {
-  const durationMs = options.durationS * 1000;
+  const durationS = spec.durationS ?? options.durationS;
+  const durationMs = durationS * 1000;
   const base: RunData = {
     spec,
     durationMs,
@@ -170,7 +180,7 @@ async function runOne(spec: RunSpec, options: ProofOptions, clusters: ClusterPoo
     kills: [],
     replicaService: {},
     truncated: false,
-    minKills: spec.expectation === 'pass' ? options.minKills : 1,
+    minKills: spec.minKills ?? (spec.expectation === 'pass' ? options.minKills : 1),
   };
   // Events arrive with epoch times; the run's clock starts when the load does.
   let epochAtStart = Date.now();
@@ -191,7 +201,7 @@ async function runOne(spec: RunSpec, options: ProofOptions, clusters: ClusterPoo
     for (const r of cluster.replicas()) base.replicaService[r.name] = r.service;
     const client = createHttpClient({ baseUrl: cluster.ingressUrl, timeoutMs: requestTimeoutOf(spec, options), connections: Math.max(8, options.vus * 2) });
     try {
-      await ensureCatalog(client, log);
+      await ensureCatalog(client, log, options.seedCatalog ?? seedLocalCatalog);
       epochAtStart = Date.now();
       t0 = performance.now();
       const load = await runLoad({
@@ -205,8 +215,9 @@ async function runOne(spec: RunSpec, options: ProofOptions, clusters: ClusterPoo
         onProgress: (p) => log(progressLine(p, base.replicaService)),
         // Deletions start with the shopping, once every VU has signed in.
         onMeasuredStart: (atMs) => {
-          log(`${fmt(atMs)}  every VU signed in: shopping for ${options.durationS} s, a deletion every ${options.killEveryS} s`);
-          killer = startKiller({
+          log(`${fmt(atMs)}  every VU signed in: shopping for ${durationS} s, a deletion every ${options.killEveryS} s`);
+          const startDisruptor = options.startDisruptor ?? ((_spec: RunSpec, _cluster: Cluster, killerOptions: KillerOptions) => startKiller(killerOptions));
+          killer = startDisruptor(spec, cluster, {
             cluster,
             kind: spec.kill,
             clock,
@@ -252,20 +263,25 @@ async function runOne(spec: RunSpec, options: ProofOptions, clusters: ClusterPoo
   return base;
 }
 
+/** tools/infra/seed.sh: the seed data of every service, into the local Postgres (idempotent upserts). */
+function seedLocalCatalog(): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn('bash', [join(REPO_ROOT, 'tools/infra/seed.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`seed.sh exited with ${code}`))));
+  });
+}
+
 /** The catalog must have products to browse; seeds it (idempotent upserts) when it has none. */
-async function ensureCatalog(client: ReturnType<typeof createHttpClient>, log: (line: string) => void): Promise<void> {
+async function ensureCatalog(client: ReturnType<typeof createHttpClient>, log: (line: string) => void, seed: () => Promise<void>): Promise<void> {
   const total = async (): Promise<number> => {
     const res = await client.send(api.listProducts({ pageSize: 1 }));
     return res.status === 200 ? (api.parseJson<{ total?: number }>(res)?.total ?? 0) : -res.status;
   };
   let n = await total();
   if (n > 0) return;
-  log(`catalog has no products (${n < 0 ? `HTTP ${-n}` : 'empty'}): seeding with tools/infra/seed.sh`);
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('bash', [join(REPO_ROOT, 'tools/infra/seed.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`seed.sh exited with ${code}`))));
-  });
+  log(`catalog has no products (${n < 0 ? `HTTP ${-n}` : 'empty'}): seeding it`);
+  await seed();
   n = await total();
   if (n <= 0) throw new Error('the catalog has no products even after seeding');
   log(`catalog seeded: ${n} products`);

@@ -23,6 +23,10 @@ export interface RunSpec {
   rotation?: ServiceName[];
   /** how the shoppers behave in this run, when it differs from the default */
   behaviour?: Partial<ShopperBehaviour>;
+  /** load duration of this run, when it needs longer than the others (seconds) */
+  durationS?: number;
+  /** deletions this run must show, when not the proof's minimum (a pass run) or 1 (a demonstration) */
+  minKills?: number;
 }
 
 /** The runs of `make demo`, in order (architecture.md, "The proof"). */
