@@ -64,12 +64,15 @@ rm -rf "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/usr/share/
   "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/log/*.log
 
 step=$(date +%s)
+old=$("${podman[@]}" image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
 tar --numeric-owner -C "$rootfs" -c . | "${podman[@]}" import \
   --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
   --change "LABEL anypod.standin.recipe=$key" \
   --change 'CMD ["bash"]' \
   --quiet - "$tag" >/dev/null
 log "    import: $(($(date +%s) - step)) s"
+# The base this one replaces, now untagged; kept while an image built on it still exists.
+if [ -n "$old" ]; then "${podman[@]}" rmi "$old" >/dev/null 2>&1 || true; fi
 size=$("${podman[@]}" image inspect --format '{{.Size}}' "$tag")
 log "  $tag ready: $((size / 1000000)) MB, $(($(date +%s) - started)) s"
 echo "$tag"
