@@ -11,7 +11,8 @@
 // pause: exits 0 on SIGTERM and SIGINT, reaps orphans of its PID namespace.
 // The checks that could pass by accident also run on a broken variant and must fail there: an
 // entrypoint without `exec` (built here), Debian's redis-server without the wrapper (protected
-// mode), and `sleep` instead of pause (never reaps). Everything created here is removed by name.
+// mode), and `sleep` instead of pause (never reaps). The images are built (or found current) by
+// tools/images/standin/build.sh first. Everything created here is removed by name.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -172,8 +173,14 @@ function zombiesAfterOrphan(sandbox: string): string {
 beforeAll(() => {
   const version = spawnSync('bash', [PODMAN, 'version', '--format', '{{.Client.Version}}'], { encoding: 'utf8' });
   if (version.status !== 0) throw new Error(`podman does not run (tools/images/podman.sh): ${version.stdout}${version.stderr}\napt-get install -y podman runc`);
+  // make test builds no stand-ins: build.sh does here, in under a second when they are current
+  // (recipe labels), about 95 s from nothing (debootstrap; needs root like make images).
+  const started = Date.now();
+  const build = spawnSync('bash', [join(REPO_ROOT, 'tools/images/standin/build.sh')], { encoding: 'utf8', timeout: 280_000 });
+  if (build.status !== 0) throw new Error(`tools/images/standin/build.sh failed (exit ${build.status ?? build.signal}):\n${build.stdout}${build.stderr}`);
+  console.log(`stand-in images current after ${Date.now() - started} ms`);
   const missing = [POSTGRES, VALKEY, PAUSE, BASE].filter((ref) => podman(['image', 'exists', ref]).status !== 0);
-  if (missing.length > 0) throw new Error(`not built: ${missing.join(', ')} — run \`make standin-images\` first`);
+  if (missing.length > 0) throw new Error(`build.sh succeeded but these are missing: ${missing.join(', ')}`);
   // The broken variant: the entrypoint's last `exec "$@"` without exec, so bash stays PID 1 and
   // postgres is its child. Built offline on top of the stand-in.
   const dir = mkdtempSync(join(tmpdir(), 'anypod-standin-test-'));
