@@ -23,5 +23,5 @@ kube-deploy: kube-packages install
 	@bash tools/kube/deploy.sh
 
 demo-kube: kube-up
-	@bash tools/kube/deploy.sh
-	@node --import tsx tools/kube/proof-cli.ts
+	@bash tools/kube/deploy.sh --values tools/kube/proof-values.yaml
+	@node --import tsx tools/kube/proof/cli.ts

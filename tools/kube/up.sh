@@ -43,7 +43,7 @@ wait_for() {
 port_free() { ! (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 # 0. Binaries first (a cold machine builds them: minutes), then whatever a previous run left.
-stage "binaries (tools/go: Kubernetes $(sed -n 's/^require k8s.io\/kubernetes //p' "$repo_root/tools/go/kubernetes/go.mod"), crictl, coredns)"
+stage "binaries (tools/go: Kubernetes $(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v1\./ { print $2; exit }' "$repo_root/tools/go/kubernetes/go.mod"), crictl, coredns)"
 BIN_kube_apiserver=$(tool kube-apiserver)
 BIN_kube_controller_manager=$(tool kube-controller-manager)
 BIN_kube_scheduler=$(tool kube-scheduler)
@@ -244,6 +244,14 @@ YAML
 start kube-proxy "$BIN_kube_proxy" --config="$RUN_DIR/kube-proxy.yaml"
 # Its healthz answers before the first sync: the sync timestamp is the condition that counts.
 wait_for "kube-proxy's first rule sync" kube-proxy 60 bash "$kube_dir/proxy-synced.sh"
+stage_done
+
+# The Gateway API's standard CRDs (the chart's routes are HTTPRoutes), as a cluster with a
+# Gateway controller has them; server-side apply, since the CRDs exceed the client-side
+# last-applied annotation's size limit.
+stage "Gateway API CRDs (tools/go/gateway-api)"
+kubectl_ apply --server-side --force-conflicts -f "$(bash "$repo_root/tools/go/go-tools.sh" crds)" >/dev/null
+kubectl_ wait --for condition=Established --timeout 60s crd --all >/dev/null
 stage_done
 
 stage "gateway: the project's nginx in front of the cluster, fed by the API (tools/kube/gateway)"

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as api from '@anypod/scenarios/requests';
 import type { ShopperBehaviour } from '@anypod/scenarios/journeys/index';
 import { KILL_LABELS, type Cluster, type ClusterEvent, type ClusterOptions, type ServiceName } from '../cluster/types.ts';
@@ -190,7 +191,8 @@ async function runOne(spec: RunSpec, options: ProofOptions, clusters: ClusterPoo
   clusters.onEvent = (event: ClusterEvent): void => {
     if ('replica' in event && 'service' in event) base.replicaService[event.replica] = event.service;
     killer?.onEvent(event);
-    if (event.type === 'replica-exited' && event.code !== 0 && event.signal !== 'SIGKILL') {
+    // Unexpected exits only (a crash, a signal other than the killer's); a pod gone from the API has neither code nor signal.
+    if (event.type === 'replica-exited' && event.code !== 0 && event.signal !== 'SIGKILL' && !(event.code === null && event.signal === null)) {
       log(`${fmt(event.atMs - epochAtStart)}  ${event.replica} exited with code ${event.code}${event.signal ? `, signal ${event.signal}` : ''}`);
     }
   };
@@ -282,8 +284,11 @@ async function ensureCatalog(client: ReturnType<typeof createHttpClient>, log: (
   if (n > 0) return;
   log(`catalog has no products (${n < 0 ? `HTTP ${-n}` : 'empty'}): seeding it`);
   await seed();
-  n = await total();
-  if (n <= 0) throw new Error('the catalog has no products even after seeding');
+  // The catalog caches listing pages (CACHE_LISTING_TTL_SECONDS, 10 s by default): the empty page
+  // just read may be served until it expires.
+  const deadline = Date.now() + 30_000;
+  while ((n = await total()) <= 0 && Date.now() < deadline) await sleep(500);
+  if (n <= 0) throw new Error('the catalog has no products even 30 s after seeding');
   log(`catalog seeded: ${n} products`);
 }
 

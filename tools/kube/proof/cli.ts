@@ -1,0 +1,121 @@
+// `make demo-kube`: the proof on the one-node Kubernetes (tools/kube) — the same journeys,
+// history checks and report as `make demo`, against the chart's release through the gateway,
+// with pods deleted by kubectl. make demo-kube runs kube-up and kube-deploy first; this expects
+// the release to be there (deployed with tools/kube/proof-values.yaml).
+//
+//   node --import tsx tools/kube/proof/cli.ts [the flags of tools/proof/cli.ts]
+//
+// Runs: kube-graceful, kube-force, kube-operations, kube-stateful (PROOF_RUNS/--runs picks some).
+// Writes out/proof-kube/report.{json,html}; prints the summary next to the local cluster's last
+// run (out/proof/report.json) when there is one. Exit status as tools/proof/cli.ts.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startKiller } from '../../load/killer.ts';
+import { parseConfig, summaryTable, UsageError } from '../../proof/cli.ts';
+import type { Platform, ProofReport } from '../../proof/report-types.ts';
+import { runProof } from '../../proof/run-proof.ts';
+import { writeReport } from '../../proof/write-report.ts';
+import { REPO_ROOT } from '../../cluster/paths.ts';
+import { CHART_DIR, DEFAULT_NAMESPACE, DEFAULT_RELEASE, KubeCluster, startKubeCluster } from './kube-cluster.ts';
+import { helm, kubectl, kubeEnv } from './kube-env.ts';
+import { startOperations } from './operations.ts';
+import { KUBE_CATALOGUE } from './runs.ts';
+import { seedReleaseCatalog } from './seed.ts';
+
+/** What the report says about where it ran, read from the cluster. */
+export async function kubePlatform(namespace = DEFAULT_NAMESPACE, release = DEFAULT_RELEASE): Promise<Platform> {
+  const version = (JSON.parse((await kubectl(['version', '--output', 'json'])).stdout) as { serverVersion?: { gitVersion?: string } }).serverVersion?.gitVersion ?? 'unknown';
+  const nodes = (await kubectl(['get', 'nodes', '--output', 'jsonpath={.items[*].metadata.name}'])).stdout.trim().split(/\s+/);
+  const releases = JSON.parse((await helm(['list', '--namespace', namespace, '--output', 'json'])).stdout) as Array<{ name: string; chart: string }>;
+  const chart = releases.find((r) => r.name === release)?.chart ?? 'unknown';
+  return { kind: 'kubernetes', version, nodes, namespace, release, chart, routing: "the project's gateway (nginx fed by HTTPRoutes and EndpointSlices, tools/kube/gateway)" };
+}
+
+/** Puts the release back to STATE_STORE=shared (the stateful run switches it), as deployed. */
+async function restoreRelease(log: (line: string) => void): Promise<void> {
+  const { stdout } = await helm(['get', 'values', DEFAULT_RELEASE, '--namespace', DEFAULT_NAMESPACE, '--all', '--output', 'json']);
+  if ((JSON.parse(stdout) as { config?: { stateStore?: string } }).config?.stateStore === 'shared') return;
+  log('putting the release back to STATE_STORE=shared ...');
+  await helm(['upgrade', DEFAULT_RELEASE, CHART_DIR, '--namespace', DEFAULT_NAMESPACE, '--reuse-values', '--set', 'config.stateStore=shared', '--wait', '--timeout', '10m']);
+}
+
+/** The local cluster's last report, to print beside this one (the comparison the issue asks for). */
+function localReport(): ProofReport | undefined {
+  const path = join(REPO_ROOT, 'out/proof/report.json');
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as ProofReport;
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = parseConfig(process.argv.slice(2), process.env, KUBE_CATALOGUE);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      if ((error as Error).message) console.error((error as Error).message);
+      console.error('usage: node --import tsx tools/kube/proof/cli.ts [--duration S] [--kill-every S] [--vus N] [--replicas N] [--runs LIST] [--min-kills N] [--seed N] [--out DIR]');
+      return 2;
+    }
+    throw error;
+  }
+  const log = (line: string): void => console.log(line);
+  if (!existsSync(kubeEnv().KUBECONFIG)) {
+    console.error(`no cluster (${kubeEnv().KUBECONFIG} is missing): make kube-up && make kube-deploy, or make demo-kube`);
+    return 2;
+  }
+  const platform = await kubePlatform();
+  log(`on ${platform.kind === 'kubernetes' ? `Kubernetes ${platform.version}, node ${platform.nodes.join(', ')}, chart ${platform.chart}` : ''}`);
+  let current: KubeCluster | undefined;
+  let report: ProofReport;
+  try {
+    report = await runProof({
+      runs: config.runs,
+      durationS: config.durationS,
+      killEveryS: config.killEveryS,
+      vus: config.vus,
+      replicas: config.replicas,
+      minKills: config.minKills,
+      seed: config.seed,
+      runDir: join(config.outDir, 'runs'),
+      platform,
+      startCluster: async (options) => {
+        current = await startKubeCluster({ ...options, log });
+        return current;
+      },
+      startDisruptor: (spec, cluster, options) => (spec.kill === 'operations' ? startOperations(cluster as KubeCluster, options) : startKiller(options)),
+      seedCatalog: () => {
+        if (!current) throw new Error('no cluster to seed');
+        return seedReleaseCatalog(current);
+      },
+    });
+  } finally {
+    await restoreRelease(log).catch((error: Error) => log(`could not put the release back to STATE_STORE=shared: ${error.message}`));
+  }
+  const { jsonPath, htmlPath } = await writeReport(config.outDir, report);
+  console.log('');
+  console.log(summaryTable(report));
+  const local = localReport();
+  if (local) {
+    console.log('');
+    console.log(`The local cluster's last runs (out/proof/report.json, ${local.generatedAt}), for comparison:`);
+    console.log(summaryTable(local));
+  }
+  console.log('');
+  console.log(`verdict: ${report.verdict.toUpperCase()}   report: ${htmlPath}   data: ${jsonPath}`);
+  return report.verdict === 'pass' ? 0 : 1;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,135 @@
+// The `operations` run on Kubernetes: the pod deletions a cluster sees most in practice, made
+// under load one after another, each waited for before the next: the Valkey pod deleted, the
+// Postgres pod deleted (its data stays on the volume; writes in that window answer 503 and are
+// retried), `kubectl rollout restart` of every Deployment, and a `helm upgrade` that gives every
+// Deployment a new pod template. Each is one record in the run's history, with when it began,
+// when the old pods were gone and when the replacements were serving again.
+import type { V1Pod } from '@kubernetes/client-node';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KILL_LABELS, OPERATION_KINDS, type OperationKind } from '../../cluster/types.ts';
+import type { Killer, KillerOptions, KillRecord } from '../../load/killer.ts';
+import { CHART_DIR, type KubeCluster } from './kube-cluster.ts';
+import { helm, kubectl } from './kube-env.ts';
+
+/** How long one operation may take, rollouts included (three Deployments, one pod at a time each). */
+const OPERATION_TIMEOUT_MS = 600_000;
+
+const uidOf = (pod: V1Pod): string => pod.metadata?.uid ?? '';
+const ready = (pod: V1Pod): boolean => !pod.metadata?.deletionTimestamp && (pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+
+export function startOperations(cluster: KubeCluster, options: KillerOptions, kinds: readonly OperationKind[] = OPERATION_KINDS): Killer {
+  const { clock } = options;
+  const log = options.log ?? (() => undefined);
+  const records: KillRecord[] = [];
+  const { namespace, release, kubeconfig } = cluster.target;
+  let stopped = false;
+  let upgrades = 0;
+
+  /** Deletes the component's pod and waits until a new one (another UID: a StatefulSet keeps the name) is ready. */
+  async function replacePod(component: 'valkey' | 'postgres', record: KillRecord): Promise<void> {
+    const old = cluster.podsOf(component).find(ready);
+    if (!old?.metadata?.name) throw new Error(`no ready ${component} pod to delete`);
+    record.replica = old.metadata.name;
+    const before = uidOf(old);
+    await cluster.deletePod(old.metadata.name);
+    const deadline = Date.now() + OPERATION_TIMEOUT_MS;
+    while (cluster.podsOf(component).some((p) => uidOf(p) === before)) {
+      if (Date.now() > deadline) throw new Error(`${old.metadata.name} was not gone after ${OPERATION_TIMEOUT_MS / 1000} s`);
+      await sleep(100);
+    }
+    record.exitedAtMs = clock();
+    for (;;) {
+      const fresh = cluster.podsOf(component).find((p) => uidOf(p) !== before && ready(p));
+      if (fresh?.metadata?.name) {
+        record.replacement = `${fresh.metadata.name} (${uidOf(fresh).slice(0, 8)})`;
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`no ready ${component} pod ${OPERATION_TIMEOUT_MS / 1000} s after deleting ${old.metadata.name}`);
+      await sleep(100);
+    }
+    record.replacementReadyAtMs = clock();
+  }
+
+  const deployments = ['deployment', '--namespace', namespace, '--selector', `app.kubernetes.io/instance=${release}`];
+  /** Waits for every Deployment's rollout, then for the gateway to route to the new pods only. */
+  async function rolledOut(record: KillRecord): Promise<void> {
+    await kubectl(['rollout', 'status', ...deployments, '--timeout', `${OPERATION_TIMEOUT_MS / 1000}s`], { kubeconfig, timeoutMs: OPERATION_TIMEOUT_MS + 10_000 });
+    record.exitedAtMs = clock();
+    await cluster.waitForFullStrength(OPERATION_TIMEOUT_MS);
+    record.replacementReadyAtMs = clock();
+  }
+
+  async function perform(kind: OperationKind): Promise<void> {
+    const record: KillRecord = { atMs: clock(), kind, service: 'release', replica: 'every Deployment' };
+    records.push(record);
+    log(`${fmt(record.atMs)}  ${KILL_LABELS[kind].long}`);
+    try {
+      switch (kind) {
+        case 'valkey-delete':
+          record.service = 'valkey';
+          await replacePod('valkey', record);
+          break;
+        case 'postgres-delete':
+          record.service = 'postgres';
+          await replacePod('postgres', record);
+          break;
+        case 'rollout-restart':
+          await kubectl(['rollout', 'restart', ...deployments], { kubeconfig });
+          await rolledOut(record);
+          break;
+        case 'helm-upgrade':
+          // A new pod template for every Deployment, as a chart or image upgrade makes; the
+          // annotation is the chart's own podAnnotations value.
+          upgrades += 1;
+          await helm(['upgrade', release, CHART_DIR, '--namespace', namespace, '--reuse-values', '--set-string', `serviceDefaults.podAnnotations.anypod\\.dev/proof-upgrade=${Date.now()}-${upgrades}`, '--timeout', '10m'], { kubeconfig });
+          await rolledOut(record);
+          break;
+      }
+      const ready = record.replacementReadyAtMs === undefined ? '' : `, serving again after ${fmt(record.replacementReadyAtMs - record.atMs)}`;
+      log(`${fmt(clock())}  ${KILL_LABELS[kind].short} done${ready}`);
+    } catch (error) {
+      record.error = (error as Error).message.split('\n')[0];
+      log(`${fmt(clock())}  ${KILL_LABELS[kind].short} failed: ${record.error}`);
+    }
+  }
+
+  const loop = (async () => {
+    let at = options.firstAtMs;
+    for (const kind of kinds) {
+      if (stopped) break;
+      await sleepUntil(at);
+      if (stopped || clock() > options.untilMs) break;
+      await perform(kind);
+      // The next one a full interval after this one ended: each is measured on a settled release.
+      at = Math.max(at + options.everyMs, clock() + options.everyMs);
+    }
+  })();
+
+  let wake: (() => void) | undefined;
+  function sleepUntil(atMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, atMs - clock()));
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  return {
+    onEvent() {
+      // Readiness is read from the API (pods and the gateway's routes), not from events.
+    },
+    async stop() {
+      stopped = true;
+      wake?.();
+      // An operation under way finishes: a half-done rollout is not a state to read back from.
+      await loop;
+      return records;
+    },
+  };
+}
+
+function fmt(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
