@@ -56,7 +56,8 @@ function parse(): { kubeconfig: string; namespace: string; port: number; dir: st
 }
 
 const args = parse();
-const log = (message: string) => process.stderr.write(`gateway: ${message}\n`);
+// Times on stderr lines: what happened when, next to the events file's atMs.
+const log = (message: string) => process.stderr.write(`gateway: ${new Date().toISOString().slice(11, 23)} ${message}\n`);
 if (args.eventsFile) mkdirSync(dirname(args.eventsFile), { recursive: true });
 
 const gateway = new KubeGateway({

@@ -76,6 +76,7 @@ export class ControlPlane {
   private procs: Proc[] = [];
   private apiPort = 0;
   private kubectlBin = '';
+  private apiserverArgs: [string, string[]] = ['', []];
 
   constructor(private readonly progress: (message: string) => void = () => {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'anypod-gateway-api-'));
@@ -108,7 +109,7 @@ export class ControlPlane {
     ]);
     await this.waitFor('etcd', async () => (await fetch(`${etcdUrl}/health`)).ok);
     const pki = join(this.dir, 'pki');
-    this.spawn('kube-apiserver', apiserver, [
+    this.apiserverArgs = [apiserver, [
       `--etcd-servers=${etcdUrl}`,
       '--bind-address=127.0.0.1', `--secure-port=${this.apiPort}`, '--advertise-address=127.0.0.1',
       // An Endpoints object may not hold a loopback address, and nothing needs the kubernetes Service.
@@ -121,7 +122,8 @@ export class ControlPlane {
       // The tests' only client is the admin: authorization is not what they are about.
       '--authorization-mode=AlwaysAllow',
       '--profiling=false',
-    ]);
+    ]];
+    this.spawn('kube-apiserver', ...this.apiserverArgs);
     await this.waitFor('kube-apiserver', async () => (await this.kubectl(['get', '--raw', '/readyz'])).trim() === 'ok', 60_000);
     this.progress(`etcd and kube-apiserver ready at ${this.server} in ${Date.now() - t0} ms`);
     const crds = gatewayCrdsDir();
@@ -129,6 +131,25 @@ export class ControlPlane {
     await this.kubectl(['apply', '--server-side', '-f', crds]);
     await this.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/httproutes.gateway.networking.k8s.io']);
     this.progress(`Gateway API CRDs installed (${crds})`);
+  }
+
+  /**
+   * Stops the API server and resolves when it has exited; etcd stays. SIGKILL is a crash: every
+   * watch connection breaks at once. (On SIGTERM it waits for open watches to end, which
+   * client-node's watch does only after 30 s without data.)
+   */
+  async stopApiserver(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const p = this.procs.find((x) => x.name === 'kube-apiserver');
+    if (!p?.child.pid) throw new Error('kube-apiserver is not running');
+    signalGroup(p.child.pid, signal);
+    await p.exited;
+    this.procs = this.procs.filter((x) => x !== p);
+  }
+
+  /** Starts the API server again with the same flags (same port, same data) and waits for /readyz. */
+  async startApiserver(): Promise<void> {
+    this.spawn('kube-apiserver', ...this.apiserverArgs);
+    await this.waitFor('kube-apiserver', async () => (await this.kubectl(['get', '--raw', '/readyz'])).trim() === 'ok', 60_000);
   }
 
   /** kubectl with this control plane's kubeconfig, always explicit. */

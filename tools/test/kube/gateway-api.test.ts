@@ -342,6 +342,24 @@ describe('the gateway fixture on a real kube-apiserver', { tags: ['timing'] }, (
     expect((await get(`${gw.url}/cart/items`)).status).toBe(200);
   });
 
+  it('keeps serving the last routes while the API server is down (killed), and follows changes again once it is back', async () => {
+    const before = gw.reloads().at(-1)!;
+    const inRotation = (before.endpoints.cart ?? []) as Pod[];
+    await cp.stopApiserver();
+    const down = Date.now();
+    // Nothing to watch: the routes nginx has stay as they are and keep answering.
+    const during = await spread(20);
+    expect(Object.keys(during).sort()).toEqual([...inRotation].sort());
+    await cp.startApiserver();
+    progress(`API server down (killed) for ${Date.now() - down} ms`);
+    await putSlice(endpointSlice('anypod-cart-b', [{ pod: 'pod-d' }, { pod: 'pod-e' }]));
+    const after = [...new Set([...inRotation, 'pod-e' as Pod])];
+    await gw.waitForCart(after, 15_000);
+    expect(Object.keys(await spread(30)).sort()).toEqual([...after].sort());
+    expect(gw.stderr).toMatch(/retrying in \d+ ms/);
+    expect(gw.stderr).toMatch(/endpointslices\.discovery\.k8s\.io: listed and watching again/);
+  });
+
   it('stops nginx and exits 0 on SIGTERM; a SIGKILLed gateway takes its nginx with it', async () => {
     const pids = gw.nginxPids();
     expect(pids.every(isAlive)).toBe(true);
