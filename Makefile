@@ -61,11 +61,12 @@ typecheck: node
 	pnpm -r typecheck
 
 # Tests start the Postgres/Redis they need and stop what they started; the Chromium report test
-# needs Debian's chromium. Every stage says how long it took.
+# needs Debian's chromium; the last group starts the one-node Kubernetes (tools/kube), installs the
+# chart on it and takes it down again (root). Every stage says how long it took.
 test: test-setup
 	@bash $(INFRA)/timed.sh lint pnpm exec eslint .
 	@bash $(INFRA)/timed.sh typecheck pnpm -r typecheck
-	@bash $(INFRA)/timed.sh images $(MAKE) --no-print-directory images
+	@bash $(INFRA)/timed.sh images $(MAKE) --no-print-directory images standin-images
 	@bash $(INFRA)/with-infra.sh bash $(INFRA)/run-tests.sh
 
 # The tests tagged 'timing' (real processes, kills, timeouts), N times in a row; prints N/N.
@@ -77,7 +78,7 @@ test-repeat: test-setup
 
 test-setup:
 	@bash $(INFRA)/timed.sh "node $(NODE_VERSION)" bash $(INFRA)/ensure-node.sh
-	@bash $(INFRA)/timed.sh "packages (Debian, pnpm)" env WITH_CHROMIUM=1 bash $(INFRA)/ensure-packages.sh
+	@bash $(INFRA)/timed.sh "packages (Debian, pnpm)" env WITH_CHROMIUM=1 WITH_IMAGES=1 WITH_KUBE=1 bash $(INFRA)/ensure-packages.sh
 	@bash $(INFRA)/timed.sh "dependencies" pnpm install --frozen-lockfile --reporter=silent
 	@bash $(INFRA)/timed.sh "prisma clients" bash $(INFRA)/migrate.sh generate
 	@bash $(INFRA)/timed.sh "go tools" bash tools/go/go-tools.sh build

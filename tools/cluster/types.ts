@@ -16,7 +16,7 @@ export type StateStore = 'shared' | 'memory';
  */
 export type KillType = 'graceful' | 'sigkill' | 'hang' | 'force' | 'operations' | OperationKind;
 /** The deletions of an `operations` run on Kubernetes, in the order it makes them. */
-export const OPERATION_KINDS = ['valkey-delete', 'postgres-delete', 'rollout-restart', 'helm-upgrade'] as const;
+export const OPERATION_KINDS = ['valkey-delete', 'postgres-delete', 'rollout-restart', 'chart-downgrade', 'helm-upgrade'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 /** The kinds the local cluster (processes) can carry out. */
 export const LOCAL_KILLS: readonly KillType[] = ['graceful', 'sigkill', 'hang'];
@@ -27,11 +27,12 @@ export const KILL_LABELS: Record<KillType, { short: string; long: string }> = {
   sigkill: { short: 'SIGKILL', long: 'killed with SIGKILL (no chance to finish in-flight requests)' },
   hang: { short: 'hang', long: 'hung (SIGSTOP) past the clients’ timeout, resumed to finish what it had accepted, then deleted gracefully' },
   force: { short: 'force', long: 'force-deleted (kubectl delete pod --grace-period=0 --force: gone from the API at once, no pre-stop wait)' },
-  operations: { short: 'operations', long: 'disrupted by cluster operations (Valkey and Postgres pods deleted, kubectl rollout restart, helm upgrade)' },
+  operations: { short: 'operations', long: 'disrupted by cluster operations (Valkey and Postgres pods deleted, kubectl rollout restart, helm upgrade from the previous chart version)' },
   'valkey-delete': { short: 'Valkey pod', long: 'the Valkey pod deleted (kubectl delete pod)' },
   'postgres-delete': { short: 'Postgres pod', long: 'the Postgres pod deleted (kubectl delete pod; its data stays on the volume)' },
   'rollout-restart': { short: 'rollout restart', long: 'every Deployment restarted (kubectl rollout restart)' },
-  'helm-upgrade': { short: 'helm upgrade', long: 'the release upgraded (helm upgrade, a new pod template for every Deployment)' },
+  'chart-downgrade': { short: 'previous chart', long: 'the release moved to the previous chart version (helm upgrade to it, with this version’s images)' },
+  'helm-upgrade': { short: 'helm upgrade', long: 'the release upgraded from the previous chart version to this one (helm upgrade)' },
 };
 export type Routing = 'round-robin' | 'sticky';
 

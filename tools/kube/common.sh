@@ -43,6 +43,18 @@ HARD_CODED_HOST_PATHS=(/var/lib/kubelet /var/log/containers /run/containerd /run
 # Start order; kube-down stops in the reverse order.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler coredns containerd kubelet kube-proxy gateway)
 
+# One kube-up, kube-down or kube-deploy at a time on this machine: two racing (a test next to a
+# manual run) would tear down each other's processes half-way. The lock is on a file beside the
+# run folder (kube-down empties the folder); a script called by one that holds it inherits it.
+LOCK_FILE=$(dirname "$RUN_DIR")/kube.lock
+take_lock() {
+  [[ "${ANYPOD_KUBE_LOCK_HELD:-}" == 1 ]] && return 0
+  mkdir -p "$(dirname "$LOCK_FILE")"
+  exec {lock_fd}>"$LOCK_FILE"
+  flock -n "$lock_fd" || die "another kube-up, kube-down or kube-deploy is running (lock $LOCK_FILE held by PID $(fuser "$LOCK_FILE" 2>/dev/null | tr -s ' ' || echo '?'))"
+  export ANYPOD_KUBE_LOCK_HELD=1
+}
+
 log() { printf '\033[1m[kube]\033[0m %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 

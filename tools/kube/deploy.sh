@@ -5,6 +5,7 @@
 # Postgres (no provisioner), and the loader that imports images into the cluster's containerd.
 # Usage: deploy.sh [more quickstart/deploy.sh options, e.g. --values FILE --release NAME --namespace NAME]
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+take_lock
 bash "$kube_dir/status.sh" >/dev/null || die "the cluster is not fully up (make kube-status says why; make kube-up starts it)"
 KUBECTL=$(tool kubectl)
 HELM=$(tool helm)

@@ -17,6 +17,7 @@ for arg in "$@"; do
   esac
 done
 [[ "$(id -u)" == 0 ]] || die "kube-down needs root (bridge, routes, iptables, mounts)"
+take_lock
 say() { [[ "$quiet" == 1 ]] || log "$*"; }
 
 stop() {

@@ -8,6 +8,7 @@
 # Needs root (a bridge, routes, iptables, mounts). Usage: up.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 [[ "$(id -u)" == 0 ]] || die "the cluster needs root (bridge, routes, iptables, containerd)"
+take_lock
 for bin in etcd containerd ctr runc iptables ip openssl curl /usr/lib/cni/bridge /usr/lib/cni/host-local; do
   command -v "$bin" >/dev/null || [[ -x "$bin" ]] || die "$bin is missing (make kube-up installs the Debian packages: see tools/kube/README.md)"
 done

@@ -1,8 +1,9 @@
 // The `operations` run on Kubernetes: the pod deletions a cluster sees most in practice, made
 // under load one after another, each waited for before the next: the Valkey pod deleted, the
 // Postgres pod deleted (its data stays on the volume; writes in that window answer 503 and are
-// retried), `kubectl rollout restart` of every Deployment, and a `helm upgrade` that gives every
-// Deployment a new pod template. Each is one record in the run's history, with when it began,
+// retried), `kubectl rollout restart` of every Deployment, and `helm upgrade` from the previous
+// chart version (from git history) to this one — the release is moved to that version first,
+// under load too, since it is installed at this one. Each is one record in the run's history, with when it began,
 // when the old pods were gone and when the replacements were serving again.
 import type { V1Pod } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +11,7 @@ import { KILL_LABELS, OPERATION_KINDS, type OperationKind } from '../../cluster/
 import type { Killer, KillerOptions, KillRecord } from '../../load/killer.ts';
 import { CHART_DIR, type KubeCluster } from './kube-cluster.ts';
 import { helm, kubectl } from './kube-env.ts';
+import { currentChartVersion, previousChart } from './previous-chart.ts';
 
 /** How long one operation may take, rollouts included (three Deployments, one pod at a time each). */
 const OPERATION_TIMEOUT_MS = 600_000;
@@ -23,7 +25,6 @@ export function startOperations(cluster: KubeCluster, options: KillerOptions, ki
   const records: KillRecord[] = [];
   const { namespace, release, kubeconfig } = cluster.target;
   let stopped = false;
-  let upgrades = 0;
 
   /** Deletes the component's pod and waits until a new one (another UID: a StatefulSet keeps the name) is ready. */
   async function replacePod(component: 'valkey' | 'postgres', record: KillRecord): Promise<void> {
@@ -77,11 +78,18 @@ export function startOperations(cluster: KubeCluster, options: KillerOptions, ki
           await kubectl(['rollout', 'restart', ...deployments], { kubeconfig });
           await rolledOut(record);
           break;
+        case 'chart-downgrade': {
+          // The chart as it was at its previous version, with this version's images (the
+          // previous images are not built here): a rollout by a different chart.
+          const previous = previousChart();
+          record.replica = `chart ${previous.version} (${previous.commit.slice(0, 8)})`;
+          await helm(['upgrade', release, previous.dir, '--namespace', namespace, '--reuse-values', '--set', `image.tag=${currentChartVersion()}`, '--timeout', '10m'], { kubeconfig });
+          await rolledOut(record);
+          break;
+        }
         case 'helm-upgrade':
-          // A new pod template for every Deployment, as a chart or image upgrade makes; the
-          // annotation is the chart's own podAnnotations value.
-          upgrades += 1;
-          await helm(['upgrade', release, CHART_DIR, '--namespace', namespace, '--reuse-values', '--set-string', `serviceDefaults.podAnnotations.anypod\\.dev/proof-upgrade=${Date.now()}-${upgrades}`, '--timeout', '10m'], { kubeconfig });
+          record.replica = `chart ${currentChartVersion()}`;
+          await helm(['upgrade', release, CHART_DIR, '--namespace', namespace, '--reuse-values', '--timeout', '10m'], { kubeconfig });
           await rolledOut(record);
           break;
       }
@@ -91,6 +99,17 @@ export function startOperations(cluster: KubeCluster, options: KillerOptions, ki
       record.error = (error as Error).message.split('\n')[0];
       log(`${fmt(clock())}  ${KILL_LABELS[kind].short} failed: ${record.error}`);
     }
+  }
+
+  let wake: (() => void) | undefined;
+  function sleepUntil(atMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, atMs - clock()));
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   const loop = (async () => {
@@ -104,17 +123,6 @@ export function startOperations(cluster: KubeCluster, options: KillerOptions, ki
       at = Math.max(at + options.everyMs, clock() + options.everyMs);
     }
   })();
-
-  let wake: (() => void) | undefined;
-  function sleepUntil(atMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, Math.max(0, atMs - clock()));
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
 
   return {
     onEvent() {

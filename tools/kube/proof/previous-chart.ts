@@ -1,0 +1,43 @@
+// The chart's previous version, from git: the newest commit whose helm/anypod/Chart.yaml carries
+// another version than the working tree's, exported into a folder. The operations run upgrades
+// the release from it to this version under load (the most common pod replacement in practice).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../cluster/paths.ts';
+
+const CHART = 'helm/anypod';
+
+const versionIn = (chartYaml: string): string => /^version:\s*"?([^"\s]+)"?\s*$/m.exec(chartYaml)?.[1] ?? '';
+const git = (args: string[]): string => execFileSync('git', ['-C', REPO_ROOT, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+
+export interface PreviousChart {
+  version: string;
+  /** the commit it was taken from */
+  commit: string;
+  /** a folder holding the chart as it was (helm/anypod under it) */
+  dir: string;
+}
+
+export function currentChartVersion(): string {
+  return versionIn(readFileSync(join(REPO_ROOT, CHART, 'Chart.yaml'), 'utf8'));
+}
+
+export function previousChart(): PreviousChart {
+  const current = currentChartVersion();
+  if (git(['rev-parse', '--is-shallow-repository']).trim() === 'true') {
+    throw new Error('this clone is shallow: the previous chart version is read from git history (git fetch --unshallow)');
+  }
+  // Commits that changed Chart.yaml, newest first; the first whose version differs is the previous release.
+  for (const commit of git(['log', '--format=%H', '--', `${CHART}/Chart.yaml`]).trim().split('\n').filter(Boolean)) {
+    const version = versionIn(git(['show', `${commit}:${CHART}/Chart.yaml`]));
+    if (version && version !== current) {
+      const dir = mkdtempSync(join(tmpdir(), `anypod-chart-${version}-`));
+      mkdirSync(dir, { recursive: true });
+      execFileSync('bash', ['-c', 'git -C "$1" archive "$2" "$3" | tar -x -C "$4"', '_', REPO_ROOT, commit, CHART, dir]);
+      return { version, commit, dir: join(dir, CHART) };
+    }
+  }
+  throw new Error(`no earlier chart version than ${current} in git history`);
+}
