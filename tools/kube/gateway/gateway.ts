@@ -43,6 +43,8 @@ export class KubeGateway {
   private currentProblems: Problem[] = [];
   private problemsKey = '[]';
   private stopped = false;
+  /** nginx is up: changes from now on go to reloads */
+  private live = false;
 
   constructor(private readonly opts: KubeGatewayOptions) {
     this.namespace = opts.namespace ?? 'anypod';
@@ -90,6 +92,9 @@ export class KubeGateway {
       await this.stop();
       throw error;
     }
+    this.live = true;
+    // Anything that changed while nginx was starting (a no-op when nothing did).
+    this.changed();
     this.opts.onReload?.({ type: 'ingress-reloaded', generation: 0, endpoints: endpointNames(this.ingress.applied), tookMs: Date.now() - started, atMs: Date.now() });
   }
 
@@ -112,7 +117,7 @@ export class KubeGateway {
 
   /** A change: reload at the end of the window that starts now (later changes join it). */
   private changed(): void {
-    if (this.stopped || !this.ingress || this.timer) return;
+    if (this.stopped || !this.live || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.flush();
@@ -120,7 +125,7 @@ export class KubeGateway {
   }
 
   private flush(): void {
-    if (this.stopped || !this.ingress) return;
+    if (this.stopped || !this.live || !this.ingress) return;
     const key = JSON.stringify(this.translate().routes);
     if (key === this.requested) return;
     // The router reads the routes again when its reload starts (translateNow), so changes made
