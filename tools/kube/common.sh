@@ -50,8 +50,10 @@ LOCK_FILE=$(dirname "$RUN_DIR")/kube.lock
 take_lock() {
   [[ "${ANYPOD_KUBE_LOCK_HELD:-}" == 1 ]] && return 0
   mkdir -p "$(dirname "$LOCK_FILE")"
-  exec {lock_fd}>"$LOCK_FILE"
-  flock -n "$lock_fd" || die "another kube-up, kube-down or kube-deploy is running (lock $LOCK_FILE held by PID $(fuser "$LOCK_FILE" 2>/dev/null | tr -s ' ' || echo '?'))"
+  # fd 9, a fixed number: every long-running process the scripts start closes it (9>&-), or the
+  # cluster's daemons would hold the lock for as long as they live.
+  exec 9>"$LOCK_FILE"
+  flock -n 9 || die "another kube-up, kube-down or kube-deploy is running (it holds $LOCK_FILE; wait for it)"
   export ANYPOD_KUBE_LOCK_HELD=1
 }
 

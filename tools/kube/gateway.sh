@@ -13,7 +13,7 @@ case "${1:-}" in
     # Port 0: a free port (8080 may be held by `make up`'s local cluster).
     setsid node --import tsx "$repo_root/tools/kube/gateway/cli.ts" --kubeconfig "$KUBECONFIG_FILE" \
       --namespace "$NAMESPACE" --port 0 --dir "$RUN_DIR/gateway" --events-file "$RUN_DIR/gateway/events.jsonl" \
-      >"$LOG_DIR/gateway.log" 2>&1 </dev/null &
+      >"$LOG_DIR/gateway.log" 2>&1 </dev/null 9>&- &
     echo $! >"$PID_DIR/gateway.pid"
     deadline=$((SECONDS + 60))
     until url=$(sed -n 's/^gateway: \(http:[^ ]*\).*/\1/p' "$LOG_DIR/gateway.log" | head -n1) && [[ -n "$url" ]]; do

@@ -22,7 +22,7 @@ stage_done() { log "    done in $((SECONDS - stage_started)) s${1:+: $1}"; }
 start() {
   local name=$1
   shift
-  setsid "$@" >"$LOG_DIR/$name.log" 2>&1 </dev/null &
+  setsid "$@" >"$LOG_DIR/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$PID_DIR/$name.pid"
 }
 
