@@ -9,7 +9,7 @@ import { Agent, createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubeConfig, type V1EndpointSlice } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, KubeConfig, NetworkingV1Api, type V1EndpointSlice } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../cluster/paths.ts';
 import { freePort, isAlive } from '../../cluster/process-utils.ts';
@@ -319,6 +319,29 @@ describe('the gateway fixture on a real kube-apiserver', { tags: ['timing'] }, (
     // per window (plus the one of the last window).
     expect(reloads).toBeGreaterThan(0);
     expect(reloads).toBeLessThanOrEqual(Math.ceil(burstMs / COALESCE_MS) + 1);
+  });
+
+  it('routes an Ingress Prefix path as the chart renders it (backend port by name), to its own Service’s endpoints', async () => {
+    const labels = { 'app.kubernetes.io/name': 'anypod', 'app.kubernetes.io/instance': 'anypod', 'app.kubernetes.io/component': 'auth' };
+    await kc.makeApiClient(CoreV1Api).createNamespacedService({
+      namespace: NS,
+      body: { metadata: { name: 'anypod-auth', labels }, spec: { type: 'ClusterIP', selector: labels, ports: [{ name: 'http', port: 3000, targetPort: 'http' as never, protocol: 'TCP' }] } },
+    });
+    await kc.makeApiClient(NetworkingV1Api).createNamespacedIngress({
+      namespace: NS,
+      body: {
+        metadata: { name: 'anypod-ingress' },
+        spec: { ingressClassName: 'traefik', rules: [{ http: { paths: [{ path: '/auth', pathType: 'Prefix', backend: { service: { name: 'anypod-auth', port: { name: 'http' } } } }] } }] },
+      },
+    });
+    const slice = endpointSlice('anypod-auth-a', [{ pod: 'pod-e' }]);
+    slice.metadata!.labels!['kubernetes.io/service-name'] = 'anypod-auth';
+    await putSlice(slice);
+    const deadline = Date.now() + 15_000;
+    while (JSON.stringify(gw.reloads().at(-1)?.endpoints.auth) !== '["pod-e"]' && Date.now() < deadline) await sleep(25);
+    expect(gw.reloads().at(-1)?.endpoints.auth).toEqual(['pod-e']);
+    await gw.oldWorkersGone(deadline);
+    for (let i = 0; i < 5; i++) expect(await get(`${gw.url}/auth/login`)).toMatchObject({ status: 200, pod: 'pod-e' });
   });
 
   it('reports a route shape it does not support, and keeps serving the others', async () => {
