@@ -65,8 +65,8 @@ for ipt in iptables ip6tables; do
     done
   done
 done
-while iptables -D FORWARD -j "$GUARD_CHAIN" 2>/dev/null; do :; done
-iptables -F "$GUARD_CHAIN" 2>/dev/null && iptables -X "$GUARD_CHAIN" 2>/dev/null
+while iptables -t mangle -D FORWARD -j "$GUARD_CHAIN" 2>/dev/null; do :; done
+iptables -t mangle -F "$GUARD_CHAIN" 2>/dev/null && iptables -t mangle -X "$GUARD_CHAIN" 2>/dev/null
 
 # The network: routes go with the bridge; pinned pod network namespaces; ip_forward as before.
 ip route del "$SERVICE_CIDR" dev "$BRIDGE" 2>/dev/null || true

@@ -74,9 +74,11 @@ ip addr add "$NODE_IP/24" dev "$BRIDGE"
 ip link set "$BRIDGE" up
 ip route replace "$POD_SUPERNET" dev "$BRIDGE"
 ip route replace "$SERVICE_CIDR" dev "$BRIDGE"
-iptables -N "$GUARD_CHAIN"
-iptables -A "$GUARD_CHAIN" -s "$POD_SUPERNET" ! -o "$BRIDGE" -j DROP
-iptables -I FORWARD 1 -j "$GUARD_CHAIN"
+# In the mangle table: its FORWARD chain runs before the filter table's, where kube-proxy and
+# the CNI plugins insert their own ACCEPT rules at the top, so nothing they add can come first.
+iptables -t mangle -N "$GUARD_CHAIN"
+iptables -t mangle -A "$GUARD_CHAIN" -s "$POD_SUPERNET" ! -o "$BRIDGE" -j DROP
+iptables -t mangle -I FORWARD 1 -j "$GUARD_CHAIN"
 stage_done
 
 stage "certificates and kubeconfigs"

@@ -104,9 +104,11 @@ describe('the one-node cluster', () => {
     for (const address of ['10.96.200.200', '10.244.0.200', '10.244.7.7']) {
       expect(await sh('ip', ['route', 'get', address])).toContain(`dev ${BRIDGE}`);
     }
-    const forward = (await sh('iptables', ['-S', 'FORWARD'])).split('\n');
-    expect(forward[1], 'the guard is the first FORWARD rule').toBe(`-A FORWARD -j ${GUARD_CHAIN}`);
-    expect(await sh('iptables', ['-S', GUARD_CHAIN])).toContain(`-A ${GUARD_CHAIN} -s ${POD_SUPERNET} ! -o ${BRIDGE} -j DROP`);
+    // In mangle FORWARD, which runs before the filter table where kube-proxy puts its ACCEPTs; and
+    // first there, with everything started.
+    const forward = (await sh('iptables', ['-t', 'mangle', '-S', 'FORWARD'])).split('\n');
+    expect(forward[1], 'the guard is the first mangle FORWARD rule').toBe(`-A FORWARD -j ${GUARD_CHAIN}`);
+    expect(await sh('iptables', ['-t', 'mangle', '-S', GUARD_CHAIN])).toContain(`-A ${GUARD_CHAIN} -s ${POD_SUPERNET} ! -o ${BRIDGE} -j DROP`);
     // Inside a pod: only its subnet and the Service range, no default route.
     const { stdout: pods } = await kubectl(['get', 'pods', '--namespace', NAMESPACE, '--selector', 'app.kubernetes.io/component=catalog', '--output', 'jsonpath={.items[0].metadata.name}']);
     const { stdout: table } = await kubectl(['exec', '--namespace', NAMESPACE, pods.trim(), '--container', 'catalog', '--', 'cat', '/proc/net/route']);
@@ -209,6 +211,28 @@ describe('the short proof on real pods', { tags: ['timing'] }, () => {
     // The replacements were made by the ReplicaSet: new pod names of the same Deployment.
     expect(r.killEvents.every((k) => k.replacement && k.replacement !== k.replica && k.replacement.split('-').slice(0, 2).join('-') === k.replica.split('-').slice(0, 2).join('-'))).toBe(true);
     expect(r.pass).toBe(true);
+  });
+
+  it('spreads every session over several pods of catalog and cart, and uses every auth pod', () => {
+    // From the run's history: each attempt says which pod answered (x-served-by = the pod name).
+    const history = JSON.parse(readFileSync(join(dir, 'proof', 'kube-graceful', 'history.json'), 'utf8')) as { operations: Array<{ user: string; attempts: Array<{ servedBy?: string }> }> };
+    const pods = new Map<string, Set<string>>();
+    for (const op of history.operations) {
+      for (const attempt of op.attempts) {
+        const service = /^anypod-(auth|catalog|cart)-/.exec(attempt.servedBy ?? '')?.[1];
+        if (!service || !attempt.servedBy) continue;
+        const key = `${service} ${op.user}`;
+        pods.set(key, (pods.get(key) ?? new Set()).add(attempt.servedBy));
+      }
+    }
+    const perSession = (service: string) => [...pods].filter(([key]) => key.startsWith(`${service} `)).map(([, set]) => set.size);
+    // A session makes dozens of catalog and cart requests, and signs in once or twice at auth.
+    for (const service of ['catalog', 'cart']) {
+      expect(perSession(service).length, service).toBeGreaterThan(0);
+      expect(Math.min(...perSession(service)), `fewest ${service} pods one session used`).toBeGreaterThanOrEqual(2);
+    }
+    const authPods = new Set([...pods].filter(([key]) => key.startsWith('auth ')).flatMap(([, set]) => [...set]));
+    expect(authPods.size, 'auth pods that answered').toBeGreaterThanOrEqual(2);
   });
 
   it('says it ran on Kubernetes', () => {
