@@ -29,6 +29,7 @@ TOOLS=(
   "kubectl kubernetes k8s.io/kubernetes/cmd/kubectl"
   "crictl crictl sigs.k8s.io/cri-tools/cmd/crictl"
   "coredns coredns github.com/coredns/coredns"
+  "kube-router kube-router github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"
 )
 
 # Only the Go the machine has: a go directive newer than it must fail loudly, never download
@@ -103,6 +104,10 @@ ldflags_for() {
     actionlint)
       version=$(cd "$module_dir" && go list -m -f '{{.Version}}' github.com/rhysd/actionlint)
       printf '%s' "-s -w -X github.com/rhysd/actionlint.version=$version"
+      ;;
+    kube-router)
+      version=$(cd "$module_dir" && go list -m -f '{{.Version}}' github.com/cloudnativelabs/kube-router/v2)
+      printf '%s' "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$version"
       ;;
     kube-*|kubelet|kubectl)
       # The version stamps of a release build, so `kubectl version`, /version and the Node object

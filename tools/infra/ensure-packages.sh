@@ -15,12 +15,14 @@ if [ "${WITH_CHROMIUM:-0}" = 1 ] && ! command -v chromium >/dev/null; then need+
 if [ "${WITH_IMAGES:-0}" = 1 ]; then
   for tool in podman runc debootstrap; do command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || need+=("$tool"); done
 fi
-# The one-node Kubernetes (tools/kube): Debian's etcd, containerd, CNI plugins and iptables; gcc
+# The one-node Kubernetes (tools/kube): Debian's etcd, containerd, CNI plugins, iptables and ipset; gcc
 # and the static libc for the stand-in pause image (../../../shared/docs/kubernetes-from-source.md).
 if [ "${WITH_KUBE:-0}" = 1 ]; then
   command -v etcd >/dev/null || need+=(etcd-server)
   for tool in containerd iptables gcc; do command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || need+=("$tool"); done
   [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
+  # kube-router, the NetworkPolicy controller, keeps its address sets in ipset.
+  command -v ipset >/dev/null || [ -x /usr/sbin/ipset ] || need+=(ipset)
   [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need+=(libc6-dev)
 fi
 if [ ${#need[@]} -gt 0 ]; then

@@ -41,7 +41,7 @@ PAUSE_IMAGE=localhost/anypod-standin/pause:3.10
 # were not there before kube-up.
 HARD_CODED_HOST_PATHS=(/var/lib/kubelet /var/log/containers /run/containerd /run/netns)
 # Start order; kube-down stops in the reverse order.
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler coredns containerd kubelet kube-proxy gateway)
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler coredns containerd kubelet kube-proxy kube-router gateway)
 
 # One kube-up, kube-down or kube-deploy at a time on this machine: two racing (a test next to a
 # manual run) would tear down each other's processes half-way. The lock is on a file beside the

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make kube-down: stops what kube-up started and undoes what it added, after which the machine is
 # as before. Idempotent, and the first thing kube-up runs (a killed run leaves routes and rules
-# behind). Order: the gateway; kube-proxy and the kubelet; every pod sandbox removed through the
-# CRI while containerd still runs (the CNI plugin deletes each veth and netns); the other
+# behind). Order: the gateway; kube-router and its rules; kube-proxy and the kubelet; every pod
+# sandbox removed through the CRI while containerd still runs (the CNI plugin deletes each veth and netns); the other
 # components in reverse start order; kube-proxy's and the kubelet's iptables chains and our
 # guard; the bridge and routes; mounts under the run folder; the host paths the kubelet and
 # containerd hard-code (only those that were not there before); ip_forward as it was.
@@ -43,6 +43,8 @@ stop() {
 cached_tool() { bash "$repo_root/tools/go/go-tools.sh" built "$1" 2>/dev/null; }
 
 stop gateway
+stop kube-router
+bash "$kube_dir/netpol-cleanup.sh" --quiet
 stop kube-proxy
 stop kubelet
 if [[ -S "$CONTAINERD_SOCK" ]] && crictl=$(cached_tool crictl); then

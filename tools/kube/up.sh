@@ -3,13 +3,14 @@
 # source (../../../shared/docs/kubernetes-from-source.md has the facts behind every setting).
 # Stages, each timed: clean up a previous run (kube-down), network and guard, certificates,
 # etcd, API server, controller-manager + scheduler, CoreDNS, containerd (+ pause image),
-# kubelet (node Ready), kube-proxy (first rule sync), the gateway (nginx fed by the API).
+# kubelet (node Ready), kube-proxy (first rule sync), kube-router (NetworkPolicies), the Gateway
+# API CRDs and the gateway (nginx fed by the API).
 # Every process it starts is recorded by PID in $RUN_DIR/pids; kube-down stops exactly those.
 # Needs root (a bridge, routes, iptables, mounts). Usage: up.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 [[ "$(id -u)" == 0 ]] || die "the cluster needs root (bridge, routes, iptables, containerd)"
 take_lock
-for bin in etcd containerd ctr runc iptables ip openssl curl /usr/lib/cni/bridge /usr/lib/cni/host-local; do
+for bin in etcd containerd ctr runc iptables ipset ip openssl curl /usr/lib/cni/bridge /usr/lib/cni/host-local; do
   command -v "$bin" >/dev/null || [[ -x "$bin" ]] || die "$bin is missing (make kube-up installs the Debian packages: see tools/kube/README.md)"
 done
 started_all=$SECONDS
@@ -51,6 +52,7 @@ BIN_kube_scheduler=$(tool kube-scheduler)
 BIN_kubelet=$(tool kubelet)
 BIN_kube_proxy=$(tool kube-proxy)
 BIN_coredns=$(tool coredns)
+BIN_kube_router=$(tool kube-router)
 KUBECTL=$(tool kubectl)
 tool crictl >/dev/null # kube-down removes pods with it
 stage_done
@@ -247,6 +249,19 @@ YAML
 start kube-proxy "$BIN_kube_proxy" --config="$RUN_DIR/kube-proxy.yaml"
 # Its healthz answers before the first sync: the sync timestamp is the condition that counts.
 wait_for "kube-proxy's first rule sync" kube-proxy 60 bash "$kube_dir/proxy-synced.sh"
+stage_done
+
+# NetworkPolicies are enforced: kube-router with only its firewall (the CNI bridge routes, kube-proxy
+# balances Services), reading the API with its own read-only identity. Its first sync creates the
+# KUBE-ROUTER-FORWARD chain: that is the condition waited for.
+stage "kube-router v2.1.0 (NetworkPolicy enforcement, firewall only)"
+kubectl_ apply -f "$kube_dir/netpol-rbac.yaml" >/dev/null
+start kube-router "$BIN_kube_router" --kubeconfig="$RUN_DIR/kube-router.kubeconfig" \
+  --run-firewall=true --run-router=false --run-service-proxy=false --run-loadbalancer=false --enable-cni=false \
+  --enable-ipv4=true --enable-ipv6=false --hostname-override="$NODE_NAME" \
+  --service-cluster-ip-range="$SERVICE_CIDR" --service-node-port-range=30000-32767 \
+  --health-port=0 --metrics-port=0 --iptables-sync-period=1m --cache-sync-timeout=60s -v=1
+wait_for "kube-router's first policy sync" kube-router 90 iptables -w -S KUBE-ROUTER-FORWARD
 stage_done
 
 # The Gateway API's standard CRDs (the chart's routes are HTTPRoutes), as a cluster with a

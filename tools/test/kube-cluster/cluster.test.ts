@@ -117,6 +117,34 @@ describe('the one-node cluster', () => {
     expect(destinations, 'a pod has no default route').not.toContain('00000000');
   });
 
+  it("enforces the chart's NetworkPolicies (kube-router): the flows the chart allows connect, others are refused", async () => {
+    const pod = async (component: string): Promise<{ name: string; ip: string }> => {
+      const { stdout } = await kubectl(['get', 'pods', '--namespace', NAMESPACE, '--selector', `app.kubernetes.io/component=${component}`, '--field-selector', 'status.phase=Running', '--output', 'jsonpath={.items[0].metadata.name} {.items[0].status.podIP}']);
+      const [name = '', ip = ''] = stdout.trim().split(' ');
+      return { name, ip };
+    };
+    // A TCP connect from inside a service pod (its own node binary): open, or why not.
+    const connect = async (from: string, to: { ip: string }, port: number): Promise<string> => {
+      const script = `const s = require('net').connect({ host: '${to.ip}', port: ${port}, timeout: 2000 });
+        s.on('connect', () => { console.log('open'); process.exit(0); });
+        s.on('timeout', () => { console.log('timed out'); process.exit(0); });
+        s.on('error', (e) => { console.log(e.code); process.exit(0); });`;
+      const { name } = await pod(from);
+      return (await kubectl(['exec', '--namespace', NAMESPACE, name, '--container', from, '--', 'node', '-e', script])).stdout.trim();
+    };
+    const [auth, catalog, cart, postgres] = await Promise.all(['auth', 'catalog', 'cart', 'postgres'].map(pod));
+    if (!auth || !catalog || !cart || !postgres) throw new Error('a component has no running pod');
+    // Allowed by the chart: cart calls catalog and auth, every service reaches Postgres.
+    expect(await connect('cart', catalog, 3000)).toBe('open');
+    expect(await connect('cart', auth, 3000)).toBe('open');
+    expect(await connect('catalog', postgres, 5432)).toBe('open');
+    // Not allowed: nothing calls cart but the gateway; auth calls nobody.
+    expect(await connect('catalog', cart, 3000)).not.toBe('open');
+    expect(await connect('auth', catalog, 3000)).not.toBe('open');
+    // The refused targets do listen: from the node (the gateway's side) they answer.
+    expect((await sh('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3', `http://${cart.ip}:3000/readyz`])).trim()).toBe('200');
+  });
+
   it('runs the release in a namespace that enforces Pod Security "restricted", every Deployment ready', async () => {
     const { stdout } = await kubectl(['get', 'namespace', NAMESPACE, '--output', 'json']);
     expect(JSON.parse(stdout).metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
