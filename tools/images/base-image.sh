@@ -18,13 +18,13 @@ npm_version=11.21.2
 ca_bundle=/etc/ssl/certs/ca-certificates.crt
 podman=("$images_dir/podman.sh")
 
-mirror=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n1 || true)
-[ -n "$mirror" ] || mirror=$(sed -n 's/^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]*\)\{0,1\}\(http[^[:space:]]*\).*/\2/p' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | grep -v security | head -n1 || true)
-[ -n "$mirror" ] || die "no Debian mirror found in /etc/apt/sources.list.d or /etc/apt/sources.list"
+# shellcheck source=debian-rootfs.sh
+source "$images_dir/debian-rootfs.sh"
+mirror=$(debian_mirror)
 [ -f "$ca_bundle" ] || die "$ca_bundle is missing (apt-get install -y ca-certificates)"
 
-# Everything that shapes the image: this script, the versions, the mirror and the CA bundle.
-key=$( { cat "$0"; echo "$node_version $npm_version $mirror"; cat "$ca_bundle"; } | sha256sum | cut -c1-16)
+# Everything that shapes the image: this script and debian-rootfs.sh, the versions, the mirror and the CA bundle.
+key=$( { cat "$0" "$images_dir/debian-rootfs.sh"; echo "$node_version $npm_version $mirror"; cat "$ca_bundle"; } | sha256sum | cut -c1-16)
 have=$("${podman[@]}" image inspect --format '{{ index .Labels "anypod.base.recipe" }}' "$tag" 2>/dev/null || true)
 if [ "${1:-}" != --force ] && [ -n "$have" ]; then
   if [ "$have" = "$key" ]; then log "base image $tag is current (recipe $key)"; exit 0; fi
@@ -45,12 +45,7 @@ work=$(mktemp -d "$containers_dir/base.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 rootfs="$work/rootfs"
 
-step=$(date +%s)
-if ! debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1; then
-  tail -n 20 "$work/debootstrap.log" >&2
-  die "debootstrap failed (log above)"
-fi
-log "  debootstrap: $(($(date +%s) - step)) s"
+debootstrap_minbase "$rootfs" "$mirror" "$work/debootstrap.log"
 
 # Node and npm where the official image has them.
 install -D -m 0755 "$node_bin" "$rootfs/usr/local/bin/node"
@@ -65,16 +60,7 @@ chroot "$rootfs" useradd --uid 1000 --gid node --shell /bin/bash --create-home n
 install -D -m 0644 "$ca_bundle" "$rootfs$ca_bundle"
 
 # Trim like debian:bookworm-slim: no docs, man pages, translations or apt caches.
-cat >"$rootfs/etc/dpkg/dpkg.cfg.d/docker-slim" <<'CFG'
-path-exclude /usr/share/doc/*
-path-include /usr/share/doc/*/copyright
-path-exclude /usr/share/man/*
-path-exclude /usr/share/info/*
-path-exclude /usr/share/locale/*
-CFG
-find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
-rm -rf "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/usr/share/locale/* \
-  "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/log/*.log
+slim_rootfs "$rootfs"
 
 step=$(date +%s)
 tar --numeric-owner -C "$rootfs" -c . | "${podman[@]}" import \

@@ -168,15 +168,30 @@ async function main(): Promise<number> {
     runDir: join(config.outDir, 'runs'),
     startCluster: (options) => startCluster({ ...options, handleSignals: true }),
   });
-  const { jsonPath, htmlPath } = await writeReport(config.outDir, report);
+  return finishReport(config.outDir, report);
+}
+
+/**
+ * Writes report.json and report.html, prints the summary (and, when given, another report's for
+ * comparison) and the verdict; returns the exit status: 0 when the verdict is pass, else 1.
+ */
+export async function finishReport(outDir: string, report: ProofReport, compare?: { title: string; report: ProofReport }): Promise<number> {
+  const { jsonPath, htmlPath } = await writeReport(outDir, report);
   console.log('');
   console.log(summaryTable(report));
+  if (compare) {
+    console.log('');
+    console.log(compare.title);
+    console.log(summaryTable(compare.report));
+  }
   console.log('');
   console.log(`verdict: ${report.verdict.toUpperCase()}   report: ${htmlPath}   data: ${jsonPath}`);
   return report.verdict === 'pass' ? 0 : 1;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+/** Runs a CLI's main when its file is the one node was started with, exiting with its status. */
+export function runIfMain(moduleUrl: string, main: () => Promise<number>): void {
+  if (!process.argv[1] || fileURLToPath(moduleUrl) !== process.argv[1]) return;
   main().then(
     (code) => process.exit(code),
     (error: unknown) => {
@@ -185,3 +200,5 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     },
   );
 }
+
+runIfMain(import.meta.url, main);

@@ -12,16 +12,12 @@ source "$(dirname "$0")/../common.sh"
 tag=localhost/anypod-standin/debian:bookworm-minbase
 podman=("$images_dir/podman.sh")
 
-sources=()
-for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list; do
-  [ -s "$file" ] && sources+=("$file")
-done
-[ "${#sources[@]}" -gt 0 ] || die "no apt sources on this machine (/etc/apt/sources.list, /etc/apt/sources.list.d)"
-mirror=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' "${sources[@]}" | grep -v security | head -n1 || true)
-[ -n "$mirror" ] || mirror=$(sed -n 's/^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]*\)\{0,1\}\(http[^[:space:]]*\).*/\2/p' "${sources[@]}" | grep -v security | head -n1 || true)
-[ -n "$mirror" ] || die "no Debian mirror found in ${sources[*]}"
+# shellcheck source=../debian-rootfs.sh
+source "$images_dir/debian-rootfs.sh"
+mapfile -t sources < <(apt_sources)
+mirror=$(debian_mirror)
 
-key=$( { cat "$0"; echo "$mirror"; cat "${sources[@]}"; } | sha256sum | cut -c1-16)
+key=$( { cat "$0" "$images_dir/debian-rootfs.sh"; echo "$mirror"; cat "${sources[@]}"; } | sha256sum | cut -c1-16)
 have=$("${podman[@]}" image inspect --format '{{ index .Labels "anypod.standin.recipe" }}' "$tag" 2>/dev/null || true)
 if [ "${1:-}" != --force ] && [ "$have" = "$key" ]; then
   log "  $tag is current (recipe $key)"
@@ -37,31 +33,17 @@ mkdir -p "$containers_dir"
 work=$(mktemp -d "$containers_dir/standin-base.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 rootfs="$work/rootfs"
-if ! debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1; then
-  tail -n 20 "$work/debootstrap.log" >&2
-  die "debootstrap failed (log above)"
-fi
-log "    debootstrap: $(($(date +%s) - started)) s"
+debootstrap_minbase "$rootfs" "$mirror" "$work/debootstrap.log"
 
 # The host's sources instead of debootstrap's one line: bookworm-updates and -security as well.
 rm -f "$rootfs/etc/apt/sources.list"
 for file in "${sources[@]}"; do install -D -m 0644 "$file" "$rootfs$file"; done
 # What debian:bookworm-slim excludes, and no recommended packages unless asked for.
-cat >"$rootfs/etc/dpkg/dpkg.cfg.d/docker-slim" <<'CFG'
-path-exclude /usr/share/doc/*
-path-include /usr/share/doc/*/copyright
-path-exclude /usr/share/man/*
-path-exclude /usr/share/info/*
-path-exclude /usr/share/locale/*
-path-exclude /usr/share/lintian/*
-CFG
+slim_rootfs "$rootfs"
 printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' >"$rootfs/etc/apt/apt.conf.d/90standin-no-recommends"
 # No daemon may start while packages install inside a build (redis-server's postinst tries).
 printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"
 chmod 0755 "$rootfs/usr/sbin/policy-rc.d"
-find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
-rm -rf "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* "$rootfs"/usr/share/locale/* \
-  "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/log/*.log
 
 step=$(date +%s)
 old=$("${podman[@]}" image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)

@@ -10,12 +10,10 @@
 // run (out/proof/report.json) when there is one. Exit status as tools/proof/cli.ts.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startKiller } from '../../load/killer.ts';
-import { parseConfig, summaryTable, UsageError } from '../../proof/cli.ts';
+import { finishReport, parseConfig, runIfMain, UsageError } from '../../proof/cli.ts';
 import type { Platform, ProofReport } from '../../proof/report-types.ts';
 import { runProof } from '../../proof/run-proof.ts';
-import { writeReport } from '../../proof/write-report.ts';
 import { REPO_ROOT } from '../../cluster/paths.ts';
 import { CHART_DIR, DEFAULT_NAMESPACE, DEFAULT_RELEASE, KubeCluster, startKubeCluster } from './kube-cluster.ts';
 import { helm, kubectl, kubeEnv } from './kube-env.ts';
@@ -96,26 +94,8 @@ async function main(): Promise<number> {
   } finally {
     await restoreRelease(log).catch((error: Error) => log(`could not put the release back to STATE_STORE=shared: ${error.message}`));
   }
-  const { jsonPath, htmlPath } = await writeReport(config.outDir, report);
-  console.log('');
-  console.log(summaryTable(report));
   const local = localReport();
-  if (local) {
-    console.log('');
-    console.log(`The local cluster's last runs (out/proof/report.json, ${local.generatedAt}), for comparison:`);
-    console.log(summaryTable(local));
-  }
-  console.log('');
-  console.log(`verdict: ${report.verdict.toUpperCase()}   report: ${htmlPath}   data: ${jsonPath}`);
-  return report.verdict === 'pass' ? 0 : 1;
+  return finishReport(config.outDir, report, local ? { title: `The local cluster's last runs (out/proof/report.json, ${local.generatedAt}), for comparison:`, report: local } : undefined);
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta.url, main);
