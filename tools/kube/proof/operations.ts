@@ -6,6 +6,9 @@
 // under load too, since it is installed at this one. Each is one record in the run's history, with when it began,
 // when the old pods were gone and when the replacements were serving again.
 import type { V1Pod } from '@kubernetes/client-node';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KILL_LABELS, OPERATION_KINDS, type OperationKind } from '../../cluster/types.ts';
 import type { Killer, KillerOptions, KillRecord } from '../../load/killer.ts';
@@ -25,6 +28,9 @@ export function startOperations(cluster: KubeCluster, options: KillerOptions, ki
   const records: KillRecord[] = [];
   const { namespace, release, kubeconfig } = cluster.target;
   let stopped = false;
+  /** the release's user-supplied values before the downgrade, restored by the upgrade */
+  let releaseValues: Values | undefined;
+  const userValues = async (): Promise<Values> => JSON.parse((await helm(['get', 'values', release, '--namespace', namespace, '--output', 'json'], { kubeconfig })).stdout) as Values;
 
   /** Deletes the component's pod and waits until a new one (another UID: a StatefulSet keeps the name) is ready. */
   async function replacePod(component: 'valkey' | 'postgres', record: KillRecord): Promise<void> {
@@ -80,16 +86,20 @@ export function startOperations(cluster: KubeCluster, options: KillerOptions, ki
           break;
         case 'chart-downgrade': {
           // The chart as it was at its previous version, with this version's images (the
-          // previous images are not built here): a rollout by a different chart.
+          // previous images are not built here): a rollout by a different chart. The release's
+          // own values are kept to be restored by the upgrade back.
           const previous = previousChart();
           record.replica = `chart ${previous.version} (${previous.commit.slice(0, 8)})`;
-          await helm(['upgrade', release, previous.dir, '--namespace', namespace, '--reuse-values', '--set', `image.tag=${currentChartVersion()}`, '--timeout', '10m'], { kubeconfig });
+          releaseValues = await userValues();
+          const values = valuesForPreviousChart(releaseValues, currentChartVersion(), log);
+          await helm(['upgrade', release, previous.dir, '--namespace', namespace, '--reset-values', '--values', await writeValues(values, 'previous'), '--timeout', '10m'], { kubeconfig });
           await rolledOut(record);
           break;
         }
         case 'helm-upgrade':
           record.replica = `chart ${currentChartVersion()}`;
-          await helm(['upgrade', release, CHART_DIR, '--namespace', namespace, '--reuse-values', '--timeout', '10m'], { kubeconfig });
+          // Back to exactly the values the release had before the downgrade.
+          await helm(['upgrade', release, CHART_DIR, '--namespace', namespace, '--reset-values', '--values', await writeValues(releaseValues ?? (await userValues()), 'current'), '--timeout', '10m'], { kubeconfig });
           await rolledOut(record);
           break;
       }
@@ -136,6 +146,32 @@ export function startOperations(cluster: KubeCluster, options: KillerOptions, ki
       return records;
     },
   };
+}
+
+type Values = Record<string, unknown> & { networkPolicy?: { enabled?: boolean; dnsCIDRs?: string[] }; image?: Record<string, unknown> };
+
+/**
+ * The release's values made valid for the previous chart: its images are this version's, and
+ * `networkPolicy.dnsCIDRs` (new in 0.2.0) is not a key it knows. Without it the previous chart's
+ * DNS policy cannot allow a DNS outside any pod (CoreDNS runs on the node here), so its
+ * NetworkPolicies are off while it runs; the upgrade back turns them on again.
+ */
+export function valuesForPreviousChart(values: Values, imageTag: string, log: (line: string) => void = () => undefined): Values {
+  const previous = structuredClone(values);
+  previous.image = { ...previous.image, tag: imageTag };
+  if (previous.networkPolicy?.dnsCIDRs) {
+    const { dnsCIDRs: _dropped, ...rest } = previous.networkPolicy;
+    previous.networkPolicy = { ...rest, enabled: false };
+    log('  the previous chart has no networkPolicy.dnsCIDRs: its NetworkPolicies are off until the upgrade back');
+  }
+  return previous;
+}
+
+async function writeValues(values: Values, name: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'anypod-values-'));
+  const path = join(dir, `${name}.json`);
+  await writeFile(path, JSON.stringify(values));
+  return path;
 }
 
 function fmt(ms: number): string {

@@ -1,8 +1,8 @@
-// The chart's previous version, from git: the newest commit whose helm/anypod/Chart.yaml carries
-// another version than the working tree's, exported into a folder. The operations run upgrades
+// The chart's previous version, from git: the chart folder as it was just before the commit that
+// gave helm/anypod/Chart.yaml its current version, exported into a folder. The operations run upgrades
 // the release from it to this version under load (the most common pod replacement in practice).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../cluster/paths.ts';
@@ -29,14 +29,22 @@ export function previousChart(): PreviousChart {
   if (git(['rev-parse', '--is-shallow-repository']).trim() === 'true') {
     throw new Error('this clone is shallow: the previous chart version is read from git history (git fetch --unshallow)');
   }
-  // Commits that changed Chart.yaml, newest first; the first whose version differs is the previous release.
+  // The commit that moved Chart.yaml to the current version: the chart just before it (its
+  // parent, the whole chart folder as it was then) is the previous version as released.
   for (const commit of git(['log', '--format=%H', '--', `${CHART}/Chart.yaml`]).trim().split('\n').filter(Boolean)) {
-    const version = versionIn(git(['show', `${commit}:${CHART}/Chart.yaml`]));
-    if (version && version !== current) {
-      const dir = mkdtempSync(join(tmpdir(), `anypod-chart-${version}-`));
-      mkdirSync(dir, { recursive: true });
-      execFileSync('bash', ['-c', 'git -C "$1" archive "$2" "$3" | tar -x -C "$4"', '_', REPO_ROOT, commit, CHART, dir]);
-      return { version, commit, dir: join(dir, CHART) };
+    if (versionIn(git(['show', `${commit}:${CHART}/Chart.yaml`])) !== current) continue;
+    const parent = `${commit}^`;
+    let before: string;
+    try {
+      before = versionIn(git(['show', `${parent}:${CHART}/Chart.yaml`]));
+    } catch {
+      continue; // the chart did not exist before this commit
+    }
+    if (before && before !== current) {
+      const released = git(['rev-parse', parent]).trim();
+      const dir = mkdtempSync(join(tmpdir(), `anypod-chart-${before}-`));
+      execFileSync('bash', ['-c', 'git -C "$1" archive "$2" "$3" | tar -x -C "$4"', '_', REPO_ROOT, released, CHART, dir]);
+      return { version: before, commit: released, dir: join(dir, CHART) };
     }
   }
   throw new Error(`no earlier chart version than ${current} in git history`);
