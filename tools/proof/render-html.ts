@@ -86,6 +86,14 @@ function runSection(run: RunReport, index: number): string {
   );
 }
 
+/** Another report's runs, for comparison (the Kubernetes report shows the local cluster's). */
+function baselineSection(report: ProofReport): string {
+  const b = report.baseline;
+  if (!b) return '';
+  const intro = `${b.title}: ${platformWords(b.platform)}, generated ${b.generatedAt}.`;
+  return `<section><h2>Compared with</h2><p class="muted">${esc(intro)}</p>${summaryTable(b.runs, { linked: false })}</section>`;
+}
+
 export function renderReportHtml(report: ProofReport): string {
   const title = `anypod proof: ${report.verdict.toUpperCase()}`;
   return `<!doctype html>
@@ -101,11 +109,12 @@ export function renderReportHtml(report: ProofReport): string {
 ${verdictBanner(report)}
 <main>
 ${READING_GUIDE}
-<section><h2>Summary of runs</h2>${summaryTable(report)}</section>
+<section><h2>Summary of runs</h2>${summaryTable(report.runs)}</section>
+${baselineSection(report)}
 <section><h2>Stateless vs stateful</h2><p class="muted">Measured in these runs.</p>${comparisonTable(report)}</section>
 ${report.runs.map(runSection).join('\n')}
 </main>
-<footer>Data: report.json next to this file. Produced by <code>make demo</code>.</footer>
+<footer>Data: report.json next to this file. Produced by <code>${report.machine.platform?.kind === 'kubernetes' ? 'make demo-kube' : 'make demo'}</code>.</footer>
 </body>
 </html>
 `;

@@ -105,9 +105,9 @@ const GROUPS: Array<{ title: string; rows: Row[] }> = [
 ];
 
 /** Metrics down, runs across: a handful of runs fit side by side and each metric gets a hint. */
-export function summaryTable(report: ProofReport): string {
-  const runs = report.runs;
-  const head = `<tr><th scope="col">Metric</th>${runs.map((r, i) => `<th scope="col"><a href="#run-${i + 1}">${esc(r.name)}</a></th>`).join('')}</tr>`;
+/** The runs side by side; `linked`: the run names link to their sections on this page. */
+export function summaryTable(runs: readonly RunReport[], { linked = true } = {}): string {
+  const head = `<tr><th scope="col">Metric</th>${runs.map((r, i) => `<th scope="col">${linked ? `<a href="#run-${i + 1}">${esc(r.name)}</a>` : esc(r.name)}</th>`).join('')}</tr>`;
   const body = GROUPS.map((g) => {
     const title = `<tr class="group"><th colspan="${runs.length + 1}" scope="colgroup">${esc(g.title)}</th></tr>`;
     const rows = g.rows

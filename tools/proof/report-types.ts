@@ -53,6 +53,8 @@ export interface ProofReport {
   runs: RunReport[];
   /** the seed comparison, measured: numbers per side (absent when no run of that side was made) */
   comparison: Comparison;
+  /** another report's runs to compare with (the Kubernetes proof carries the local cluster's last runs) */
+  baseline?: { title: string; generatedAt: string; platform?: Platform; runs: RunReport[] };
 }
 
 /** Where the runs ran: the local cluster (replicas as processes behind nginx), or a real Kubernetes. */

@@ -66,4 +66,21 @@ describe('report rendering', () => {
     expect(html).toContain(`Runs that did not meet their expectation: ${run.name}.`);
     expect(html).toContain('<td class="bad">3</td>');
   });
+
+  it('says where the runs ran, and shows another report\'s runs when given, unlinked', () => {
+    const local = sampleReport();
+    expect(renderReportHtml(local)).toContain('local cluster (replicas as processes behind nginx)');
+    expect(renderReportHtml(local)).not.toContain('Compared with');
+    const kube = sampleReport();
+    kube.machine.platform = { kind: 'kubernetes', version: 'v1.35.4', nodes: ['anypod-node'], namespace: 'anypod', release: 'anypod', chart: 'anypod-0.2.0', routing: 'the gateway' };
+    kube.baseline = { title: 'The local cluster’s last runs', generatedAt: '2026-11-30T09:00:00Z', platform: { kind: 'local' }, runs: local.runs.map((r) => ({ ...r, name: `local-${r.name}` })) };
+    const html = renderReportHtml(kube);
+    expect(html).toContain('Kubernetes v1.35.4 (node anypod-node), release anypod of chart anypod-0.2.0 in namespace anypod');
+    expect(html).toContain('<h2>Compared with</h2>');
+    for (const run of kube.baseline.runs) {
+      expect(html).toContain(`<th scope="col">${run.name}</th>`);
+      expect(html).not.toContain(`>${run.name}</a>`);
+    }
+    expect(html).toContain('make demo-kube');
+  });
 });

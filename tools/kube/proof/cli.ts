@@ -95,6 +95,16 @@ async function main(): Promise<number> {
     await restoreRelease(log).catch((error: Error) => log(`could not put the release back to STATE_STORE=shared: ${error.message}`));
   }
   const local = localReport();
+  if (local) {
+    // The local cluster's last runs, in report.json and report.html too (their per-second
+    // timelines left out: the charts belong to that report).
+    report.baseline = {
+      title: 'The local cluster’s last runs (make demo, out/proof/report.json)',
+      generatedAt: local.generatedAt,
+      ...(local.machine.platform ? { platform: local.machine.platform } : {}),
+      runs: local.runs.map((run) => ({ ...run, timeline: { ...run.timeline, buckets: [] } })),
+    };
+  }
   return finishReport(config.outDir, report, local ? { title: `The local cluster's last runs (out/proof/report.json, ${local.generatedAt}), for comparison:`, report: local } : undefined);
 }
 
