@@ -6,10 +6,11 @@
 // period do the rest; nothing here imitates them.
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api, KubeConfig, makeInformer, type Informer, type ObjectCache, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, makeInformer, type KubeConfig, type Informer, type ObjectCache, type V1Pod } from '@kubernetes/client-node';
 import { SERVICE_NAMES, REPO_ROOT } from '../../cluster/paths.ts';
 import type { Cluster, ClusterEvent, ClusterOptions, KillType, ReplicaInfo, ServiceName, StateStore } from '../../cluster/types.ts';
 import { KubeGateway } from '../gateway/gateway.ts';
+import { loadKubeConfig } from '../gateway/watch.ts';
 import { helm, kubectl, kubeEnv } from './kube-env.ts';
 
 export const DEFAULT_NAMESPACE = 'anypod';
@@ -129,6 +130,8 @@ export class KubeCluster implements Cluster {
   private readonly newPodWaiters = new Set<() => void>();
   private readonly known = new Map<string, PodPhase>();
   private readonly emitEvent: (event: ClusterEvent) => void;
+  /** the gateway's public port (0: a free one) */
+  private readonly ingressPort: number;
 
   constructor(
     readonly target: Target,
@@ -137,13 +140,10 @@ export class KubeCluster implements Cluster {
     this.runDir = options.runDir ?? join(kubeEnv().RUN_DIR, 'proof');
     this.wantedReplicas = options.replicas;
     this.emitEvent = options.onEvent ?? (() => undefined);
-    this.config = new KubeConfig();
-    this.config.loadFromFile(target.kubeconfig);
+    this.config = loadKubeConfig(target.kubeconfig);
     this.api = this.config.makeApiClient(CoreV1Api);
     this.ingressPort = options.ingressPort ?? 0;
   }
-
-  private readonly ingressPort: number;
 
   private get gatewayDir(): string {
     return join(this.runDir, 'gateway');

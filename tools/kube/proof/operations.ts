@@ -1,10 +1,10 @@
-// The `operations` run on Kubernetes: the pod deletions a cluster sees most in practice, made
+// The `operations` run on Kubernetes: the pod replacements a cluster sees most in practice, made
 // under load one after another, each waited for before the next: the Valkey pod deleted, the
 // Postgres pod deleted (its data stays on the volume; writes in that window answer 503 and are
 // retried), `kubectl rollout restart` of every Deployment, and `helm upgrade` from the previous
 // chart version (from git history) to this one — the release is moved to that version first,
-// under load too, since it is installed at this one. Each is one record in the run's history, with when it began,
-// when the old pods were gone and when the replacements were serving again.
+// under load too, since it is installed at this one. Each is one record in the run's history:
+// when it began, when the old pods were gone and when the replacements were serving again.
 import type { V1Pod } from '@kubernetes/client-node';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
