@@ -37,9 +37,10 @@ KUBE_PROXY_METRICS=127.0.0.1:10249
 GUARD_CHAIN=ANYPOD-GUARD
 # The stand-in pause image (tools/images/standin), the sandbox of every pod.
 PAUSE_IMAGE=localhost/anypod-standin/pause:3.10
-# Host paths the kubelet and containerd use whatever they are told; kube-down removes those that
+# Host paths the kubelet, containerd and the CNI plugins use whatever they are told (CNI caches
+# results in /var/lib/cni); kube-down removes those that
 # were not there before kube-up.
-HARD_CODED_HOST_PATHS=(/var/lib/kubelet /var/log/containers /run/containerd /run/netns)
+HARD_CODED_HOST_PATHS=(/var/lib/kubelet /var/lib/cni /var/log/containers /run/containerd /run/netns)
 # Start order; kube-down stops in the reverse order.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler coredns containerd kubelet kube-proxy kube-router gateway)
 

@@ -86,9 +86,10 @@ fi
 # Host paths: our entries, then the folders that were not there before kube-up.
 find /var/log/containers -maxdepth 1 -lname "$RUN_DIR/*" -delete 2>/dev/null || true
 if [[ -f "$RUN_DIR/host-paths.before" ]]; then
-  for path in "${HARD_CODED_HOST_PATHS[@]}"; do
-    grep -qx "$path" "$RUN_DIR/host-paths.before" || rm -rf --one-file-system "$path"
-  done
+  # Only paths kube-up saw absent: whatever was there before (or was never checked) stays.
+  while read -r state path; do
+    [[ "$state" == absent && -n "$path" ]] && rm -rf --one-file-system "$path"
+  done <"$RUN_DIR/host-paths.before"
 fi
 # The run folder, except its logs (kept for reading after a failure).
 if [[ -d "$RUN_DIR" ]]; then

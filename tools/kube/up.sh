@@ -69,7 +69,10 @@ stage_done
 #    default route off the machine), and pod traffic that would leave the bridge is dropped.
 stage "network: bridge $BRIDGE $NODE_IP/24, routes for $POD_SUPERNET and $SERVICE_CIDR, guard chain $GUARD_CHAIN"
 cat /proc/sys/net/ipv4/ip_forward >"$RUN_DIR/ip_forward.before"
-for path in "${HARD_CODED_HOST_PATHS[@]}"; do [[ -e "$path" ]] && echo "$path"; done >"$RUN_DIR/host-paths.before" || true
+# Which hard-coded host paths exist now: kube-down removes only those recorded as absent.
+for path in "${HARD_CODED_HOST_PATHS[@]}"; do
+  if [[ -e "$path" ]]; then echo "present $path"; else echo "absent $path"; fi
+done >"$RUN_DIR/host-paths.before"
 [[ -c /dev/null ]] || die "/dev/null is not a character device on this machine: refusing to start"
 ip link add "$BRIDGE" type bridge
 ip addr add "$NODE_IP/24" dev "$BRIDGE"

@@ -10,6 +10,8 @@ import { REPO_ROOT } from '../../cluster/paths.ts';
 const execFileAsync = promisify(execFile);
 
 export interface KubeEnv {
+  /** the host paths the kubelet, containerd and CNI use whatever they are told (space-separated) */
+  HOST_PATHS: string;
   RUN_DIR: string;
   KUBECONFIG: string;
   CONTAINERD_SOCK: string;

@@ -55,7 +55,8 @@ async function sh(command: string, args: string[]): Promise<string> {
 /**
  * What kube-up touches on the machine, to compare before and after: links, routes and addresses
  * of the cluster's ranges, iptables rules and chains of Kubernetes, CNI and the guard (in both
- * families), netns pins, mounts under the run folder, ip_forward. (Podman, which other stages run,
+ * families), netns pins, mounts under the run folder, the host paths the kubelet, containerd and
+ * CNI use, ip_forward. (Podman, which other stages run,
  * may add its own bridge and chains; those are not the cluster's and are left out.)
  */
 async function machineState(): Promise<Record<string, string>> {
@@ -69,6 +70,7 @@ async function machineState(): Promise<Record<string, string>> {
     ip6tables: lines(await sh('ip6tables-save', [])),
     netns: existsSync('/run/netns') ? (await sh('ls', ['/run/netns'])).trim() : 'no /run/netns',
     mounts: readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(RUN_DIR)).join('\n'),
+    hostPaths: kubeEnv().HOST_PATHS.split(' ').map((path) => `${path} ${existsSync(path) ? 'present' : 'absent'}`).join('\n'),
     ipForward: readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(),
   };
 }
