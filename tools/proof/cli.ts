@@ -73,6 +73,12 @@ export interface CliConfig {
   outDir: string;
 }
 
+/** The proof's settings from the command line, as runProof takes them (run logs under <out>/runs). */
+export function runSettings(config: CliConfig) {
+  const { runs, durationS, killEveryS, vus, replicas, minKills, seed } = config;
+  return { runs, durationS, killEveryS, vus, replicas, minKills, seed, runDir: join(config.outDir, 'runs') };
+}
+
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, catalogue: RunCatalogue = LOCAL_CATALOGUE): CliConfig {
   const { values } = parseArgs({
     args: argv,
@@ -158,14 +164,7 @@ async function main(): Promise<number> {
   // Loaded here, not at the top: usage errors and the helpers above need no cluster code.
   const { startCluster } = await import('../cluster/index.ts');
   const report = await runProof({
-    runs: config.runs,
-    durationS: config.durationS,
-    killEveryS: config.killEveryS,
-    vus: config.vus,
-    replicas: config.replicas,
-    minKills: config.minKills,
-    seed: config.seed,
-    runDir: join(config.outDir, 'runs'),
+    ...runSettings(config),
     startCluster: (options) => startCluster({ ...options, handleSignals: true }),
   });
   return finishReport(config.outDir, report);

@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startKiller } from '../../load/killer.ts';
-import { finishReport, parseConfig, runIfMain, UsageError } from '../../proof/cli.ts';
+import { finishReport, parseConfig, runIfMain, runSettings, UsageError } from '../../proof/cli.ts';
 import type { Platform, ProofReport } from '../../proof/report-types.ts';
 import { runProof } from '../../proof/run-proof.ts';
 import { REPO_ROOT } from '../../cluster/paths.ts';
@@ -72,14 +72,7 @@ async function main(): Promise<number> {
   let report: ProofReport;
   try {
     report = await runProof({
-      runs: config.runs,
-      durationS: config.durationS,
-      killEveryS: config.killEveryS,
-      vus: config.vus,
-      replicas: config.replicas,
-      minKills: config.minKills,
-      seed: config.seed,
-      runDir: join(config.outDir, 'runs'),
+      ...runSettings(config),
       platform,
       startCluster: async (options) => {
         current = await startKubeCluster({ ...options, log });
