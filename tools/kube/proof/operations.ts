@@ -6,7 +6,7 @@
 // under load too, since it is installed at this one. Each is one record in the run's history:
 // when it began, when the old pods were gone and when the replacements were serving again.
 import type { V1Pod } from '@kubernetes/client-node';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,6 +28,8 @@ export function startOperations(cluster: KubeCluster, options: KillerOptions, ki
   const records: KillRecord[] = [];
   const { namespace, release, kubeconfig } = cluster.target;
   let stopped = false;
+  /** temporary folders (the exported previous chart, values files), removed when the run stops */
+  const scratch: string[] = [];
   /** the release's user-supplied values before the downgrade, restored by the upgrade */
   let releaseValues: Values | undefined;
   const userValues = async (): Promise<Values> => JSON.parse((await helm(['get', 'values', release, '--namespace', namespace, '--output', 'json'], { kubeconfig })).stdout) as Values;
@@ -89,17 +91,18 @@ export function startOperations(cluster: KubeCluster, options: KillerOptions, ki
           // previous images are not built here): a rollout by a different chart. The release's
           // own values are kept to be restored by the upgrade back.
           const previous = previousChart();
+          scratch.push(previous.root);
           record.replica = `chart ${previous.version} (${previous.commit.slice(0, 8)})`;
           releaseValues = await userValues();
           const values = valuesForPreviousChart(releaseValues, currentChartVersion(), log);
-          await helm(['upgrade', release, previous.dir, '--namespace', namespace, '--reset-values', '--values', await writeValues(values, 'previous'), '--timeout', '10m'], { kubeconfig });
+          await helm(['upgrade', release, previous.dir, '--namespace', namespace, '--reset-values', '--values', await writeValues(values, 'previous', scratch), '--timeout', '10m'], { kubeconfig });
           await rolledOut(record);
           break;
         }
         case 'helm-upgrade':
           record.replica = `chart ${currentChartVersion()}`;
           // Back to exactly the values the release had before the downgrade.
-          await helm(['upgrade', release, CHART_DIR, '--namespace', namespace, '--reset-values', '--values', await writeValues(releaseValues ?? (await userValues()), 'current'), '--timeout', '10m'], { kubeconfig });
+          await helm(['upgrade', release, CHART_DIR, '--namespace', namespace, '--reset-values', '--values', await writeValues(releaseValues ?? (await userValues()), 'current', scratch), '--timeout', '10m'], { kubeconfig });
           await rolledOut(record);
           break;
       }
@@ -143,6 +146,7 @@ export function startOperations(cluster: KubeCluster, options: KillerOptions, ki
       wake?.();
       // An operation under way finishes: a half-done rollout is not a state to read back from.
       await loop;
+      await Promise.all(scratch.map((dir) => rm(dir, { recursive: true, force: true })));
       return records;
     },
   };
@@ -167,8 +171,9 @@ export function valuesForPreviousChart(values: Values, imageTag: string, log: (l
   return previous;
 }
 
-async function writeValues(values: Values, name: string): Promise<string> {
+async function writeValues(values: Values, name: string, scratch: string[]): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'anypod-values-'));
+  scratch.push(dir);
   const path = join(dir, `${name}.json`);
   await writeFile(path, JSON.stringify(values));
   return path;

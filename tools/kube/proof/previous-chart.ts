@@ -16,8 +16,10 @@ export interface PreviousChart {
   version: string;
   /** the commit it was taken from */
   commit: string;
-  /** a folder holding the chart as it was (helm/anypod under it) */
+  /** the chart as it was */
   dir: string;
+  /** the temporary folder it was exported into: remove it when done */
+  root: string;
 }
 
 export function currentChartVersion(): string {
@@ -44,7 +46,7 @@ export function previousChart(): PreviousChart {
       const released = git(['rev-parse', parent]).trim();
       const dir = mkdtempSync(join(tmpdir(), `anypod-chart-${before}-`));
       execFileSync('bash', ['-c', 'git -C "$1" archive "$2" "$3" | tar -x -C "$4"', '_', REPO_ROOT, released, CHART, dir]);
-      return { version: before, commit: released, dir: join(dir, CHART) };
+      return { version: before, commit: released, dir: join(dir, CHART), root: dir };
     }
   }
   throw new Error(`no earlier chart version than ${current} in git history`);
