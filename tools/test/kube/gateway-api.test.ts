@@ -132,6 +132,17 @@ function endpointSlice(name: string, pods: Array<{ pod: Pod; ready?: boolean; te
   };
 }
 
+/** An HTTPRoute in the test namespace, through the real API (client-node has no model for CRDs). */
+async function createHTTPRoute(metadata: { name: string; labels?: Record<string, string> }, spec: Record<string, unknown>): Promise<void> {
+  await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    group: 'gateway.networking.k8s.io',
+    version: 'v1',
+    namespace: NS,
+    plural: 'httproutes',
+    body: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata, spec },
+  });
+}
+
 async function putSlice(slice: V1EndpointSlice): Promise<void> {
   const api = kc.makeApiClient(DiscoveryV1Api);
   const name = slice.metadata!.name!;
@@ -200,20 +211,9 @@ beforeAll(async () => {
     body: { metadata: { name: SERVICE, labels }, spec: { type: 'ClusterIP', selector: labels, ports: [{ name: 'http', port: 3000, targetPort: 'http' as never, protocol: 'TCP' }] } },
   });
   // The chart's HTTPRoute for cart, as k8s/cart.yaml has it.
-  await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-    group: 'gateway.networking.k8s.io',
-    version: 'v1',
-    namespace: NS,
-    plural: 'httproutes',
-    body: {
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'HTTPRoute',
-      metadata: { name: SERVICE, labels },
-      spec: {
-        parentRefs: [{ name: 'anypod-gateway', sectionName: 'http' }],
-        rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/cart' } }], backendRefs: [{ name: SERVICE, port: 3000 }] }],
-      },
-    },
+  await createHTTPRoute({ name: SERVICE, labels }, {
+    parentRefs: [{ name: 'anypod-gateway', sectionName: 'http' }],
+    rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/cart' } }], backendRefs: [{ name: SERVICE, port: 3000 }] }],
   });
   await putSlice(endpointSlice('anypod-cart-a', [{ pod: 'pod-a' }, { pod: 'pod-b' }, { pod: 'pod-c' }]));
 
@@ -345,18 +345,7 @@ describe('the gateway fixture on a real kube-apiserver', { tags: ['timing'] }, (
   });
 
   it('reports a route shape it does not support, and keeps serving the others', async () => {
-    await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-      group: 'gateway.networking.k8s.io',
-      version: 'v1',
-      namespace: NS,
-      plural: 'httproutes',
-      body: {
-        apiVersion: 'gateway.networking.k8s.io/v1',
-        kind: 'HTTPRoute',
-        metadata: { name: 'exact-catalog' },
-        spec: { rules: [{ matches: [{ path: { type: 'Exact', value: '/catalog' } }], backendRefs: [{ name: SERVICE, port: 3000 }] }] },
-      },
-    });
+    await createHTTPRoute({ name: 'exact-catalog' }, { rules: [{ matches: [{ path: { type: 'Exact', value: '/catalog' } }], backendRefs: [{ name: SERVICE, port: 3000 }] }] });
     const expected = 'refused: HTTPRoute/exact-catalog: rule 0: path match Exact /catalog not supported (only PathPrefix)';
     const deadline = Date.now() + 10_000;
     while (!gw.stderr.includes(expected) && Date.now() < deadline) await sleep(50);
