@@ -15,7 +15,7 @@ import { finishReport, parseConfig, runIfMain, runSettings, UsageError } from '.
 import type { Platform, ProofReport } from '../../proof/report-types.ts';
 import { runProof } from '../../proof/run-proof.ts';
 import { REPO_ROOT } from '../../cluster/paths.ts';
-import { CHART_DIR, DEFAULT_NAMESPACE, DEFAULT_RELEASE, KubeCluster, startKubeCluster } from './kube-cluster.ts';
+import { DEFAULT_NAMESPACE, DEFAULT_RELEASE, ensureStateStore, KubeCluster, startKubeCluster } from './kube-cluster.ts';
 import { helm, kubectl, kubeEnv } from './kube-env.ts';
 import { startOperations } from './operations.ts';
 import { KUBE_CATALOGUE } from './runs.ts';
@@ -28,14 +28,6 @@ export async function kubePlatform(namespace = DEFAULT_NAMESPACE, release = DEFA
   const releases = JSON.parse((await helm(['list', '--namespace', namespace, '--output', 'json'])).stdout) as Array<{ name: string; chart: string }>;
   const chart = releases.find((r) => r.name === release)?.chart ?? 'unknown';
   return { kind: 'kubernetes', version, nodes, namespace, release, chart, routing: "the project's gateway (nginx fed by HTTPRoutes and EndpointSlices, tools/kube/gateway)" };
-}
-
-/** Puts the release back to STATE_STORE=shared (the stateful run switches it), as deployed. */
-async function restoreRelease(log: (line: string) => void): Promise<void> {
-  const { stdout } = await helm(['get', 'values', DEFAULT_RELEASE, '--namespace', DEFAULT_NAMESPACE, '--all', '--output', 'json']);
-  if ((JSON.parse(stdout) as { config?: { stateStore?: string } }).config?.stateStore === 'shared') return;
-  log('putting the release back to STATE_STORE=shared ...');
-  await helm(['upgrade', DEFAULT_RELEASE, CHART_DIR, '--namespace', DEFAULT_NAMESPACE, '--reuse-values', '--set', 'config.stateStore=shared', '--wait', '--timeout', '10m']);
 }
 
 /** The local cluster's last report, to print beside this one (the comparison the issue asks for). */
@@ -85,7 +77,8 @@ async function main(): Promise<number> {
       },
     });
   } finally {
-    await restoreRelease(log).catch((error: Error) => log(`could not put the release back to STATE_STORE=shared: ${error.message}`));
+    // The stateful run switches the release to STATE_STORE=memory: put it back, as deployed.
+    await ensureStateStore({ kubeconfig: kubeEnv().KUBECONFIG, namespace: DEFAULT_NAMESPACE, release: DEFAULT_RELEASE }, 'shared', log).catch((error: Error) => log(`could not put the release back to STATE_STORE=shared: ${error.message}`));
   }
   const local = localReport();
   if (local) {

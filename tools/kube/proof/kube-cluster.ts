@@ -65,14 +65,14 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
   return cluster;
 }
 
-interface Target {
+export interface Target {
   kubeconfig: string;
   namespace: string;
   release: string;
 }
 
 /** helm upgrade --reuse-values with config.stateStore, when the release runs another one. */
-async function ensureStateStore(target: Target, wanted: StateStore, log: (line: string) => void): Promise<void> {
+export async function ensureStateStore(target: Target, wanted: StateStore, log: (line: string) => void): Promise<void> {
   const { stdout } = await helm(['get', 'values', target.release, '--namespace', target.namespace, '--all', '--output', 'json'], { kubeconfig: target.kubeconfig });
   const current = (JSON.parse(stdout) as { config?: { stateStore?: string } }).config?.stateStore ?? 'shared';
   if (current === wanted) return;
