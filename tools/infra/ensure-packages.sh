@@ -9,6 +9,9 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
 # The lint test runs shellcheck over every tracked *.sh; actionlint uses it for workflows' run: blocks.
 command -v shellcheck >/dev/null || need+=(shellcheck)
+# Prometheus for the local cluster's metrics (tools/observability) and promtool for the alert rules'
+# tests. The package starts no service (no systemd here); the project runs its own.
+[ -x /usr/bin/prometheus ] || need+=(prometheus)
 if [ "${WITH_CHROMIUM:-0}" = 1 ] && ! command -v chromium >/dev/null; then need+=(chromium); fi
 # make images without a Docker engine: podman with runc (crun fails here) and debootstrap for the
 # locally made base image (tools/images, environment.md "Containers").
