@@ -30,6 +30,8 @@ TOOLS=(
   "crictl crictl sigs.k8s.io/cri-tools/cmd/crictl"
   "coredns coredns github.com/coredns/coredns"
   "kube-router kube-router github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"
+  # Traces of the local cluster and the one-node cluster (tools/observability).
+  "jaeger jaeger github.com/jaegertracing/jaeger/cmd/jaeger"
 )
 
 # Only the Go the machine has: a go directive newer than it must fail loudly, never download
