@@ -2,8 +2,9 @@
 // dies) and the endpoint controller in front of the Ingress (a replica is routed to only once
 // its readiness probe passes, and taken out when it is deleted). Everything it starts is a child
 // of this process and dies with it.
+import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { LOCAL_DATABASE_URL as DEFAULT_DATABASE_URL, LOCAL_REDIS_URL as DEFAULT_REDIS_URL } from '@anypod/platform/local-infra';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Ingress, NGINX_BIN, type RouteSpec } from './nginx.ts';
@@ -15,7 +16,8 @@ import { generateSecrets, type ClusterSecrets } from './secrets.ts';
 import { replicaEnv, DEFAULT_INGRESS_PORT } from './local-env.ts';
 import { loadManifests, type ClusterManifests } from './manifests.ts';
 import { serviceDir } from './paths.ts';
-import { LOCAL_KILLS, type Cluster, type ClusterEvent, type ClusterOptions, type KillType, type ReplicaInfo, type Routing, type ServiceName } from './types.ts';
+import { ClusterTargets, replicaTargets, startLocalObservability, type LocalObservability } from './observability.ts';
+import { LOCAL_KILLS, type Cluster, type ClusterEvent, type ClusterObservability, type ClusterOptions, type KillType, type ObservabilitySettings, type ReplicaInfo, type Routing, type ServiceName } from './types.ts';
 
 /** The local infra's defaults (tools/infra/common.sh); DATABASE_URL / REDIS_URL override them. */
 export { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL };
@@ -45,6 +47,7 @@ interface Settings {
   endpointLagMs: number;
   hangMs: number;
   runtimes: Map<ServiceName, ServiceRuntime>;
+  observability?: ObservabilitySettings;
   onEvent?: (event: ClusterEvent) => void;
 }
 
@@ -98,6 +101,10 @@ class LocalCluster implements Cluster {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly abort = new AbortController();
   private stopping: Promise<void> | null = null;
+  /** Jaeger and Prometheus, when the cluster runs with them; `ownsStack`: started (and stopped) by this cluster */
+  private stack?: LocalObservability;
+  private ownsStack = false;
+  private targets?: ClusterTargets;
 
   constructor(
     private readonly settings: Settings,
@@ -120,12 +127,19 @@ class LocalCluster implements Cluster {
     return { pids: this.nginx.pids, accessLog: this.nginx.accessLog, configDir: join(this.runDir, 'nginx') };
   }
 
+  get observability(): ClusterObservability | undefined {
+    const { stack, targets } = this;
+    if (!stack || !targets) return undefined;
+    return { prometheusUrl: stack.prometheusUrl, jaegerUrl: stack.jaegerUrl, otlpUrl: stack.otlpUrl, pids: stack.pids, targetsFile: targets.file };
+  }
+
   async start(): Promise<void> {
     // Every service's environment once before anything starts: what k8s/ asks for that the local
     // cluster cannot provide is one clear error now, not a replica failing later.
     for (const service of this.settings.replicas.keys()) this.replicaEnv(service, `${service}-check`, 1);
     track(this, this.handleSignals);
     try {
+      await this.startObservability();
       await this.nginx.start();
       const starting: Promise<void>[] = [];
       for (const [service, count] of this.settings.replicas) {
@@ -137,6 +151,30 @@ class LocalCluster implements Cluster {
       await this.stop();
       throw error;
     }
+  }
+
+  /** Before any replica: each one's first spans and first scrape find the stack there. */
+  private async startObservability(): Promise<void> {
+    const settings = this.settings.observability;
+    if (!settings) return;
+    if (settings.stack) this.stack = settings.stack;
+    else {
+      this.ownsStack = true;
+      this.stack = await startLocalObservability(join(this.runDir, 'observability'), settings);
+    }
+    // One targets file per cluster: clusters sharing a stack (the proof's runs) never overwrite each other's.
+    this.targets = new ClusterTargets(this.stack.targetsDir, `${basename(this.runDir)}-${randomBytes(3).toString('hex')}`);
+    this.syncTargets();
+  }
+
+  /**
+   * Prometheus's file_sd list: every replica whose process is alive, from its start until its exit
+   * (as kubernetes_sd lists a pod until it is gone, terminating ones included).
+   */
+  private syncTargets(): void {
+    if (!this.targets) return;
+    const live = [...this.members.values()].flat().filter((m) => m.replica.exit === null).map((m) => m.replica);
+    this.targets.write(replicaTargets(live, (service) => this.settings.manifests.service(service).namespace));
   }
 
   private emit(event: ClusterEvent): void {
@@ -173,6 +211,7 @@ class LocalCluster implements Cluster {
       redisUrl: process.env.REDIS_URL ?? DEFAULT_REDIS_URL,
       secrets: s.secrets,
       runner: process.env,
+      otlpUrl: this.stack?.otlpUrl,
     };
     return replicaEnv(s.manifests.service(service), ctx, run, s.manifests.serviceNames);
   }
@@ -187,6 +226,7 @@ class LocalCluster implements Cluster {
     const replica = Replica.start({ service, name, port, cwd: serviceDir(service), runtime, env: this.replicaEnv(service, name, port), readinessPath: this.settings.manifests.service(service).probes.readiness, logFile: join(this.runDir, 'logs', `${name}.log`) });
     const member: Member = { replica, ready: false, endpoint: false, terminating: false };
     (this.members.get(service) as Member[]).push(member);
+    this.syncTargets();
     this.emit({ type: 'replica-started', service, replica: name, port, pid: replica.pid, atMs: replica.startedAtMs });
     void replica.exited.then((exit) => this.onExit(member, exit));
     return member;
@@ -239,6 +279,7 @@ class LocalCluster implements Cluster {
 
   private onExit(member: Member, exit: ReplicaExit): void {
     const { replica } = member;
+    this.syncTargets();
     this.emit({ type: 'replica-exited', service: replica.service, replica: replica.name, code: exit.code, signal: exit.signal, atMs: exit.atMs });
     if (this.stopping || member.deleting) return;
     // A crash: nobody asked for it. Replace it (with a back-off when replicas keep dying before
@@ -371,6 +412,9 @@ class LocalCluster implements Cluster {
           }),
         );
         await Promise.allSettled([...this.pending]);
+        // Last: the replicas flushed their spans on SIGTERM, to a Jaeger that was still there.
+        this.targets?.remove();
+        if (this.ownsStack) await this.stack?.stop();
         untrack(this, this.handleSignals);
       }
     })();
@@ -381,6 +425,7 @@ class LocalCluster implements Cluster {
   killNow(): void {
     this.nginx.killNow();
     for (const m of [...this.members.values()].flat()) m.replica.signal('SIGKILL');
+    if (this.ownsStack) this.stack?.killNow();
   }
 }
 
@@ -419,6 +464,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       endpointLagMs: options.endpointLagMs ?? 1000,
       hangMs: options.hangMs ?? 6000,
       runtimes,
+      observability: options.observability,
       onEvent: options.onEvent,
     },
     options.handleSignals ?? true,

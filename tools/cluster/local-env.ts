@@ -20,6 +20,8 @@ export interface LocalContext {
   secrets: ClusterSecrets;
   /** the runner's own environment (PATH, HOME, telemetry settings) */
   runner: NodeJS.ProcessEnv;
+  /** Jaeger's OTLP receiver, when the cluster runs with its observability stack */
+  otlpUrl?: string;
 }
 
 /**
@@ -125,6 +127,9 @@ export function replicaEnv(manifest: ServiceManifest, ctx: LocalContext, run: Re
   const env: Record<string, string> = {
     ...fromManifest,
     ...passthrough(ctx.runner),
+    // Traces to the cluster's own Jaeger (over a collector the runner's OTEL_* may name): the
+    // chart leaves the endpoint to the user; locally the stack is the collector.
+    ...(ctx.otlpUrl ? { OTEL_EXPORTER_OTLP_ENDPOINT: ctx.otlpUrl } : {}),
     ...LOCAL_FACTS,
     ...run,
     // A replica's identity: each listens on its own port, on loopback only (nothing here may be

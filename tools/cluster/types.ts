@@ -1,5 +1,6 @@
 // The local cluster's public surface, shared by the runner (tools/cluster), the load driver and
 // the proof. A "replica" is one service process with its own pod name, like a Pod.
+import type { LocalObservability } from './observability.ts';
 
 export type ServiceName = 'auth' | 'catalog' | 'cart';
 /** Where the services keep state: Postgres/Redis (shared), or each process's memory (the stateful demonstration). */
@@ -77,6 +78,43 @@ export interface ClusterOptions {
   entries?: Partial<Record<ServiceName, string>>;
   /** `make dev`: replicas run the sources and restart themselves when their code changes (node --watch) */
   watch?: boolean;
+  /**
+   * Run with Jaeger and Prometheus (tools/observability; off by default): replicas export traces
+   * to Jaeger, Prometheus scrapes every replica as it comes and goes. `make up` and `make demo` turn it on.
+   */
+  observability?: ObservabilitySettings;
+}
+
+export interface ObservabilitySettings {
+  /**
+   * A stack already running (startLocalObservability) to report to, left running when the cluster
+   * stops: the proof shares one over its runs. Default: the cluster starts its own in
+   * <runDir>/observability and stops it last.
+   */
+  stack?: LocalObservability;
+  /** Prometheus on 127.0.0.1 (default 9090; 0 = a free port) */
+  prometheusPort?: number;
+  /** Jaeger's UI and query API on 127.0.0.1 (default 16686; 0 = a free port) */
+  jaegerPort?: number;
+  /** Jaeger's OTLP/HTTP receiver on 127.0.0.1 (default 4318; 0 = a free port) */
+  otlpPort?: number;
+  /** Prometheus's scrape interval (default 5 s) */
+  scrapeIntervalSeconds?: number;
+  /** Prometheus rule files (e.g. the chart's alert rules) */
+  ruleFiles?: string[];
+}
+
+/** Where a cluster's traces and metrics are (Cluster.observability). */
+export interface ClusterObservability {
+  /** Prometheus's UI and API */
+  prometheusUrl: string;
+  /** Jaeger's UI and query API (tools/observability/jaeger-query.ts reads it) */
+  jaegerUrl: string;
+  /** what the replicas have as OTEL_EXPORTER_OTLP_ENDPOINT */
+  otlpUrl: string;
+  pids: { prometheus: number; jaeger: number };
+  /** the Prometheus file_sd file listing this cluster's live replicas */
+  targetsFile: string;
 }
 
 /** atMs is an epoch time in milliseconds (Date.now()), comparable with the load driver's clock. */
@@ -121,5 +159,7 @@ export interface Cluster {
   readonly runDir: string;
   /** the nginx masters (edge: client connections, router: upstreams, reloaded) and the router's JSON access log */
   readonly ingress: { pids: number[]; accessLog: string; configDir: string };
+  /** the Jaeger and Prometheus it reports to; undefined unless started with `observability` */
+  readonly observability?: ClusterObservability;
   stop(): Promise<void>;
 }
