@@ -1,9 +1,16 @@
 // Prometheus metrics with a registry per app instance (no global state shared between tests or
-// apps), labelled by route template so cardinality stays bounded. The timer lives in a WeakMap,
-// not on the request object.
+// apps), labelled by route template so cardinality stays bounded. Per-request start times live
+// in a WeakMap, not on the request object.
+//
+// No default labels: which service and pod a series comes from is the scraper's knowledge
+// (`namespace`, `pod`, `container` from Kubernetes discovery, the same on the local cluster). A
+// scraped `pod` or `service` label would collide with those and be renamed `exported_pod`… by a
+// user's Prometheus, breaking every dashboard.
+import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DURATION_BUCKETS_SECONDS, FAMILIES, HTTP_STATUS_CLASSES, statusClassOf } from './anypod-metrics.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -11,29 +18,46 @@ declare module 'fastify' {
   }
 }
 
-async function metrics(fastify: FastifyInstance, opts: { service: string; podName: string }) {
+export const METRICS_PATH = '/metrics';
+/** The route label of a request no route matched (a 404 from the not-found handler). */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+async function metrics(fastify: FastifyInstance) {
   const registry = new Registry();
-  registry.setDefaultLabels({ service: opts.service, pod: opts.podName });
   collectDefaultMetrics({ register: registry });
-  const duration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP request duration by route template',
-    labelNames: ['method', 'route', 'status_code'],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
+  const { httpRequestDuration, httpRequests, httpRequestsInFlight } = FAMILIES;
+  const duration = new Histogram({ name: httpRequestDuration.name, help: httpRequestDuration.help, labelNames: ['method', 'route', 'status_code'], buckets: DURATION_BUCKETS_SECONDS, registers: [registry] });
+  const requests = new Counter({ name: httpRequests.name, help: httpRequests.help, labelNames: ['method', 'route', 'status_class'], registers: [registry] });
+  const inFlight = new Gauge({ name: httpRequestsInFlight.name, help: httpRequestsInFlight.help, registers: [registry] });
+  const startedAt = new WeakMap<FastifyRequest, number>();
+
+  // Every route the app registers after this plugin has its request counters at 0 from the start,
+  // so an error-rate panel shows 0, not "no data", before the first error. The status code of the
+  // histogram has no known set, so its series appear with the first request.
+  fastify.addHook('onRoute', (route) => {
+    if (route.url === METRICS_PATH) return;
+    for (const method of [route.method].flat()) {
+      for (const status_class of HTTP_STATUS_CLASSES) requests.inc({ method, route: route.url, status_class }, 0);
+    }
   });
-  const timers = new WeakMap<FastifyRequest, (labels: Record<string, string | number>) => void>();
 
   fastify.decorate('metrics', registry);
-  fastify.addHook('onRequest', async (request) => {
-    timers.set(request, duration.startTimer());
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.url === METRICS_PATH) return;
+    startedAt.set(request, performance.now());
+    inFlight.inc();
+    // 'close' fires once the response is sent or the connection dropped; onResponse would miss
+    // a request whose client went away, and the gauge would creep up.
+    reply.raw.once('close', () => inFlight.dec());
   });
   fastify.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url;
-    if (route === '/metrics') return;
-    timers.get(request)?.({ method: request.method, route: route ?? 'unmatched', status_code: reply.statusCode });
+    const start = startedAt.get(request);
+    if (start === undefined) return;
+    const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
+    duration.observe({ method: request.method, route, status_code: reply.statusCode }, (performance.now() - start) / 1000);
+    requests.inc({ method: request.method, route, status_class: statusClassOf(reply.statusCode) });
   });
-  fastify.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => {
+  fastify.get(METRICS_PATH, { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => {
     reply.type(registry.contentType);
     return registry.metrics();
   });

@@ -3,10 +3,11 @@
 //   problem         problem+json errors (first: a route keeps the error handler set before it)
 //   served-by       X-Served-By on every response
 //   security        security headers and CORS
-//   metrics         /metrics, histograms by route template
+//   metrics         /metrics: request duration, counts and in-flight by route template
 //   health          /healthz, /readyz, addReadinessCheck (then connection draining on close)
 //   redis           the shared connection and its readiness check              needs health
 //   token-verifier  authenticate, requireRole, denyAccessToken                 needs redis
+//   session-pods    which pod served each session's previous request (metric)  needs token-verifier
 //   openapi         ${prefix}/openapi.json (before the service's routes, which it collects)
 // Redis and token verification stay mandatory: every service uses both, and REDIS_URL is part
 // of BaseConfig.
@@ -22,6 +23,7 @@ import problem from './problem.ts';
 import redis from './redis.ts';
 import security from './security.ts';
 import servedBy from './served-by.ts';
+import sessionPods from './session-pods.ts';
 import tokenVerifier, { type TokenVerifierOptions } from './token-verifier.ts';
 
 export interface PlatformOptions extends OpenapiOptions {
@@ -35,11 +37,12 @@ async function platform(fastify: FastifyInstance, opts: PlatformOptions) {
   await fastify.register(problem);
   await fastify.register(servedBy, { podName: pod });
   await fastify.register(security, { corsOrigins: config.CORS_ORIGINS });
-  await fastify.register(metrics, { service: opts.service, podName: pod });
+  await fastify.register(metrics);
   await fastify.register(health);
   drainConnectionsOnClose(fastify);
   await fastify.register(redis, { url: config.REDIS_URL });
   await fastify.register(tokenVerifier, opts.tokens);
+  await fastify.register(sessionPods, { service: opts.service, podName: pod });
   await fastify.register(openapi, { service: opts.service, prefix: opts.prefix, description: opts.description });
   if (config.STATE_STORE === 'memory') {
     fastify.log.warn({ stateStore: 'memory' }, 'STATE_STORE=memory: DEMONSTRATION MODE — state lives in this process, is lost on restart and is invisible to other replicas');

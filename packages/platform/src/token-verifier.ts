@@ -10,6 +10,7 @@ import fp from 'fastify-plugin';
 import buildGetJwks from 'get-jwks';
 import type { TokenVerifierConfig } from './config.ts';
 import { HttpProblem } from './problem.ts';
+import { rejectionReason, TokenRejection, TokenVerdicts } from './token-verdicts.ts';
 
 export const ACCESS_TOKEN_ALGORITHM = 'ES256' as const;
 export const ACCESS_TOKEN_TYPE = 'at+jwt'; // RFC 9068
@@ -39,6 +40,8 @@ declare module 'fastify' {
     requireRole: (role: AccessTokenClaims['role']) => (request: FastifyRequest) => Promise<void>;
     /** marks a token id revoked on every replica until it would have expired anyway */
     denyAccessToken: (jti: string, expiresAtSeconds: number) => Promise<void>;
+    /** each request's verdict on its token: counted in anypod_token_verifications_total, its session for the session metric */
+    tokenVerdicts: TokenVerdicts;
   }
 }
 
@@ -85,19 +88,19 @@ async function tokenVerifier(fastify: FastifyInstance, opts: TokenVerifierOption
       decode: { complete: true },
       secret: async (request: FastifyRequest, token: unknown) => {
         const header = (token as { header?: { kid?: unknown; alg?: unknown } }).header ?? {};
-        if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid)) throw new HttpProblem(401, 'The access token has no valid key id.');
-        if (header.alg !== ACCESS_TOKEN_ALGORITHM) throw new HttpProblem(401, 'The access token uses an algorithm this service does not accept.');
+        if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid)) throw new TokenRejection('unknown_key', 401, 'The access token has no valid key id.');
+        if (header.alg !== ACCESS_TOKEN_ALGORITHM) throw new TokenRejection('invalid_signature', 401, 'The access token uses an algorithm this service does not accept.');
         try {
           return await getJwks.getPublicKey({ domain: url.origin, alg: header.alg, kid: header.kid });
         } catch (error) {
           const code = (error as { code?: unknown }).code;
           if (code === 'JWK_NOT_FOUND' || code === 'NO_JWKS') {
-            throw new HttpProblem(401, 'The access token was signed with a key auth does not publish.', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
+            throw new TokenRejection('unknown_key', 401, 'The access token was signed with a key auth does not publish.', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
           }
           // Auth could not be asked (a replica being deleted, a network fault): the token may well
           // be valid, so this is no reason to sign the user out — the client retries.
           request.log.warn({ err: (error as Error).message }, 'could not fetch the JWKS to verify an access token');
-          throw new HttpProblem(503, 'The keys that verify access tokens could not be fetched from auth; retry shortly.', { headers: { 'retry-after': '1' } });
+          throw new TokenRejection('keys_unavailable', 503, 'The keys that verify access tokens could not be fetched from auth; retry shortly.', { headers: { 'retry-after': '1' } });
         }
       },
       verify,
@@ -111,12 +114,26 @@ async function tokenVerifier(fastify: FastifyInstance, opts: TokenVerifierOption
     await fastify.redis.set(denylistKey(jti), '1', 'EX', ttl);
   });
 
+  const verdicts = new TokenVerdicts(fastify.metrics);
+  fastify.decorate('tokenVerdicts', verdicts);
+  fastify.addHook('onResponse', async (request) => verdicts.count(request));
+
   fastify.decorate('authenticate', async (request: FastifyRequest) => {
+    try {
+      await verifyAccessToken(request);
+      verdicts.accepted(request, request.user.sid);
+    } catch (error) {
+      verdicts.rejected(request, error);
+      throw error;
+    }
+  });
+
+  async function verifyAccessToken(request: FastifyRequest): Promise<void> {
     try {
       await request.jwtVerify();
     } catch (error) {
       if (error instanceof HttpProblem) throw error;
-      throw new HttpProblem(401, `Invalid or missing access token: ${(error as Error).message}`, { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
+      throw new TokenRejection(rejectionReason(error), 401, `Invalid or missing access token: ${(error as Error).message}`, { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
     }
     let denied = false;
     try {
@@ -127,15 +144,15 @@ async function tokenVerifier(fastify: FastifyInstance, opts: TokenVerifierOption
       // in Postgres, so the session cannot be extended.
       request.log.warn({ err: (error as Error).message }, 'denylist unavailable; accepting signed token');
     }
-    if (denied) throw new HttpProblem(401, 'The access token was revoked.', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
-  });
+    if (denied) throw new TokenRejection('revoked', 401, 'The access token was revoked.', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
+  }
 
   fastify.decorate('requireRole', (role: AccessTokenClaims['role']) => async (request: FastifyRequest) => {
     if (request.user?.role !== role) throw new HttpProblem(403, `This action needs the ${role} role.`);
   });
 }
 
-export default fp(tokenVerifier, { name: 'token-verifier', fastify: '5.x', dependencies: ['redis'] });
+export default fp(tokenVerifier, { name: 'token-verifier', fastify: '5.x', dependencies: ['redis', 'metrics'] });
 
 /** JWK for the public half of a signing key, with its RFC 7638 thumbprint as kid. */
 export function publicJwk(privateOrPublicKey: string | KeyObject): { kty: string; crv: string; x: string; y: string; kid: string; alg: string; use: string } {
