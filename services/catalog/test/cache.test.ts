@@ -140,8 +140,8 @@ describe('single-flight', () => {
 
   it('counts loads in the metrics', async () => {
     const metrics = (await get(a, '/metrics')).body;
-    expect(metrics).toMatch(/catalog_cache_loads_total\{kind="product",service="catalog",pod="catalog-a"\} [1-9]/);
-    expect(metrics).toMatch(/catalog_cache_requests_total\{kind="product",result="hit",service="catalog",pod="catalog-a"\} [1-9]/);
+    expect(metrics).toMatch(/anypod_cache_loads_total\{cache="product"\} [1-9]/);
+    expect(metrics).toMatch(/anypod_cache_requests_total\{cache="product",result="hit"\} [1-9]/);
   });
 });
 

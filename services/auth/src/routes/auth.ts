@@ -31,7 +31,10 @@ export default async function authRoutes(app: FastifyInstance, opts: { config: A
     if (request.headers.authorization) {
       await fastify.authenticate(request);
       // Postgres, not only the Redis denylist: a logout must hold here even if Redis lost it.
-      if (!(await fastify.refreshTokens.isFamilyActive(request.user.sid))) throw new HttpProblem(401, 'This login was signed out.');
+      if (!(await fastify.refreshTokens.isFamilyActive(request.user.sid))) {
+        fastify.tokenVerdicts.revoked(request);
+        throw new HttpProblem(401, 'This login was signed out.');
+      }
       return { userId: request.user.sub, via: 'bearer' };
     }
     const cookie = request.cookies[SESSION_COOKIE];

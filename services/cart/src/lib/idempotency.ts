@@ -3,6 +3,7 @@
 // request → 422; same key while the first is still running → 409.
 import { createHash } from 'node:crypto';
 import { HttpProblem } from '@anypod/platform';
+import type { IdempotencyResult } from '@anypod/platform/anypod-metrics';
 
 /** The response a key remembers, replayed byte for byte. */
 export interface StoredResponse {
@@ -49,18 +50,27 @@ export function requestFingerprint(method: string, route: string, params: unknow
 export const unfinishedCheckout = () =>
   new HttpProblem(409, 'This Idempotency-Key belongs to an unfinished checkout; retry later with the same key.', { headers: { 'retry-after': '1' } });
 
+/** Where a store reports what each key decided (anypod_idempotency_requests_total). */
+export type IdempotencyObserver = (result: IdempotencyResult) => void;
+
 /**
- * Decides what a request gets when its key is already taken: the stored response, or an error.
- * Returns 'lease-expired' when an in-flight owner stopped renewing (it crashed): the caller may
- * take the work over.
+ * Decides what a request gets when its key is already taken: the stored response, or an error,
+ * telling `observe` which (replay, conflict, in_progress). Returns 'lease-expired' when an
+ * in-flight owner stopped renewing (it crashed): the caller may take the work over, and observes
+ * what it does.
  */
-export function resolveExisting(existing: ExistingRecord, fingerprint: string): StoredResponse | 'lease-expired' {
+export function resolveExisting(existing: ExistingRecord, fingerprint: string, observe: IdempotencyObserver): StoredResponse | 'lease-expired' {
   if (existing.fingerprint !== fingerprint) {
+    observe('conflict');
     throw new HttpProblem(422, 'This Idempotency-Key was already used for a different request; use a new key for a new request.');
   }
-  if (existing.status === 'done' && existing.response) return existing.response;
+  if (existing.status === 'done' && existing.response) {
+    observe('replay');
+    return existing.response;
+  }
   const leaseLeftMs = existing.leaseLeftMs;
   if (leaseLeftMs <= 0) return 'lease-expired';
+  observe('in_progress');
   throw new HttpProblem(409, 'A request with this Idempotency-Key is still being processed; retry later with the same key.', {
     headers: { 'retry-after': String(Math.max(1, Math.ceil(leaseLeftMs / 1000))) },
   });

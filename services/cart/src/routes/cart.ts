@@ -40,6 +40,7 @@ export default async function cartRoutes(app: FastifyInstance) {
   });
 
   fastify.post('/items', {
+    config: { cartWrite: 'add_item' },
     schema: {
       summary: 'Add a quantity of a product (adds commute: concurrent adds all count)',
       description: 'Idempotency-Key is required: a retry with the same key and body replays the first answer (Idempotent-Replayed: true).',
@@ -54,6 +55,7 @@ export default async function cartRoutes(app: FastifyInstance) {
   });
 
   fastify.patch('/items/:productId', {
+    config: { cartWrite: 'set_quantity' },
     schema: {
       summary: 'Set the quantity of a line already in the cart',
       description: "If-Match with the cart's ETag is required (428 without it, 412 when stale). An Idempotency-Key is optional.",
@@ -71,6 +73,7 @@ export default async function cartRoutes(app: FastifyInstance) {
   });
 
   fastify.delete('/items/:productId', {
+    config: { cartWrite: 'remove_item' },
     schema: {
       summary: 'Remove a line from the cart',
       description: "If-Match with the cart's ETag is required (428 without it, 412 when stale). An Idempotency-Key is optional.",

@@ -11,6 +11,7 @@ export default async function orderRoutes(app: FastifyInstance) {
   const store = fastify.cartStore;
 
   fastify.post('/checkout', {
+    config: { cartWrite: 'checkout' },
     schema: {
       summary: 'Turn the cart into an order: reserves stock and fixes prices with catalog',
       description: [

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { HttpProblem } from '@anypod/platform';
 import { cartEtag } from '../lib/etag.ts';
-import { resolveExisting, unfinishedCheckout, type IdempotencyRequest, type StoredResponse } from '../lib/idempotency.ts';
+import { resolveExisting, unfinishedCheckout, type IdempotencyObserver, type IdempotencyRequest, type StoredResponse } from '../lib/idempotency.ts';
 import type { AddItem, CartLine, Order } from '../schemas/cart.ts';
 import {
   cartErrors,
@@ -44,7 +44,10 @@ export class InMemoryCartStore implements CartStore {
   private readonly records = new Map<string, MemoryRecord>();
   private readonly orders = new Map<string, Order & { userId: string }>();
 
-  constructor(private readonly limits: CartStoreLimits) {}
+  constructor(
+    private readonly limits: CartStoreLimits,
+    private readonly observe: IdempotencyObserver,
+  ) {}
 
   private snapshot(userId: string): CartState {
     const cart = this.carts.get(userId);
@@ -70,10 +73,14 @@ export class InMemoryCartStore implements CartStore {
     if (idem) {
       const record = this.liveRecord(userId, idem.key);
       if (record) {
-        const earlier = resolveExisting(this.existing(record), idem.fingerprint);
-        if (earlier === 'lease-expired') throw unfinishedCheckout();
+        const earlier = resolveExisting(this.existing(record), idem.fingerprint, this.observe);
+        if (earlier === 'lease-expired') {
+          this.observe('in_progress');
+          throw unfinishedCheckout();
+        }
         return { response: earlier, replayed: true };
       }
+      this.observe('first');
     }
     const current = this.carts.get(userId);
     const draft: MemoryCart = { version: current?.version ?? 0, updatedAt: new Date(), lines: new Map(current?.lines ?? []) };
@@ -112,12 +119,14 @@ export class InMemoryCartStore implements CartStore {
     const leaseToken = randomUUID();
     const record = this.liveRecord(userId, idem.key);
     if (record) {
-      const earlier = resolveExisting(this.existing(record), idem.fingerprint);
+      const earlier = resolveExisting(this.existing(record), idem.fingerprint, this.observe);
       if (earlier !== 'lease-expired') return { kind: 'replay', response: earlier };
+      this.observe('takeover');
       record.leaseToken = leaseToken;
       record.leaseExpiresAt = Date.now() + leaseMs;
       return { kind: 'owned', leaseToken, lines: record.recoveryPoint ?? [] };
     }
+    this.observe('first');
     const { lines } = this.snapshot(userId);
     if (lines.length === 0) throw new HttpProblem(409, cartErrors.emptyCart);
     this.records.set(recordId(userId, idem.key), {

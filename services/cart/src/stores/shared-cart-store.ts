@@ -12,7 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { HttpProblem } from '@anypod/platform';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
 import { cartEtag } from '../lib/etag.ts';
-import { resolveExisting, unfinishedCheckout, type ExistingRecord, type IdempotencyRequest, type StoredResponse } from '../lib/idempotency.ts';
+import type { IdempotencyResult } from '@anypod/platform/anypod-metrics';
+import { resolveExisting, unfinishedCheckout, type ExistingRecord, type IdempotencyObserver, type IdempotencyRequest, type StoredResponse } from '../lib/idempotency.ts';
 import type { AddItem, CartLine, Order } from '../schemas/cart.ts';
 import {
   cartErrors,
@@ -63,6 +64,7 @@ export class SharedCartStore implements CartStore {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly limits: CartStoreLimits,
+    private readonly observe: IdempotencyObserver,
   ) {}
 
   /**
@@ -78,6 +80,22 @@ export class SharedCartStore implements CartStore {
         if (isRetryableConflict(error) && attempt < MAX_TX_ATTEMPTS) continue;
         throw asUnavailable(error) ?? error;
       }
+    }
+  }
+
+  /**
+   * `transaction` for work that claims a key: what the key decided is reported once, from the
+   * attempt that counted (a retried attempt's decision was rolled back with it).
+   */
+  private async keyed<T>(work: (tx: Db, decide: IdempotencyObserver) => Promise<T>): Promise<T> {
+    let decided: IdempotencyResult | undefined;
+    try {
+      return await this.transaction((tx) => {
+        decided = undefined;
+        return work(tx, (result) => (decided = result));
+      });
+    } finally {
+      if (decided) this.observe(decided);
     }
   }
 
@@ -122,14 +140,18 @@ export class SharedCartStore implements CartStore {
 
   /** Claim, effect, response and record in one transaction; a taken key replays instead. */
   private async mutate(userId: string, idem: IdempotencyRequest | null, effect: (tx: Db) => Promise<void>, respond: RespondWithCart): Promise<MutationResult> {
-    return this.transaction(async (tx) => {
+    return this.keyed(async (tx, decide) => {
       if (idem) {
         const claim = await this.claim(tx, userId, idem, null);
         if (claim !== 'claimed') {
-          const earlier = resolveExisting(existingFrom(claim), idem.fingerprint);
-          if (earlier === 'lease-expired') throw unfinishedCheckout();
+          const earlier = resolveExisting(existingFrom(claim), idem.fingerprint, decide);
+          if (earlier === 'lease-expired') {
+            decide('in_progress');
+            throw unfinishedCheckout();
+          }
           return { response: earlier, replayed: true };
         }
+        decide('first');
       }
       await effect(tx);
       const response = respond(await readCart(tx, userId));
@@ -179,9 +201,10 @@ export class SharedCartStore implements CartStore {
 
   async claimCheckout(userId: string, idem: IdempotencyRequest, leaseMs: number): Promise<CheckoutClaim> {
     const leaseToken = randomUUID();
-    return this.transaction(async (tx) => {
+    return this.keyed(async (tx, decide) => {
       const claim = await this.claim(tx, userId, idem, { token: leaseToken, ms: leaseMs });
       if (claim === 'claimed') {
+        decide('first');
         // The recovery point: what this checkout orders, fixed now, so a retry after a crash
         // asks catalog for exactly the same reservation even if the cart changed meanwhile.
         const { lines } = await readCart(tx, userId);
@@ -189,8 +212,9 @@ export class SharedCartStore implements CartStore {
         await tx.idempotencyRecord.update({ where: { userId_key: { userId, key: idem.key } }, data: { recoveryPoint: { lines } } });
         return { kind: 'owned', leaseToken, lines };
       }
-      const earlier = resolveExisting(existingFrom(claim), idem.fingerprint);
+      const earlier = resolveExisting(existingFrom(claim), idem.fingerprint, decide);
       if (earlier !== 'lease-expired') return { kind: 'replay', response: earlier };
+      decide('takeover');
       // The previous owner stopped (crashed or gave up): take over under the row lock taken above.
       await tx.$executeRaw`
         UPDATE idempotency_records SET lease_token = ${leaseToken}::uuid, lease_expires_at = now() + ${leaseMs}::float8 * interval '1 millisecond'

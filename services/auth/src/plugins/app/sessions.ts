@@ -3,9 +3,11 @@
 // a cache miss. STATE_STORE=memory swaps in a per-process Map: the deliberately stateful
 // demonstration, where a session is unknown to every other replica and dies with its process.
 import { createHash, randomBytes } from 'node:crypto';
+import { cacheRequestsCounter } from '@anypod/platform/anypod-metrics';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { PrismaClient } from '../../generated/prisma/client.ts';
 
 export interface SessionRecord {
@@ -24,11 +26,16 @@ const sessionId = (cookieValue: string) => createHash('sha256').update(cookieVal
 const CACHE_TTL_SECONDS = 60; // bounded staleness; revoke also deletes the key
 
 export class SharedSessionStore implements SessionStore {
+  private readonly cacheRequests;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly redis: Redis,
     private readonly log: FastifyInstance['log'],
-  ) {}
+    registry: Registry,
+  ) {
+    this.cacheRequests = cacheRequestsCounter(registry, ['session']);
+  }
 
   async create(userId: string, ttlSeconds: number) {
     const cookieValue = randomBytes(32).toString('base64url');
@@ -39,10 +46,13 @@ export class SharedSessionStore implements SessionStore {
 
   async find(cookieValue: string) {
     const id = sessionId(cookieValue);
+    let bypass = false;
     const cached = await this.redis.get(`session:${id}`).catch((error: Error) => {
       this.log.warn({ err: error.message }, 'session cache unavailable; reading Postgres');
+      bypass = true;
       return null;
     });
+    this.cacheRequests.inc({ cache: 'session', result: bypass ? 'bypass' : cached ? 'hit' : 'miss' });
     if (cached) {
       const session = JSON.parse(cached) as SessionRecord;
       return session.expiresAt > Date.now() ? session : null;
@@ -91,8 +101,8 @@ declare module 'fastify' {
 
 export default fp(
   async (fastify: FastifyInstance, opts: { stateStore: 'shared' | 'memory' }) => {
-    const store: SessionStore = opts.stateStore === 'memory' ? new InMemorySessionStore() : new SharedSessionStore(fastify.prisma, fastify.redis, fastify.log);
+    const store: SessionStore = opts.stateStore === 'memory' ? new InMemorySessionStore() : new SharedSessionStore(fastify.prisma, fastify.redis, fastify.log, fastify.metrics);
     fastify.decorate('sessions', store);
   },
-  { name: 'sessions', fastify: '5.x', dependencies: ['prisma', 'redis'] },
+  { name: 'sessions', fastify: '5.x', dependencies: ['prisma', 'redis', 'metrics'] },
 );

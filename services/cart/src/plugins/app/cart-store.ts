@@ -1,6 +1,7 @@
 // Chooses where carts live: Postgres (STATE_STORE=shared, the default, every replica sees every
 // cart) or this process's memory (STATE_STORE=memory, the stateful demonstration). Also forgets
 // Idempotency-Keys once they are older than their expiry.
+import { idempotencyCounter, type IdempotencyResult } from '@anypod/platform/anypod-metrics';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { CartStore, CartStoreLimits } from '../../stores/cart-store.ts';
@@ -16,7 +17,9 @@ declare module 'fastify' {
 const CLEANUP_EVERY_MS = 10 * 60_000;
 
 async function cartStorePlugin(fastify: FastifyInstance, opts: { stateStore: 'shared' | 'memory'; limits: CartStoreLimits }) {
-  const store: CartStore = opts.stateStore === 'memory' ? new InMemoryCartStore(opts.limits) : new SharedCartStore(fastify.prisma, opts.limits);
+  const idempotency = idempotencyCounter(fastify.metrics);
+  const observe = (result: IdempotencyResult) => idempotency.inc({ result });
+  const store: CartStore = opts.stateStore === 'memory' ? new InMemoryCartStore(opts.limits, observe) : new SharedCartStore(fastify.prisma, opts.limits, observe);
   if (opts.stateStore === 'memory') {
     fastify.log.warn('cart: carts, orders and Idempotency-Keys are kept in this process only (STATE_STORE=memory demonstration)');
   }
@@ -33,4 +36,4 @@ async function cartStorePlugin(fastify: FastifyInstance, opts: { stateStore: 'sh
   fastify.addHook('onClose', async () => clearInterval(cleanup));
 }
 
-export default fp(cartStorePlugin, { name: 'cart-store', fastify: '5.x', dependencies: ['prisma'] });
+export default fp(cartStorePlugin, { name: 'cart-store', fastify: '5.x', dependencies: ['prisma', 'metrics'] });

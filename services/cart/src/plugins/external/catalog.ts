@@ -4,7 +4,9 @@
 // the same id. Each attempt is bounded by CATALOG_TIMEOUT_MS so a slow catalog costs a bounded
 // wait, never a hung request (worstCaseCallMs: the budget lib/checkout-timing.ts builds on).
 // W3C trace context is added by the OpenTelemetry undici instrumentation when tracing is on.
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { catalogCallDurationHistogram, catalogCallsCounter, type CatalogCallOutcome, type CatalogOperation } from '@anypod/platform/anypod-metrics';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
@@ -72,6 +74,19 @@ const BACKOFF_MS = [100, 300];
 export const worstCaseCallMs = (opts: Pick<CatalogOptions, 'timeoutMs' | 'retries'>) =>
   (opts.retries + 1) * opts.timeoutMs + BACKOFF_MS.slice(0, opts.retries).reduce((a, b) => a + b, 0);
 
+// undici's own timeouts (connect, headers, body), besides the AbortSignal.timeout of each attempt.
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** What an attempt that threw amounts to: no answer in time, or no connection at all. */
+function failedAttemptOutcome(error: unknown): CatalogCallOutcome {
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  return name === 'TimeoutError' || (typeof code === 'string' && TIMEOUT_CODES.has(code)) ? 'timeout' : 'unavailable';
+}
+
+function answerOutcome(status: number): CatalogCallOutcome {
+  return status < 300 ? 'ok' : status < 500 ? 'client_error' : 'server_error';
+}
+
 function parseJson(body: string): unknown {
   try {
     return JSON.parse(body);
@@ -93,6 +108,13 @@ async function catalogPlugin(fastify: FastifyInstance, opts: CatalogOptions) {
   const agent = new Agent({ connect: { timeout: opts.timeoutMs }, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, keepAliveTimeout: 4000 });
   fastify.addHook('onClose', async () => agent.close());
   const reservations = new URL('/catalog/stock/reservations', opts.baseUrl).toString();
+  // Each HTTP request is counted, retries included: what catalog was asked, and how it went.
+  const calls = catalogCallsCounter(fastify.metrics);
+  const durations = catalogCallDurationHistogram(fastify.metrics);
+  const observe = (operation: CatalogOperation, outcome: CatalogCallOutcome, startedAt: number) => {
+    calls.inc({ operation, outcome });
+    durations.observe({ operation }, (performance.now() - startedAt) / 1000);
+  };
 
   async function attempt(method: 'POST' | 'DELETE', url: string, authorization: string, body: unknown, signal?: AbortSignal): Promise<{ status: number; body: string }> {
     const timeout = AbortSignal.timeout(opts.timeoutMs);
@@ -107,25 +129,32 @@ async function catalogPlugin(fastify: FastifyInstance, opts: CatalogOptions) {
   }
 
   /** One call with its retries: the same request every time, so catalog applies it once. */
-  async function call<T extends TSchema>(what: string, method: 'POST' | 'DELETE', url: string, authorization: string, body: unknown, schema: T, signal?: AbortSignal): Promise<Static<T>> {
+  async function call<T extends TSchema>(operation: CatalogOperation, what: string, method: 'POST' | 'DELETE', url: string, authorization: string, body: unknown, schema: T, signal?: AbortSignal): Promise<Static<T>> {
     let lastProblem = '';
     for (let attemptNo = 0; attemptNo <= opts.retries; attemptNo++) {
       if (attemptNo > 0) await sleep(BACKOFF_MS[attemptNo - 1] ?? 300, undefined, signal ? { signal } : {});
       let answer: { status: number; body: string };
+      const startedAt = performance.now();
       try {
         answer = await attempt(method, url, authorization, body, signal);
       } catch (error) {
-        // The caller gave up (its lease was taken over): no point in another attempt.
+        // The caller gave up (its lease was taken over): no point in another attempt. Not counted:
+        // catalog did not fail, this checkout stopped listening.
         if (signal?.aborted) throw signal.reason;
+        observe(operation, failedAttemptOutcome(error), startedAt);
         lastProblem = (error as Error).message;
         fastify.log.warn({ err: lastProblem, attempt: attemptNo + 1, what }, 'catalog call failed');
         continue;
       }
       if (answer.status === 200 || answer.status === 201) {
         const parsed = parseJson(answer.body);
-        if (!Value.Check(schema, parsed)) throw new CatalogRefusedError(502, `catalog answered the ${what} with an unexpected body`);
+        const usable = Value.Check(schema, parsed);
+        // An answer cart cannot use is catalog's failure, like a 5xx.
+        observe(operation, usable ? 'ok' : 'server_error', startedAt);
+        if (!usable) throw new CatalogRefusedError(502, `catalog answered the ${what} with an unexpected body`);
         return parsed;
       }
+      observe(operation, answerOutcome(answer.status), startedAt);
       if (RETRYABLE_STATUS.has(answer.status)) {
         lastProblem = `HTTP ${answer.status}`;
         fastify.log.warn({ status: answer.status, attempt: attemptNo + 1, what }, 'catalog answered with a retryable status');
@@ -138,10 +167,10 @@ async function catalogPlugin(fastify: FastifyInstance, opts: CatalogOptions) {
 
   const one = (reservationId: string) => `${reservations}/${encodeURIComponent(reservationId)}`;
   fastify.decorate('catalog', {
-    reserveStock: (reservation, authorization, signal) => call(`reservation ${reservation.reservationId}`, 'POST', reservations, authorization, reservation, ReservationSchema, signal),
-    confirmReservation: (reservationId, authorization, signal) => call(`confirmation of ${reservationId}`, 'POST', `${one(reservationId)}/confirm`, authorization, undefined, ReservationSchema, signal),
-    releaseReservation: (reservationId, authorization) => call(`release of ${reservationId}`, 'DELETE', one(reservationId), authorization, undefined, ReservationSchema),
+    reserveStock: (reservation, authorization, signal) => call('reserve', `reservation ${reservation.reservationId}`, 'POST', reservations, authorization, reservation, ReservationSchema, signal),
+    confirmReservation: (reservationId, authorization, signal) => call('confirm', `confirmation of ${reservationId}`, 'POST', `${one(reservationId)}/confirm`, authorization, undefined, ReservationSchema, signal),
+    releaseReservation: (reservationId, authorization) => call('release', `release of ${reservationId}`, 'DELETE', one(reservationId), authorization, undefined, ReservationSchema),
   } satisfies CatalogClient);
 }
 
-export default fp(catalogPlugin, { name: 'catalog', fastify: '5.x' });
+export default fp(catalogPlugin, { name: 'catalog', fastify: '5.x', dependencies: ['metrics'] });

@@ -14,14 +14,16 @@ import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
-import { Counter, type Registry } from 'prom-client';
+import { cacheLoadsCounter, cacheRequestsCounter } from '@anypod/platform/anypod-metrics';
+import type { Registry } from 'prom-client';
 
 export type CacheOutcome = 'hit' | 'miss' | 'bypass';
 export interface Cached<T> {
   value: T;
   cache: CacheOutcome;
 }
-type Kind = 'product' | 'listing';
+const KINDS = ['product', 'listing'] as const;
+type Kind = (typeof KINDS)[number];
 
 const PREFIX = 'catalog:';
 const LISTING_GENERATION = `${PREFIX}listing-gen`;
@@ -42,8 +44,8 @@ export class ReadThroughCache {
   private readonly flights = new Map<string, Promise<unknown>>();
   /** bumped by every local write, so a read after it never joins a flight that started before */
   private localEpoch = 0;
-  private readonly requests: Counter<'kind' | 'result'>;
-  private readonly loadCounter: Counter<'kind'>;
+  private readonly requests;
+  private readonly loadCounter;
 
   constructor(
     private readonly redis: Redis,
@@ -51,8 +53,8 @@ export class ReadThroughCache {
     private readonly opts: CacheOptions,
     registry: Registry,
   ) {
-    this.requests = new Counter({ name: 'catalog_cache_requests_total', help: 'Cached reads by outcome', labelNames: ['kind', 'result'], registers: [registry] });
-    this.loadCounter = new Counter({ name: 'catalog_cache_loads_total', help: 'Postgres loads behind the cache (after single-flight)', labelNames: ['kind'], registers: [registry] });
+    this.requests = cacheRequestsCounter(registry, KINDS);
+    this.loadCounter = cacheLoadsCounter(registry, KINDS);
   }
 
   product<T>(id: string, load: () => Promise<T>): Promise<Cached<T>> {
@@ -82,18 +84,18 @@ export class ReadThroughCache {
       generation = current ?? '0';
       const entry = raw ? parseEntry<T>(raw) : undefined;
       if (entry && entry.g === generation) {
-        this.requests.inc({ kind, result: 'hit' });
+        this.requests.inc({ cache: kind, result: 'hit' });
         return { value: entry.v, cache: 'hit' };
       }
     } catch (error) {
       this.log.debug({ err: (error as Error).message }, 'cache unavailable; reading Postgres');
     }
     const outcome: CacheOutcome = generation === undefined ? 'bypass' : 'miss';
-    this.requests.inc({ kind, result: outcome });
+    this.requests.inc({ cache: kind, result: outcome });
     const flightKey = `${key}|${generation ?? 'bypass'}|${this.localEpoch}`;
     const value = await this.singleFlight(flightKey, async () => {
       this.loads++;
-      this.loadCounter.inc({ kind });
+      this.loadCounter.inc({ cache: kind });
       const loaded = await load();
       if (generation !== undefined) {
         await this.redis.set(key, JSON.stringify({ g: generation, v: loaded }), 'PX', ttlMs).catch((error: Error) => this.log.debug({ err: error.message }, 'could not fill cache'));

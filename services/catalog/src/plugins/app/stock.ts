@@ -16,8 +16,10 @@
 // then products in id order, as reserving does, so these transactions cannot deadlock.
 import { createHash } from 'node:crypto';
 import { HttpProblem } from '@anypod/platform';
+import { idempotencyCounter, reservationsCounter, type ReservationEvent } from '@anypod/platform/anypod-metrics';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import type { Registry } from 'prom-client';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.ts';
 import type { Reservation, ReservationRequest, ReservationStatus, ReservedLines } from '../../schemas/stock.ts';
 import type { ReadThroughCache } from './cache.ts';
@@ -43,6 +45,8 @@ interface Outcome {
   row: ReservationRow;
   replayed: boolean;
   stockMoved: string[];
+  /** the change of state this call made, counted once its transaction committed */
+  event?: ReservationEvent;
 }
 
 /** Lines in product order: the lock order (no deadlocks between reservations) and the fingerprint input. */
@@ -70,11 +74,18 @@ export function answerOf(row: ReservationRow): Reservation {
 const notFound = (id: string) => new HttpProblem(404, `There is no reservation "${id}" of yours.`);
 
 export class StockService {
+  private readonly reservations;
+  private readonly idempotency;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly cache: ReadThroughCache,
     private readonly maxHoldSeconds: number,
-  ) {}
+    registry: Registry,
+  ) {
+    this.reservations = reservationsCounter(registry);
+    this.idempotency = idempotencyCounter(registry);
+  }
 
   /**
    * Reserves all lines or none, held for `holdSeconds` (capped). A retry of a held reservation
@@ -95,6 +106,7 @@ export class StockService {
         const existing = await lockReservation(tx, request.reservationId);
         if (!existing) throw new Error(`reservation ${request.reservationId} vanished between insert and read`);
         if (existing.fingerprint !== fingerprint || existing.requested_by !== requestedBy) {
+          this.idempotency.inc({ result: 'conflict' }); // the throw ends the transaction: counted once
           throw new HttpProblem(422, `Reservation "${request.reservationId}" was already made with different lines; use a new reservationId for a different order.`);
         }
         if (existing.status === 'confirmed') return { row: existing, replayed: true, stockMoved: [] };
@@ -112,8 +124,10 @@ export class StockService {
         SET result = ${JSON.stringify(reserved)}::jsonb, status = 'held', settled_at = NULL,
             expires_at = now() + ${hold}::float8 * interval '1 millisecond'
         WHERE id = ${request.reservationId}`;
-      return { row: await readReservation(tx, request.reservationId), replayed: false, stockMoved: lines.map((l) => l.productId) };
+      return { row: await readReservation(tx, request.reservationId), replayed: false, stockMoved: lines.map((l) => l.productId), event: 'created' };
     });
+    this.idempotency.inc({ result: outcome.replayed ? 'replay' : 'first' });
+    this.record(outcome);
     await this.invalidate(outcome.stockMoved);
     return { reservation: answerOf(outcome.row), replayed: outcome.replayed };
   }
@@ -128,10 +142,11 @@ export class StockService {
       if (!row || row.requested_by !== requestedBy) throw notFound(reservationId);
       if (row.status === 'confirmed') return { row, replayed: true, stockMoved: [] };
       if (row.status !== 'held') return { row, replayed: false, stockMoved: [] };
-      if (row.due) return { row: await this.settle(tx, row, 'expired'), replayed: false, stockMoved: productsOf(row) };
+      if (row.due) return { row: await this.settle(tx, row, 'expired'), replayed: false, stockMoved: productsOf(row), event: 'expired' };
       await tx.$executeRaw`UPDATE stock_reservations SET status = 'confirmed', expires_at = NULL, settled_at = now() WHERE id = ${reservationId}`;
-      return { row: await readReservation(tx, reservationId), replayed: false, stockMoved: [] };
+      return { row: await readReservation(tx, reservationId), replayed: false, stockMoved: [], event: 'committed' };
     });
+    this.record(outcome);
     await this.invalidate(outcome.stockMoved);
     if (outcome.row.status !== 'confirmed') {
       throw new HttpProblem(409, `Reservation "${reservationId}" is ${outcome.row.status}: its stock was returned and nothing was sold. Reserve again to buy.`, {
@@ -151,8 +166,9 @@ export class StockService {
       const row = await lockReservation(tx, reservationId);
       if (!row || row.requested_by !== requestedBy) throw notFound(reservationId);
       if (row.status === 'released' || row.status === 'expired') return { row, replayed: true, stockMoved: [] };
-      return { row: await this.settle(tx, row, 'released'), replayed: false, stockMoved: productsOf(row) };
+      return { row: await this.settle(tx, row, 'released'), replayed: false, stockMoved: productsOf(row), event: 'released' };
     });
+    this.record(outcome);
     await this.invalidate(outcome.stockMoved);
     return { reservation: answerOf(outcome.row), replayed: outcome.replayed };
   }
@@ -178,10 +194,15 @@ export class StockService {
       });
       if (products.length > 0) {
         expired++;
+        this.reservations.inc({ event: 'expired' });
         await this.invalidate(products);
       }
     }
     return expired;
+  }
+
+  private record(outcome: Outcome): void {
+    if (outcome.event) this.reservations.inc({ event: outcome.event });
   }
 
   /** Decrements every line (in product order) or throws why not, rolling the transaction back. */
@@ -256,7 +277,7 @@ declare module 'fastify' {
 
 export default fp(
   async (fastify: FastifyInstance, opts: { maxHoldSeconds: number }) => {
-    fastify.decorate('stock', new StockService(fastify.prisma, fastify.cache, opts.maxHoldSeconds));
+    fastify.decorate('stock', new StockService(fastify.prisma, fastify.cache, opts.maxHoldSeconds, fastify.metrics));
   },
-  { name: 'stock', fastify: '5.x', dependencies: ['prisma', 'cache'] },
+  { name: 'stock', fastify: '5.x', dependencies: ['prisma', 'cache', 'metrics'] },
 );
