@@ -46,9 +46,16 @@ const BY_CODE: Record<string, TokenRejectionReason> = {
 export function rejectionReason(error: unknown): TokenRejectionReason {
   if (error instanceof TokenRejection) return error.reason;
   const { code, message } = error as { code?: unknown; message?: unknown };
-  // @fastify/jwt folds a bad signature, an unusable key and wrong claims into one code; only the
-  // message, fast-jwt's, tells them apart ("The token signature is invalid.", "The iss claim…").
-  if (code === 'FST_JWT_AUTHORIZATION_TOKEN_INVALID') return /signature|key/i.test(String(message)) ? 'invalid_signature' : 'invalid_claims';
+  // @fastify/jwt folds several of fast-jwt's errors into one code; only fast-jwt's message, which
+  // it keeps, tells them apart ("The token is malformed.", "The token signature is invalid.",
+  // "The iss claim value is not allowed."…).
+  if (code === 'FST_JWT_AUTHORIZATION_TOKEN_INVALID') {
+    const text = String(message);
+    if (/malformed|not a valid|must be an object/i.test(text)) return 'malformed';
+    if (/expired/i.test(text)) return 'expired';
+    if (/signature|key|algorithm/i.test(text)) return 'invalid_signature';
+    return 'invalid_claims';
+  }
   // Anything else failed while reading the token itself.
   return (typeof code === 'string' && BY_CODE[code]) || 'malformed';
 }

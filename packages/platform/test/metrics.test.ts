@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import metrics from '../src/metrics.ts';
-import { namingProblems, parseExposition, sampleValue, samplesOf } from '../src/testing/metric-exposition.ts';
+import { changes, namingProblems, parseExposition, sampleValue, samplesOf } from '../src/testing/metric-exposition.ts';
 
 let app: FastifyInstance | undefined;
 afterEach(async () => {
@@ -142,6 +142,15 @@ describe('the exposition reader', () => {
     expect(() => sampleValue(text, 'demo_requests_total', { route: '/b', note: 'x' })).toThrow(/no series/);
     expect(() => sampleValue(text, 'demo_requests_total')).toThrow(/no series/);
     expect([...parseExposition(text).keys()]).toEqual(['demo_requests_total', 'demo_duration_seconds']);
+  });
+
+  it('tells what moved between two scrapes, and refuses series that are not there', () => {
+    const later = text.replace('} 3', '} 5').replace('demo_duration_seconds_count 2', 'demo_duration_seconds_count 3');
+    expect(changes(text, later, 'demo_requests_total')).toEqual({ 'route=/a,note=quote " and, comma': 2 });
+    expect(changes(text, later, 'demo_duration_seconds_count')).toEqual({ '': 1 });
+    expect(changes(text, text, 'demo_requests_total')).toEqual({});
+    // "Nothing moved" must not pass for a family that is not exported at all.
+    expect(() => changes(text, text, 'demo_absent_total')).toThrow(/no series/);
   });
 });
 

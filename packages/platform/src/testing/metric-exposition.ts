@@ -84,6 +84,47 @@ export function samplesOf(text: string, family: string): Sample[] {
   return parseExposition(text).get(family)?.samples ?? [];
 }
 
+const keyOf = (labels: Record<string, string>) =>
+  Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+
+/**
+ * How the series named `name` moved between two scrapes (a counter or gauge, or a histogram's
+ * `_count`): only those that moved, keyed "label=value,…" in exposition order. A test compares it
+ * with exactly what it expects, so a count in the wrong series, or one too many, fails as surely
+ * as a missing one.
+ */
+export function changes(before: string, after: string, name: string): Record<string, number> {
+  const values = (text: string) => {
+    const samples = [...parseExposition(text).values()].flatMap((f) => f.samples).filter((s) => s.name === name);
+    // "Nothing moved" must not pass for series that are not exported at all.
+    if (samples.length === 0) throw new Error(`no series ${name} in the exposition`);
+    return new Map(samples.map((s) => [keyOf(s.labels), s.value]));
+  };
+  const was = values(before);
+  const moved: Record<string, number> = {};
+  for (const [key, value] of values(after)) {
+    const delta = value - (was.get(key) ?? 0);
+    if (delta !== 0) moved[key] = delta;
+  }
+  return moved;
+}
+
+/**
+ * Waits until the series named `name` moved by exactly `expected` since `before`: for what is
+ * recorded after the response has gone (anypod_session_requests_total). Fails with what it saw.
+ */
+export async function waitForChanges(scrape: () => Promise<string>, before: string, name: string, expected: Record<string, number>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = changes(before, await scrape(), name);
+  while (JSON.stringify(seen) !== JSON.stringify(expected)) {
+    if (Date.now() > deadline) throw new Error(`${name} moved by ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    seen = changes(before, await scrape(), name);
+  }
+}
+
 /**
  * Labels that a user's Prometheus attaches from discovery: a scraped label of the same name is
  * renamed exported_<name>, and every dashboard that groups by it breaks.
