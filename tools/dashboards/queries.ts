@@ -125,3 +125,30 @@ export interface ConcreteQuery extends DashboardQuery {
 export function concreteQueries(dashboards: Array<{ file: string; model: dashboard.Dashboard }>, values: Substitutions): ConcreteQuery[] {
   return dashboards.flatMap(({ file, model }) => dashboardQueries(file, model).map((q) => ({ ...q, promql: substitute(q.expr, values) })));
 }
+
+/** Labels whose values differ between a Prometheus operator, the chart's own Prometheus and the local cluster. */
+export const FORBIDDEN_LABELS = ['job', 'instance', 'service'] as const;
+
+/**
+ * What is wrong with a query, by the project's rules: it reads only known metrics; a panel or
+ * annotation selects by both variables in every selector; nothing selects or groups by a label
+ * that differs between Prometheus setups.
+ */
+export function queryProblems(q: DashboardQuery): string[] {
+  const problems: string[] = [];
+  const names = metricNames(q.expr);
+  if (names.length === 0) problems.push('reads no metric (every selector needs a metric name and a {...} matcher)');
+  for (const name of names) if (!sourceOf(name)) problems.push(`reads ${name}, which no known source exposes (tools/dashboards/promql.ts METRICS)`);
+  const selectors = [...q.expr.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]!);
+  const used = [
+    ...selectors.flatMap((s) => [...s.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)/g)].map((m) => m[1]!)),
+    ...[...q.expr.matchAll(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g)].flatMap((m) => m[1]!.split(',').map((l) => l.trim()).filter(Boolean)),
+  ];
+  for (const label of FORBIDDEN_LABELS) if (used.includes(label)) problems.push(`uses the label ${label}, which differs between Prometheus setups (select by namespace and container, group by pod or container)`);
+  if (q.kind !== 'variable') {
+    for (const s of selectors) {
+      if (!s.includes('namespace=~"$namespace"') || !s.includes('container=~"$service"')) problems.push(`selector {${s}} does not select namespace=~"$namespace" and container=~"$service"`);
+    }
+  }
+  return problems;
+}

@@ -93,7 +93,11 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
-{{/* The OTLP endpoint the services send traces to when observability is on. */}}
+{{/* The OTLP/HTTP endpoint the services send traces to: observability.otlpEndpoint (outside the chart), else the chart's Jaeger when observability is on, else none. */}}
 {{- define "anypod.otlpEndpoint" -}}
+{{- if .Values.observability.otlpEndpoint -}}
+{{- .Values.observability.otlpEndpoint -}}
+{{- else if .Values.observability.enabled -}}
 {{- printf "http://%s-jaeger:4318" .Release.Name -}}
+{{- end -}}
 {{- end -}}
