@@ -37,12 +37,15 @@ cert kubelet "/O=system:nodes/CN=system:node:$NODE_NAME" clientAuth
 cert kubelet-serving "/CN=$NODE_NAME" serverAuth "IP:$NODE_IP,DNS:$NODE_NAME"
 # kube-router, the NetworkPolicy controller: read-only access by tools/kube/netpol-rbac.yaml.
 cert kube-router "/CN=system:anypod-netpol" clientAuth
+# The node's Prometheus: pod discovery and the kubelet's cAdvisor metrics, read-only
+# (tools/kube/prometheus-rbac.yaml).
+cert prometheus "/CN=anypod-prometheus" clientAuth
 # Service-account tokens are signed with RSA (the API server's default algorithm for them).
 openssl genrsa -out sa.key 2048 2>/dev/null
 openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
 chmod 600 ./*.key
 
-for user in admin controller-manager scheduler kube-proxy kubelet kube-router; do
+for user in admin controller-manager scheduler kube-proxy kubelet kube-router prometheus; do
   config="$RUN_DIR/$user.kubeconfig"
   "$KUBECTL" --kubeconfig="$config" config set-cluster anypod --server="$API_URL" --certificate-authority=ca.crt --embed-certs >/dev/null
   "$KUBECTL" --kubeconfig="$config" config set-credentials "$user" --client-certificate="$user.crt" --client-key="$user.key" --embed-certs >/dev/null

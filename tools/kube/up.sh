@@ -227,8 +227,11 @@ YAML
 node_ready() {
   [[ "$(kubectl_ get node "$NODE_NAME" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]
 }
+# --containerd: the kubelet's cAdvisor asks containerd which pod and container a cgroup belongs
+# to; without our socket its metrics carry no namespace/pod/container labels (seen here), and the
+# dashboards' CPU and memory panels would be empty. The flag is deprecated but has no replacement.
 start kubelet "$BIN_kubelet" --config="$RUN_DIR/kubelet/config.yaml" --kubeconfig="$RUN_DIR/kubelet.kubeconfig" \
-  --root-dir="$RUN_DIR/kubelet" --hostname-override="$NODE_NAME" --node-ip="$NODE_IP"
+  --root-dir="$RUN_DIR/kubelet" --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --containerd="$CONTAINERD_SOCK"
 wait_for "node $NODE_NAME Ready" kubelet 90 node_ready
 stage_done
 
