@@ -13,22 +13,27 @@
 // `make dev`), CLUSTER_RUN_DIR (default /tmp/anypod/cluster), MIGRATE (0 skips migrations: `make up` has run
 // them in `prepare`), REPLICA_ENV (extra variables for every replica, space-separated K=V, e.g.
 // "LOG_LEVEL=debug LOGIN_RATE_LIMIT_PER_MINUTE=600"; every client of a local cluster is
-// 127.0.0.1, so they all share one per-IP login budget).
+// 127.0.0.1, so they all share one per-IP login budget), OBSERVABILITY (0: no Jaeger and
+// Prometheus; default on), PROMETHEUS_PORT (9090), JAEGER_PORT (16686), OTLP_PORT (4318),
+// SCRAPE_INTERVAL_S (5).
 //
-// `up` starts a supervisor (`run`, detached) that owns the replicas and nginx, replaces replicas
-// that die, and keeps <runDir>/cluster.json current: pids, ports, URLs. `down` asks it to stop
-// and then makes sure everything the state file lists is gone.
+// `up` starts a supervisor (`run`, detached) that owns the replicas, nginx, Jaeger and Prometheus,
+// replaces replicas that die, and keeps <runDir>/cluster.json current: pids, ports, URLs. `down`
+// asks it to stop and then makes sure everything the state file lists is gone.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_RUN_DIR, startCluster } from './cluster.ts';
-import { httpGet, isAlive, signalGroup } from './process-utils.ts';
+import { aliveAs, httpGet, isAlive, signalGroup } from './process-utils.ts';
 import { DEFAULT_INGRESS_PORT } from './local-env.ts';
 import { loadManifests } from './manifests.ts';
+import { DEFAULT_OBSERVABILITY_PORTS } from './observability.ts';
 import { REPO_ROOT, serviceExists } from './paths.ts';
-import type { Cluster, ClusterEvent, ReplicaInfo, Routing, ServiceName } from './types.ts';
+import { JAEGER_PROCESS } from '../observability/jaeger.ts';
+import { PROMETHEUS_PROCESS } from '../observability/prometheus.ts';
+import type { Cluster, ClusterEvent, ClusterObservability, ObservabilitySettings, ReplicaInfo, Routing, ServiceName } from './types.ts';
 
 interface ClusterState {
   status: 'starting' | 'running' | 'stopping' | 'failed';
@@ -43,6 +48,8 @@ interface ClusterState {
   routing: Routing;
   stateStore: 'shared' | 'memory';
   replicas: (ReplicaInfo & { url: string })[];
+  /** Jaeger and Prometheus (unless OBSERVABILITY=0) */
+  observability?: ClusterObservability;
   supervisorLog: string;
   events: string;
 }
@@ -66,19 +73,6 @@ function writeState(state: ClusterState): void {
   renameSync(tmp, statePath);
 }
 
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-  } catch {
-    return '';
-  }
-}
-
-/** Alive and still the program we started (a pid can be reused once its process is gone). */
-function aliveAs(pid: number | undefined, pattern: RegExp): pid is number {
-  return pid !== undefined && pid > 0 && isAlive(pid) && pattern.test(cmdline(pid));
-}
-
 const SUPERVISOR = /cluster\/cli\.ts run/;
 const REPLICA = /dist\/server\.js|src\/server\.ts/;
 const NGINX = /nginx/;
@@ -93,8 +87,7 @@ function settingsFromEnv() {
   if (stateStore !== 'shared' && stateStore !== 'memory') throw new Error(`STATE_STORE must be shared or memory, not ${stateStore}`);
   const replicas = process.env.REPLICAS ? Number(process.env.REPLICAS) : undefined;
   if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1 || replicas > 20)) throw new Error(`REPLICAS must be an integer in 1..20, not ${process.env.REPLICAS}`);
-  const ingressPort = process.env.INGRESS_PORT ? Number(process.env.INGRESS_PORT) : DEFAULT_INGRESS_PORT;
-  if (!Number.isInteger(ingressPort) || ingressPort < 0 || ingressPort > 65535) throw new Error(`INGRESS_PORT must be a port number, not ${process.env.INGRESS_PORT}`);
+  const ingressPort = portFromEnv('INGRESS_PORT', DEFAULT_INGRESS_PORT);
   const known = manifests.services.map((s) => s.name);
   const services = process.env.SERVICES
     ? (process.env.SERVICES.split(',').map((s) => s.trim()).filter(Boolean) as ServiceName[])
@@ -108,7 +101,32 @@ function settingsFromEnv() {
     env[match[1] as string] = match[2] as string;
   }
   const counts = services.map((s) => `${s}×${replicas ?? manifests.service(s).replicas}`).join(' ');
-  return { routing, stateStore, replicas, counts, ingressPort, services, skipped, env, migrate: process.env.MIGRATE !== '0', watch: process.env.WATCH === '1' };
+  return { routing, stateStore, replicas, counts, ingressPort, services, skipped, env, migrate: process.env.MIGRATE !== '0', watch: process.env.WATCH === '1', observability: observabilityFromEnv() };
+}
+
+function portFromEnv(name: string, fallback: number): number {
+  const value = process.env[name];
+  const port = value ? Number(value) : fallback;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a port number (0: a free one), not ${value}`);
+  return port;
+}
+
+/** The chart's alert rules, when they exist: Prometheus's /alerts then shows them on the local cluster too. */
+const RULES = join(REPO_ROOT, 'helm/anypod/rules/anypod.rules.yaml');
+
+function observabilityFromEnv(): ObservabilitySettings | undefined {
+  const on = process.env.OBSERVABILITY ?? '1';
+  if (on !== '0' && on !== '1') throw new Error(`OBSERVABILITY must be 0 or 1, not ${on}`);
+  if (on === '0') return undefined;
+  const interval = Number(process.env.SCRAPE_INTERVAL_S || 5);
+  if (!Number.isInteger(interval) || interval < 1 || interval > 60) throw new Error(`SCRAPE_INTERVAL_S must be an integer in 1..60, not ${process.env.SCRAPE_INTERVAL_S}`);
+  return {
+    prometheusPort: portFromEnv('PROMETHEUS_PORT', DEFAULT_OBSERVABILITY_PORTS.prometheus),
+    jaegerPort: portFromEnv('JAEGER_PORT', DEFAULT_OBSERVABILITY_PORTS.jaeger),
+    otlpPort: portFromEnv('OTLP_PORT', DEFAULT_OBSERVABILITY_PORTS.otlp),
+    scrapeIntervalSeconds: interval,
+    ruleFiles: existsSync(RULES) ? [RULES] : [],
+  };
 }
 
 function line(text: string): void {
@@ -158,6 +176,7 @@ async function run(): Promise<number> {
     state.ingressUrl = cluster.ingressUrl;
     state.ingress = cluster.ingress;
     state.replicas = cluster.replicas().map((r) => ({ ...r, url: `http://127.0.0.1:${r.port}` }));
+    state.observability = cluster.observability;
     writeState(state);
   };
   const stop = (signal: string) => {
@@ -182,6 +201,7 @@ async function run(): Promise<number> {
     const runs = settings.watch ? 'from source, restarting on change' : 'production build';
     line(`starting ${settings.services.join(', ')} (${settings.counts} replicas, ${runs}, ${settings.routing}, STATE_STORE=${settings.stateStore}) in ${runDir}`);
     if (settings.watch) line(`replica logs: tail -f ${join(runDir, 'logs')}/*.log`);
+    if (settings.observability) line(`with Jaeger and Prometheus (OBSERVABILITY=0 runs without them) in ${join(runDir, 'observability')}`);
     cluster = await startCluster({
       services: settings.services,
       replicas: settings.replicas,
@@ -192,6 +212,7 @@ async function run(): Promise<number> {
       env: settings.env,
       migrate: settings.migrate,
       watch: settings.watch,
+      observability: settings.observability,
       handleSignals: false,
       onEvent: (e) => {
         line(describeEvent(e));
@@ -222,7 +243,12 @@ function printCluster(state: ClusterState): void {
   out(`anypod local cluster: ${state.services.join(', ')} behind nginx (${state.routing}, STATE_STORE=${state.stateStore})`);
   out(`  ingress        ${url}    access log (JSON): ${state.ingress?.accessLog}`);
   for (const r of state.replicas) out(`  ${r.name.padEnd(14)} ${r.url}  pid ${r.pid}${r.inRotation ? '' : `  (${r.phase}, not in rotation)`}  log ${r.logFile}`);
-  out(`  run dir        ${state.runDir}   (cluster.json, events.jsonl, logs/, nginx/)`);
+  const obs = state.observability;
+  if (obs) {
+    out(`  prometheus     ${obs.prometheusUrl}   a target per replica, labelled namespace, pod, container: ${obs.prometheusUrl}/targets`);
+    out(`  jaeger         ${obs.jaegerUrl}   traces (the replicas export to ${obs.otlpUrl})`);
+  }
+  out(`  run dir        ${state.runDir}   (cluster.json, events.jsonl, logs/, nginx/${obs ? ', observability/' : ''})`);
   out();
   out('Try:');
   const email = 'me@example.test';
@@ -237,6 +263,7 @@ function printCluster(state: ClusterState): void {
   if (state.services.includes('cart')) out(`  curl -si ${url}/cart -H "authorization: Bearer $TOKEN"`);
   const first = state.replicas[0];
   if (first) out(`  curl -si ${first.url}/readyz        # one replica directly`);
+  if (obs) out(`  curl -s '${obs.prometheusUrl}/api/v1/query' --data-urlencode 'query=sum by (pod) (rate(http_request_duration_seconds_count[1m]))'`);
   out();
   out('Stop it with: make down   (status: make status)');
 }
@@ -327,7 +354,7 @@ async function down(quiet = false): Promise<number> {
     return 0;
   }
   if (aliveAs(state.supervisorPid, SUPERVISOR)) {
-    say(`stopping the supervisor (pid ${state.supervisorPid}): replicas get SIGTERM, nginx quits`);
+    say(`stopping the supervisor (pid ${state.supervisorPid}): replicas get SIGTERM, nginx quits${state.observability ? ', then Prometheus and Jaeger stop' : ''}`);
     process.kill(state.supervisorPid, 'SIGTERM');
     const left = await waitGone([state.supervisorPid], 60_000);
     if (left.length) {
@@ -339,6 +366,8 @@ async function down(quiet = false): Promise<number> {
   const leftovers = [
     ...state.replicas.filter((r) => aliveAs(r.pid, REPLICA)).map((r) => r.pid),
     ...(state.ingress?.pids ?? []).filter((p) => aliveAs(p, NGINX)),
+    ...[state.observability?.pids.prometheus].filter((p) => aliveAs(p, PROMETHEUS_PROCESS)),
+    ...[state.observability?.pids.jaeger].filter((p) => aliveAs(p, JAEGER_PROCESS)),
   ];
   if (leftovers.length) {
     say(`stopping ${leftovers.length} leftover process(es): ${leftovers.join(' ')}`);
@@ -374,6 +403,22 @@ async function status(): Promise<number> {
     const alive = aliveAs(r.pid, REPLICA);
     if (!alive || (r.phase === 'ready' && !ready.endsWith('200'))) healthy = false;
     process.stdout.write(`  ${r.name.padEnd(14)} ${r.url}  pid ${r.pid} ${alive ? 'alive' : 'GONE'}  ${r.phase}${r.inRotation ? ', in rotation' : ''}  ${ready}\n`);
+  }
+  const obs = state.observability;
+  if (obs) {
+    const answers = (url: string) =>
+      httpGet(url, 1000).then(
+        (res) => (res.status === 200 ? 'ready' : `answers ${res.status}`),
+        () => 'not answering',
+      );
+    const parts = [
+      { name: 'prometheus', url: obs.prometheusUrl, pid: obs.pids.prometheus, alive: aliveAs(obs.pids.prometheus, PROMETHEUS_PROCESS), ready: await answers(`${obs.prometheusUrl}/-/ready`) },
+      { name: 'jaeger', url: obs.jaegerUrl, pid: obs.pids.jaeger, alive: aliveAs(obs.pids.jaeger, JAEGER_PROCESS), ready: await answers(`${obs.jaegerUrl}/api/services`) },
+    ];
+    for (const p of parts) {
+      if (!p.alive || p.ready !== 'ready') healthy = false;
+      process.stdout.write(`${p.name} ${p.url}: pid ${p.pid} ${p.alive ? 'alive' : 'GONE'}  ${p.ready}\n`);
+    }
   }
   return healthy ? 0 : 1;
 }

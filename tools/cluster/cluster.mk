@@ -1,7 +1,7 @@
 # The local cluster (tools/cluster): N replicas of each service as processes behind nginx, like
 # Deployments behind an Ingress. Included from the root Makefile, whose `prepare` target installs
 # packages, generates the Prisma clients, starts Postgres/Redis and applies the migrations.
-#   make up       start it in the background and print the URLs
+#   make up       start it in the background, with Jaeger and Prometheus, and print the URLs
 #   make status   what runs where, and whether it answers (fails only when something is unwell)
 #   make down     stop everything it started (safe to repeat)
 #   make dev      one replica of each service from source, in the foreground, each restarting when
@@ -10,13 +10,16 @@
 # Settings: REPLICAS=3 INGRESS_PORT=8080 ROUTING=round-robin|sticky STATE_STORE=shared|memory
 #           SERVICES=auth,catalog,cart CLUSTER_RUN_DIR=/tmp/anypod/cluster
 #           REPLICA_ENV="LOG_LEVEL=debug LOGIN_RATE_LIMIT_PER_MINUTE=600"
+#           OBSERVABILITY=1|0 PROMETHEUS_PORT=9090 JAEGER_PORT=16686 OTLP_PORT=4318 SCRAPE_INTERVAL_S=5
 # e.g. `make up REPLICAS=2 ROUTING=sticky`.
 CLUSTER_CLI := node --import tsx tools/cluster/cli.ts
 
 .PHONY: up down status dev
 
-# MIGRATE=0: `prepare` has just applied the migrations.
+# MIGRATE=0: `prepare` has just applied the migrations. Jaeger is built here, in the foreground,
+# the first time (minutes; then cached), not inside the supervisor's start-up.
 up: prepare
+	@[ "$${OBSERVABILITY:-1}" = 0 ] || bash tools/go/go-tools.sh path jaeger >/dev/null
 	@MIGRATE=0 $(CLUSTER_CLI) up
 
 down: node

@@ -39,6 +39,19 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
+
+/** Alive and still the program that was recorded (a pid can be reused once its process is gone). */
+export function aliveAs(pid: number | undefined, pattern: RegExp): pid is number {
+  return pid !== undefined && pid > 0 && isAlive(pid) && pattern.test(cmdline(pid));
+}
+
 /**
  * Sends a signal to the process group led by `pid` (every child we start leads its own group, so
  * this reaches anything it started too). False when the group is gone. Never signals a bare pid:

@@ -1,10 +1,10 @@
 // One long-running helper process (Prometheus, Jaeger): started with its output in a log file,
 // waited on until it says it is ready, stopped by its pid. Nothing here knows what the process is.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive, signalGroup, tail, withParentDeathSignal } from '../cluster/process-utils.ts';
+import { aliveAs, isAlive, signalGroup, tail, withParentDeathSignal } from '../cluster/process-utils.ts';
 
 export interface DaemonSpec {
   /** a short name for messages: `prometheus`, `jaeger` */
@@ -110,19 +110,6 @@ export class Daemon {
   killNow(): void {
     if (this.exitedWith === null) signalGroup(this.pid, 'SIGKILL');
   }
-}
-
-function cmdline(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-  } catch {
-    return '';
-  }
-}
-
-/** Alive and still the program that was recorded (a pid is reused once its process is gone). */
-export function aliveAs(pid: number | undefined, pattern: RegExp): pid is number {
-  return pid !== undefined && pid > 0 && isAlive(pid) && pattern.test(cmdline(pid));
 }
 
 /**

@@ -5,17 +5,16 @@
 // local cluster's and the one-node Kubernetes') from running side by side.
 // Config reference: the pinned module's cmd/jaeger/internal/all-in-one.yaml and
 // cmd/query/app/flags.go (the jaeger_query extension's options).
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { Daemon } from './daemon.ts';
 import { httpGet } from '../cluster/process-utils.ts';
 import { freePorts } from './ports.ts';
 import { REPO_ROOT } from '../cluster/paths.ts';
 
-const execFileAsync = promisify(execFile);
 /** What a recorded Jaeger pid must still be running (`make down` checks before signalling). */
 export const JAEGER_PROCESS = /jaeger.*--config/;
 
@@ -36,7 +35,7 @@ export interface JaegerOptions {
    * jaeger_query), the health check and Jaeger's own metrics. Default: free ones.
    */
   internalPorts?: Partial<JaegerInternalPorts>;
-  /** traces kept in memory, oldest dropped first (default 100 000) */
+  /** traces kept in memory, oldest dropped first (default 50 000) */
   maxTraces?: number;
   /** keep running after this process exits (see Daemon) */
   outlive?: boolean;
@@ -63,16 +62,15 @@ export interface JaegerProcess {
   killNow(): void;
 }
 
-/** The binary: JAEGER_BIN, or the pinned build (built on first use: minutes, progress on stderr). */
+/** The binary: JAEGER_BIN, or the pinned build (built on first use: minutes, its progress on our stderr). */
 export async function jaegerBinary(): Promise<string> {
   if (process.env.JAEGER_BIN) return process.env.JAEGER_BIN;
-  try {
-    const { stdout } = await execFileAsync('bash', [join(REPO_ROOT, 'tools/go/go-tools.sh'), 'path', 'jaeger'], { maxBuffer: 1 << 20 });
-    return stdout.trim();
-  } catch (error) {
-    const e = error as { stderr?: string; message: string };
-    throw new Error(`Jaeger is not available (bash tools/go/go-tools.sh path jaeger failed): ${e.stderr?.trim() || e.message}`, { cause: error });
-  }
+  const child = spawn('bash', [join(REPO_ROOT, 'tools/go/go-tools.sh'), 'path', 'jaeger'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) throw new Error(`Jaeger is not available: bash tools/go/go-tools.sh path jaeger exited with ${code} (its messages are above)`);
+  return stdout.trim();
 }
 
 const hostPort = (l: Listen): string => `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`;
@@ -90,7 +88,7 @@ export function renderJaegerConfig(options: Pick<JaegerOptions, 'otlp' | 'query'
       },
     },
     extensions: {
-      jaeger_storage: { backends: { [store]: { memory: { max_traces: options.maxTraces ?? 100_000 } } } },
+      jaeger_storage: { backends: { [store]: { memory: { max_traces: options.maxTraces ?? 50_000 } } } },
       jaeger_query: {
         storage: { traces: store },
         // Jaeger would trace its own queries into the store it serves, next to the services' traces.
