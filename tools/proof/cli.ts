@@ -165,6 +165,8 @@ async function main(): Promise<number> {
   const { startCluster } = await import('../cluster/index.ts');
   const report = await runProof({
     ...runSettings(config),
+    // Jaeger and Prometheus on free ports: a `make up` cluster may hold the usual ones.
+    observability: { prometheusPort: 0, jaegerPort: 0, otlpPort: 0 },
     startCluster: (options) => startCluster({ ...options, handleSignals: true }),
   });
   return finishReport(config.outDir, report);

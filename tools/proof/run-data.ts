@@ -33,5 +33,7 @@ export interface RunData {
   error?: string;
   /** set when the cluster was not back to full strength before the final read-back */
   unsettled?: string;
+  /** Jaeger's query API the run's replicas sent their traces to (tools/observability/jaeger-query.ts), while the proof runs */
+  jaegerUrl?: string;
 }
 

@@ -10,7 +10,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as api from '@anypod/scenarios/requests';
 import type { ShopperBehaviour } from '@anypod/scenarios/journeys/index';
-import { KILL_LABELS, type Cluster, type ClusterEvent, type ClusterOptions, type ServiceName } from '../cluster/types.ts';
+import { KILL_LABELS, type Cluster, type ClusterEvent, type ClusterOptions, type ObservabilitySettings, type ServiceName } from '../cluster/types.ts';
+import { startLocalObservability, type LocalObservability } from '../cluster/observability.ts';
 import { runLoad, type LoadProgress } from '../load/driver.ts';
 import { finalRead } from '../load/final-read.ts';
 import { createHttpClient } from '../load/http-client.ts';
@@ -51,6 +52,11 @@ export interface ProofOptions {
   platform?: Platform;
   /** consecutive runs that need the same cluster (mode and routing) share one: faster, for tests */
   shareClusters?: boolean;
+  /**
+   * Run Jaeger and Prometheus (tools/observability) for the whole proof, every run's cluster
+   * reporting to them (`make demo`); each run's data carries the Jaeger URL. Default: none.
+   */
+  observability?: Omit<ObservabilitySettings, 'stack'>;
   /** per-attempt bound of the load driver, ms (default 5000) */
   requestTimeoutMs?: number;
   /**
@@ -82,7 +88,13 @@ export async function runProof(options: ProofOptions): Promise<ProofReport> {
   const runs = options.runs ?? PROOF_RUNS;
   const log = options.log ?? ((line: string) => console.log(line));
   const data: RunData[] = [];
-  const clusters = new ClusterPool(options);
+  // One stack for every run: a run's traces stay queryable while the next one runs.
+  let stack: LocalObservability | undefined;
+  if (options.observability) {
+    stack = await startLocalObservability(join(options.runDir, 'observability'), options.observability);
+    log(`traces: Jaeger ${stack.jaegerUrl}   metrics: Prometheus ${stack.prometheusUrl}   (while the proof runs)`);
+  }
+  const clusters = new ClusterPool(options, stack);
   try {
     for (const [index, spec] of runs.entries()) {
       log(`▶ ${index + 1}/${runs.length} ${spec.name}: ${describe(spec, options)}`);
@@ -96,6 +108,7 @@ export async function runProof(options: ProofOptions): Promise<ProofReport> {
     }
   } finally {
     await clusters.release(log);
+    await stack?.stop();
   }
   return assembleReport({
     runs: data,
@@ -129,7 +142,10 @@ class ClusterPool {
   private migrated = false;
   onEvent: (event: ClusterEvent) => void = () => undefined;
 
-  constructor(private readonly options: ProofOptions) {}
+  constructor(
+    private readonly options: ProofOptions,
+    private readonly stack?: LocalObservability,
+  ) {}
 
   async acquire(spec: RunSpec, log: (line: string) => void): Promise<Cluster> {
     const key = clusterKey(spec);
@@ -151,6 +167,7 @@ class ClusterPool {
       ingressPort: 0,
       // Migrations once, before the first cluster (like the chart's migration Job before a rollout).
       migrate: !this.migrated,
+      ...(this.stack ? { observability: { stack: this.stack } } : {}),
       onEvent: (event) => this.onEvent(event),
     });
     this.migrated = true;
@@ -201,6 +218,7 @@ async function runOne(spec: RunSpec, options: ProofOptions, clusters: ClusterPoo
     const cluster = await clusters.acquire(spec, log);
     await cluster.waitForFullStrength(120_000);
     for (const r of cluster.replicas()) base.replicaService[r.name] = r.service;
+    if (cluster.observability) base.jaegerUrl = cluster.observability.jaegerUrl;
     const client = createHttpClient({ baseUrl: cluster.ingressUrl, timeoutMs: requestTimeoutOf(spec, options), connections: Math.max(8, options.vus * 2) });
     try {
       await ensureCatalog(client, log, options.seedCatalog ?? seedLocalCatalog);
