@@ -19,6 +19,10 @@ export async function runService<S extends TObject>(opts: {
   const config = loadConfigOrExit(opts.config) as Static<S> & BaseConfig;
   const appPlugin = await opts.loadApp();
   const app = Fastify(serverOptions({ logLevel: config.LOG_LEVEL, service, podName: podName(config) }));
+  // First, so it wraps every route and hook added after it (and sees each route's template).
+  if (telemetry.fastifyPlugin) await app.register(telemetry.fastifyPlugin);
+  // onClose hooks run last-registered first: this one runs after the server has closed and every
+  // plugin has released its resources, so the spans of the last requests are exported.
   app.addHook('onClose', async () => telemetry.shutdown());
   // fp(): the app's decorators (readiness, prisma, redis) live on the root instance, where the
   // shutdown sequence needs them.

@@ -1,7 +1,9 @@
-// Fastify options every service shares: the Ajv and body settings from reliability.md and the
-// shutdown behaviour that keeps graceful deletes free of 503s.
+// Fastify options every service shares: the Ajv and body settings from reliability.md, the
+// shutdown behaviour that keeps graceful deletes free of 503s, and JSON log lines that name the
+// service and pod and, while a traced request is active, its trace (log-trace-context.ts).
 import type { FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { traceLogFields } from './log-trace-context.ts';
 
 export function serverOptions(opts: { logLevel: string; service: string; podName: string }): FastifyServerOptions {
   return {
@@ -9,6 +11,8 @@ export function serverOptions(opts: { logLevel: string; service: string; podName
       level: opts.logLevel,
       base: { service: opts.service, pod: opts.podName },
       redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+      // Called for every line (pino passes the line's own fields, which must not be taken for a context).
+      mixin: () => traceLogFields(),
     },
     // Serve requests that arrive while closing instead of answering 503 (Fastify's default):
     // they were routed to us before the endpoint removal propagated.
