@@ -34,6 +34,13 @@ ETCD_PEER_PORT=23800
 ETCD_METRICS_PORT=23810
 COREDNS_READY_PORT=18181
 KUBE_PROXY_METRICS=127.0.0.1:10249
+# The node's observability (tools/kube/observability.ts): Prometheus and Jaeger's UI on loopback,
+# on ports other than the local cluster's (9090, 16686), so `make up` can run beside; Jaeger's
+# OTLP receiver on the bridge, where the pods send their traces; the pod discovery on loopback.
+PROMETHEUS_PORT=19090
+JAEGER_PORT=16687
+OTLP_PORT=4318
+PROMETHEUS_SD_PORT=19091
 GUARD_CHAIN=ANYPOD-GUARD
 # The stand-in pause image (tools/images/standin), the sandbox of every pod.
 PAUSE_IMAGE=localhost/anypod-standin/pause:3.10
@@ -42,7 +49,7 @@ PAUSE_IMAGE=localhost/anypod-standin/pause:3.10
 # were not there before kube-up.
 HARD_CODED_HOST_PATHS=(/var/lib/kubelet /var/lib/cni /var/log/containers /run/containerd /run/netns)
 # Start order; kube-down stops in the reverse order.
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler coredns containerd kubelet kube-proxy kube-router gateway)
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler coredns containerd kubelet kube-proxy kube-router gateway prometheus-sd jaeger prometheus)
 
 # One kube-up, kube-down or kube-deploy at a time on this machine: two racing (a test next to a
 # manual run) would tear down each other's processes half-way. The lock is on a file beside the
@@ -69,7 +76,14 @@ tool() { bash "$repo_root/tools/go/go-tools.sh" path "$1"; }
 kubectl_() { "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 
 # What a component's command line contains: how kube-down tells our process from a reused PID.
-marker_of() { if [[ "$1" == gateway ]]; then echo tools/kube/gateway/cli.ts; else echo "$1"; fi; }
+marker_of() {
+  case "$1" in
+    gateway) echo tools/kube/gateway/cli.ts ;;
+    prometheus-sd) echo tools/kube/prometheus-sd/cli.ts ;;
+    prometheus) echo "prometheus --config.file" ;;
+    *) echo "$1" ;;
+  esac
+}
 pid_of() { [[ -f "$PID_DIR/$1.pid" ]] && cat "$PID_DIR/$1.pid"; }
 # A zombie counts as gone: started processes are re-parented to a PID 1 that reaps slowly.
 alive_pid() { [[ -e "/proc/$1" ]] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }

@@ -42,6 +42,9 @@ stop() {
 # Binaries only if they were built (a down on a fresh machine must not start a 7-minute build).
 cached_tool() { bash "$repo_root/tools/go/go-tools.sh" built "$1" 2>/dev/null; }
 
+stop prometheus
+stop jaeger
+stop prometheus-sd
 stop gateway
 stop kube-router
 bash "$kube_dir/netpol-cleanup.sh" --quiet

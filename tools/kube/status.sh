@@ -22,7 +22,9 @@ printf '  %-24s %s\n' "node $NODE_NAME Ready" "${ready:-unknown}"
 [[ "$ready" == True ]] || healthy=0
 if bash "$kube_dir/proxy-synced.sh"; then synced=yes; else synced=no; healthy=0; fi
 printf '  %-24s %s\n' "kube-proxy synced" "$synced"
-[[ -f "$RUN_DIR/gateway.url" ]] && printf '  %-24s %s\n' gateway "$(cat "$RUN_DIR/gateway.url")"
+for url in gateway prometheus jaeger; do
+  [[ -f "$RUN_DIR/$url.url" ]] && printf '  %-24s %s\n' "$url" "$(cat "$RUN_DIR/$url.url")"
+done
 printf '  %-24s %s\n' kubeconfig "$KUBECONFIG_FILE"
 echo
 kubectl_ get pods --all-namespaces -o wide 2>/dev/null || true

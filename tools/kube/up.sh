@@ -282,7 +282,20 @@ stage "gateway: the project's nginx in front of the cluster, fed by the API (too
 bash "$kube_dir/gateway.sh" start
 stage_done "$(cat "$RUN_DIR/gateway.url")"
 
+# Prometheus and Jaeger on the node, configured from the chart (tools/kube/observability.ts): the
+# pods send traces to Jaeger on the bridge; Prometheus finds them through prometheus-sd/ (Debian's
+# Prometheus has no Kubernetes discovery of its own) and scrapes the kubelet's cAdvisor.
+stage "observability: pod discovery, Jaeger (OTLP on $NODE_IP:$OTLP_PORT), Prometheus"
+kubectl_ apply -f "$kube_dir/prometheus-rbac.yaml" >/dev/null
+start prometheus-sd node --import tsx "$repo_root/tools/kube/prometheus-sd/cli.ts" \
+  --kubeconfig "$RUN_DIR/prometheus.kubeconfig" --listen "127.0.0.1:$PROMETHEUS_SD_PORT"
+wait_for "the pod discovery's first list" prometheus-sd 60 curl -fsS --max-time 2 "http://127.0.0.1:$PROMETHEUS_SD_PORT/targets"
+node --import tsx "$repo_root/tools/kube/observability.ts" start 9>&- >"$LOG_DIR/observability.log" 2>&1 ||
+  { tail -n 20 "$LOG_DIR/observability.log" >&2; die "Prometheus or Jaeger did not start (log: $LOG_DIR/observability.log)"; }
+stage_done "Prometheus $(cat "$RUN_DIR/prometheus.url"), Jaeger $(cat "$RUN_DIR/jaeger.url")"
+
 log "cluster up in $((SECONDS - started_all)) s: $($KUBECTL version --kubeconfig "$KUBECONFIG_FILE" -o json | sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | tail -n1) on node $NODE_NAME"
 log "  kubeconfig  $KUBECONFIG_FILE   (tools/kube/kubectl.sh get pods -A)"
 log "  gateway     $(cat "$RUN_DIR/gateway.url")"
+log "  prometheus  $(cat "$RUN_DIR/prometheus.url")   jaeger  $(cat "$RUN_DIR/jaeger.url")"
 log "  next        make kube-deploy   (the chart, by quickstart/deploy.sh)"

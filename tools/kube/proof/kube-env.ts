@@ -22,6 +22,12 @@ export interface KubeEnv {
   SERVICE_CIDR: string;
   GUARD_CHAIN: string;
   KUBE_PROXY_METRICS: string;
+  PID_DIR: string;
+  LOG_DIR: string;
+  PROMETHEUS_PORT: string;
+  JAEGER_PORT: string;
+  OTLP_PORT: string;
+  PROMETHEUS_SD_PORT: string;
 }
 
 let cached: KubeEnv | undefined;
