@@ -33,6 +33,8 @@ export interface ObservabilityOptions {
   scrapeConfigs: ScrapeConfig[];
   /** Prometheus rule files (the chart's alert rules) */
   ruleFiles?: string[];
+  /** traces Jaeger keeps in memory (default: jaeger.ts's) */
+  maxTraces?: number;
   /** keep running after this process exits; stop with stopRecordedObservability(runDir) */
   outlive?: boolean;
 }
@@ -77,6 +79,7 @@ export async function startObservability(options: ObservabilityOptions): Promise
       otlp: { host: otlpHost, port: otlpPort },
       query: { host: '127.0.0.1', port: jaegerPort },
       internalPorts: { metrics: jaegerMetrics, queryGrpc, health },
+      maxTraces: options.maxTraces,
       outlive: options.outlive,
     }),
     startPrometheus({

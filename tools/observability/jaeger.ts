@@ -35,7 +35,11 @@ export interface JaegerOptions {
    * jaeger_query), the health check and Jaeger's own metrics. Default: free ones.
    */
   internalPorts?: Partial<JaegerInternalPorts>;
-  /** traces kept in memory, oldest dropped first (default 50 000) */
+  /**
+   * Traces kept in memory, the oldest dropped first (default 20 000). Measured with a 20 s proof
+   * run (540 requests, each its own trace with its pg and Redis spans): Jaeger's memory grew by
+   * about 30 KB per request, so 20 000 traces stay well under 1 GB.
+   */
   maxTraces?: number;
   /** keep running after this process exits (see Daemon) */
   outlive?: boolean;
@@ -88,7 +92,7 @@ export function renderJaegerConfig(options: Pick<JaegerOptions, 'otlp' | 'query'
       },
     },
     extensions: {
-      jaeger_storage: { backends: { [store]: { memory: { max_traces: options.maxTraces ?? 50_000 } } } },
+      jaeger_storage: { backends: { [store]: { memory: { max_traces: options.maxTraces ?? 20_000 } } } },
       jaeger_query: {
         storage: { traces: store },
         // Jaeger would trace its own queries into the store it serves, next to the services' traces.
