@@ -3,6 +3,7 @@
 // pinned, iss/aud/exp/typ validated (RFC 8725), plus a Redis denylist by jti so a logout is
 // honoured by every replica. The auth service passes its own key pair instead of a JWKS URL.
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
 import jwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { VerifyOptions } from '@fastify/jwt';
@@ -122,6 +123,9 @@ async function tokenVerifier(fastify: FastifyInstance, opts: TokenVerifierOption
     try {
       await verifyAccessToken(request);
       verdicts.accepted(request, request.user.sid);
+      // The session on the request's span: a trace search by session.id shows which pods served
+      // one user's session (the proof report does). Not the user id: the session id names no one.
+      trace.getActiveSpan()?.setAttribute('session.id', request.user.sid);
     } catch (error) {
       verdicts.rejected(request, error);
       throw error;
