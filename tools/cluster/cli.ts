@@ -245,8 +245,10 @@ function printCluster(state: ClusterState): void {
   for (const r of state.replicas) out(`  ${r.name.padEnd(14)} ${r.url}  pid ${r.pid}${r.inRotation ? '' : `  (${r.phase}, not in rotation)`}  log ${r.logFile}`);
   const obs = state.observability;
   if (obs) {
-    out(`  prometheus     ${obs.prometheusUrl}   a target per replica, labelled namespace, pod, container: ${obs.prometheusUrl}/targets`);
-    out(`  jaeger         ${obs.jaegerUrl}   traces (the replicas export to ${obs.otlpUrl})`);
+    // Debian's Prometheus serves its classic UI (the newer one is not packaged): /targets is /classic/targets there.
+    out(`  prometheus     ${obs.prometheusUrl}   a target per replica, labelled namespace, pod, container: ${obs.prometheusUrl}/classic/targets`);
+    // Jaeger built from its Go module has no UI assets (they come from the jaeger-ui repository's npm build): its page is a placeholder.
+    out(`  jaeger         ${obs.jaegerUrl}   traces through the query API, e.g. ${obs.jaegerUrl}/api/services (the replicas export to ${obs.otlpUrl})`);
   }
   out(`  run dir        ${state.runDir}   (cluster.json, events.jsonl, logs/, nginx/${obs ? ', observability/' : ''})`);
   out();
@@ -263,7 +265,10 @@ function printCluster(state: ClusterState): void {
   if (state.services.includes('cart')) out(`  curl -si ${url}/cart -H "authorization: Bearer $TOKEN"`);
   const first = state.replicas[0];
   if (first) out(`  curl -si ${first.url}/readyz        # one replica directly`);
-  if (obs) out(`  curl -s '${obs.prometheusUrl}/api/v1/query' --data-urlencode 'query=sum by (pod) (rate(http_request_duration_seconds_count[1m]))'`);
+  if (obs) {
+    out(`  curl -s '${obs.prometheusUrl}/api/v1/query' --data-urlencode 'query=sum by (pod) (rate(http_request_duration_seconds_count[1m]))'`);
+    out(`  curl -s '${obs.jaegerUrl}/api/traces?service=cart&limit=1'   # a trace, with each span's k8s.pod.name`);
+  }
   out();
   out('Stop it with: make down   (status: make status)');
 }
