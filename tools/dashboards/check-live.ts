@@ -3,6 +3,7 @@
 // tests (here against a Prometheus on loopback, and on the one-node Kubernetes) fail on any.
 //   node --import tsx tools/dashboards/check-live.ts --prometheus http://127.0.0.1:9090 [--namespace anypod] [--skip cadvisor]
 // exits 1 when a query errs or is empty (queries of a skipped source are listed, not run).
+import { PromQL } from '../observability/promql.ts';
 import { SERVICE_NAMES } from './panels.ts';
 import { committedDashboards } from './index.ts';
 import type { MetricSource } from './promql.ts';
@@ -35,41 +36,13 @@ export interface LiveCheckOptions {
   timeoutMs?: number;
 }
 
-interface QueryAnswer {
-  status: 'success' | 'error';
-  data?: { resultType: string; result: unknown[] | [number, string] };
-  errorType?: string;
-  error?: string;
-}
-
-/** One instant query: the number of series, or the error Prometheus (or the network) gave. */
-export async function instantQuery(prometheusUrl: string, promql: string, timeoutMs = 10_000): Promise<{ series: number } | { error: string }> {
-  const url = new URL('/api/v1/query', prometheusUrl);
-  let res: Response;
-  try {
-    res = await fetch(url, { method: 'POST', body: new URLSearchParams({ query: promql }), signal: AbortSignal.timeout(timeoutMs) });
-  } catch (error) {
-    return { error: `no answer from ${url.origin}: ${(error as Error).message}` };
-  }
-  const text = await res.text();
-  let answer: QueryAnswer;
-  try {
-    answer = JSON.parse(text) as QueryAnswer;
-  } catch {
-    return { error: `HTTP ${res.status}, not Prometheus' JSON: ${text.slice(0, 200)}` };
-  }
-  if (answer.status !== 'success') return { error: `${answer.errorType ?? 'error'}: ${answer.error ?? text.slice(0, 200)}` };
-  const { resultType, result } = answer.data!;
-  // A scalar or string is one value; a vector or matrix has one entry per series.
-  return { series: resultType === 'scalar' || resultType === 'string' ? 1 : (result as unknown[]).length };
-}
-
 /** Every query, one after another (Prometheus answers each in milliseconds; no need to crowd it). */
 export async function checkLive(options: LiveCheckOptions): Promise<LiveResult[]> {
   const queries =
     options.queries ??
     concreteQueries(committedDashboards(), { namespace: options.namespace, services: options.services ?? SERVICE_NAMES, ...options.substitutions });
   const skip = new Set(options.skipSources ?? []);
+  const prom = new PromQL(options.prometheusUrl, options.timeoutMs);
   const results: LiveResult[] = [];
   for (const query of queries) {
     const lacking = query.sources.filter((s) => skip.has(s));
@@ -77,8 +50,12 @@ export async function checkLive(options: LiveCheckOptions): Promise<LiveResult[]
       results.push({ query, skipped: `needs ${lacking.join(', ')}, which this Prometheus does not scrape` });
       continue;
     }
-    const answer = await instantQuery(options.prometheusUrl, query.promql, options.timeoutMs);
-    results.push('error' in answer ? { query, error: answer.error } : { query, series: answer.series });
+    try {
+      results.push({ query, series: (await prom.vector(query.promql)).length });
+    } catch (error) {
+      // Prometheus' own message (a parse error, a many-to-many match), or why it did not answer
+      results.push({ query, error: (error as Error).message });
+    }
   }
   return results;
 }
