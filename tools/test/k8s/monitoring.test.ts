@@ -184,7 +184,8 @@ describe('the dashboards ConfigMap', () => {
     const objects = render({ valuesFiles: OBSERVABILITY });
     const map = dashboards(objects)!;
     const generated = renderDashboards();
-    for (const [file, text] of generated) expect(map.data[file], file).toBe(readFileSync(join(DASHBOARDS_DIR, file), 'utf8'));
+    // the committed files, byte for byte (the dashboards test keeps them equal to the code)
+    for (const file of generated.keys()) expect(map.data[file], file).toBe(readFileSync(join(DASHBOARDS_DIR, file), 'utf8'));
     expect(Object.keys(map.data).sort()).toEqual([...generated.keys(), 'placeholder.json'].sort());
     const grafana = podTemplates(objects).find((t) => t.component === 'grafana')!;
     expect(grafana.spec.volumes).toContainEqual({ name: 'dashboards', configMap: { name: `${DEFAULT_RELEASE}-dashboards` } });
