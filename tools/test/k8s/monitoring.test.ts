@@ -150,7 +150,7 @@ describe('the chart\'s own Prometheus talks to the API server, and only it', () 
     const prometheus = pod('prometheus');
     expect(prometheus.automountServiceAccountToken).toBe(false);
     expect(prometheus.serviceAccountName).toBe(`${DEFAULT_RELEASE}-prometheus`);
-    const token = prometheus.volumes!.find((v) => v.name === 'api-token') as { projected: { sources: Array<{ serviceAccountToken?: { expirationSeconds: number } }> } };
+    const token = prometheus.volumes!.find((v) => v.name === 'api-token') as unknown as { projected: { sources: Array<{ serviceAccountToken?: { expirationSeconds: number } }> } };
     expect(token.projected.sources.find((s) => s.serviceAccountToken)?.serviceAccountToken?.expirationSeconds).toBe(3600);
     const mounts = (spec: PodSpec) => spec.containers.flatMap((c) => (c as { volumeMounts?: Array<{ name: string; mountPath: string }> }).volumeMounts ?? []);
     expect(mounts(prometheus)).toContainEqual({ name: 'api-token', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true });
