@@ -30,6 +30,13 @@ export function cacheIdempotencyDashboard(): dashboard.Dashboard {
             min: 0,
             queries: [{ expr: share(sumRate(['container', 'cache'], cache('hit')), sumRate(['container', 'cache'], cache('hit|miss'))), legend: '{{container}} {{cache}}' }],
           }),
+          timeSeries({
+            title: 'Postgres loads behind the cache',
+            description: 'Loads from Postgres after a miss, per cache, once concurrent misses of one key are merged into one load: fewer loads than misses is the merging at work.',
+            unit: 'ops',
+            width: 24,
+            queries: [{ expr: sumRate(['container', 'cache'], sel('anypod_cache_loads_total')), legend: '{{container}} {{cache}}' }],
+          }),
         ],
       },
       {

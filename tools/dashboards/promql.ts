@@ -5,32 +5,26 @@
 // use `job`, `instance` or `service`, which differ between a user's Prometheus operator, the
 // chart's own Prometheus and the local cluster.
 
+import { FAMILIES } from '@anypod/platform/anypod-metrics';
+
 /** The label matchers of the dashboard variables: every selector carries both. */
 export const SCOPE = 'namespace=~"$namespace", container=~"$service"';
 
 /** Routes that are not user traffic: the kubelet's probes and Prometheus' scrapes. */
 export const NOT_USER_TRAFFIC = 'route!~"/healthz|/readyz|/metrics"';
 
+/** The series names a family exposes: a histogram's buckets, count and sum; a counter or gauge's own name. */
+const seriesOf = (family: { name: string; type: string }): string[] =>
+  family.type === 'histogram' ? ['_bucket', '_count', '_sum'].map((suffix) => `${family.name}${suffix}`) : [family.name];
+
 /**
- * Every metric a dashboard may query, by where it comes from. The services' names are the
- * design's (packages/platform and the services record them); `up` is Prometheus' own per target;
- * the prom-client defaults every service exposes; cAdvisor's come from the kubelet, which every
- * Kubernetes with a Prometheus scrapes but the local cluster has not.
+ * Every metric a dashboard may query, by where it comes from: the services' own families (declared
+ * once, in packages/platform/src/anypod-metrics.ts); `up`, Prometheus' own per target; the
+ * prom-client defaults every service exposes; cAdvisor's, from the kubelet, which every Kubernetes
+ * with a Prometheus scrapes but the local cluster has not.
  */
 export const METRICS = {
-  service: [
-    'http_request_duration_seconds_bucket',
-    'http_requests_total',
-    'http_requests_in_flight',
-    'anypod_cart_writes_total',
-    'anypod_idempotency_requests_total',
-    'anypod_cache_requests_total',
-    'anypod_token_verifications_total',
-    'anypod_catalog_calls_total',
-    'anypod_catalog_call_duration_seconds_bucket',
-    'anypod_reservations_total',
-    'anypod_session_requests_total',
-  ],
+  service: Object.values(FAMILIES).flatMap(seriesOf),
   prometheus: ['up'],
   processDefaults: ['process_start_time_seconds', 'nodejs_eventloop_lag_p99_seconds'],
   cadvisor: ['container_cpu_usage_seconds_total', 'container_memory_working_set_bytes'],
