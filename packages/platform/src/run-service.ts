@@ -1,5 +1,7 @@
 // Process entry for a service: config, the app, graceful shutdown and listen. server.ts starts
-// telemetry first and imports this module afterwards (see services/*/src/server.ts).
+// telemetry first and imports this module afterwards (see services/*/src/server.ts); here tracing
+// gets the two things it needs from Fastify: @fastify/otel ahead of every route, and a flush of
+// the last spans once the server has closed (telemetry.ts).
 import Fastify, { type FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { TObject, Static } from '@sinclair/typebox';
