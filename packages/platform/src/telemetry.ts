@@ -11,10 +11,10 @@
 // to ready, 152 → 132 MiB), so tests and a bare `pnpm start` send nothing and log nothing about it.
 //
 // What is traced: http (server and client spans), undici (cart → catalog, which also puts the W3C
-// traceparent on the wire), pg, ioredis, and Fastify itself through @fastify/otel — its request,
-// hook and handler spans carry http.route, and it hands the route template to the http server
-// span, which is then named "POST /cart/checkout" rather than "POST". Log lines carry the active
-// span's ids (log-trace-context.ts).
+// traceparent on the wire), pg, ioredis, and Fastify itself through @fastify/otel — its request
+// and handler spans carry http.route, and it hands the route template to the http server span,
+// which is then named "POST /cart/checkout" rather than "POST". Log lines carry the active span's
+// ids (log-trace-context.ts).
 
 import { register } from 'node:module';
 import type { FastifyPluginCallback } from 'fastify';
