@@ -92,3 +92,4 @@ clean:
 -include tools/images/images.mk
 -include tools/k8s/k8s.mk
 -include tools/kube/kube.mk
+-include tools/dashboards/dashboards.mk
