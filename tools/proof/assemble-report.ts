@@ -1,13 +1,15 @@
 // The assembly: turns what a run recorded (run-data.ts) into the report.json contract
 // (report-types.ts) — the Jepsen-style check and the statistics come from @anypod/scenarios, the
-// checks from checks.ts, the comparison from comparison.ts — and decides the verdict. Pure: no
-// I/O, so every verdict the proof can reach is unit-tested on hand-made runs.
+// checks from checks.ts, the comparison from comparison.ts, the traces as traces.ts read them —
+// and decides the verdict. Pure: no I/O, so every verdict the proof can reach is unit-tested on
+// hand-made runs.
 import { attemptStats, checkHistory, lostSessions, operationCounts, sessionStats, timeline, type KillWindow } from '@anypod/scenarios';
 import { attemptsOfService, misroutedAnswers, SESSION_SERVICE } from './attribution.ts';
 import { missingReads, statefulChecks, statelessChecks } from './checks.ts';
 import { comparison } from './comparison.ts';
 import type { KillEvent, ProofReport, RunReport } from './report-types.ts';
 import type { RunData } from './run-data.ts';
+import { notTraced } from './traces.ts';
 
 const TIMELINE_BUCKET_MS = 1_000;
 const MAX_ANOMALY_EXAMPLES = 20;
@@ -67,6 +69,7 @@ export function assembleRun(data: RunData): RunReport {
     writes: check.writes,
     quantityBoundViolations: check.quantityBoundViolations,
     sessions,
+    traces: data.traces ?? notTraced(),
     latencyMs: { p50: round1(latency.p50), p99: round1(latency.p99), p99DuringKills: round1(latency.p99DuringKills) },
     timeline: roundTimeline(timeline(operations, TIMELINE_BUCKET_MS, data.durationMs)),
     checks: [],

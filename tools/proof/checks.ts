@@ -3,7 +3,7 @@
 // measured number and its bounds (report.json); its name and sentences are rendering (words.ts).
 import type { Operation } from '@anypod/scenarios';
 import type { Observation } from '@anypod/scenarios/journeys/index';
-import type { Check, RunReport } from './report-types.ts';
+import type { Check, RunReport, RunTraces } from './report-types.ts';
 import type { KillRecord, RunData } from './run-data.ts';
 
 export type CheckId =
@@ -17,6 +17,7 @@ export type CheckId =
   | 'duplicated-writes'
   | 'quantity-bounds'
   | 'sessions-on-several-pods'
+  | 'traced-sessions-on-several-pods'
   | 'read-your-writes'
   | 'sessions-lost'
   | 'misrouted-answers'
@@ -81,6 +82,7 @@ export function statelessChecks(input: CheckInput): Check[] {
     checkoutsCheck(data.operations),
     yes('load-complete', !data.truncated),
   );
+  if (data.traces) checks.push(tracesCheck(data.traces));
   if (report.kill === 'graceful') {
     checks.push(none('graceful-failed-attempts', attempts.failed, { total: attempts.total, duringKills: attempts.duringKills, failedDuringKills: attempts.failedDuringKills }));
   }
@@ -92,6 +94,18 @@ export function statefulChecks(input: CheckInput): Check[] {
   const { writes, sessions } = report;
   const shown = { lost: writes.lost, duplicated: writes.duplicated, unexpected: writes.unexpected, quantityBounds: report.quantityBoundViolations, missingReads: input.missingReads, sessionsLost: sessions.lostSessions, readBackFailures: data.finalReadFailures.length };
   return [...completedChecks(input), check('stateful-failure-shown', Object.values(shown).reduce((a, n) => a + n, 0), { min: 1 }, shown)];
+}
+
+/**
+ * The servers' own witness, when the run was traced: every checked session's cart spans came from
+ * at least two pods (k8s.pod.name, set by each pod on its own spans), independently of the
+ * x-served-by header sessions-on-several-pods reads. A run whose traces said nothing fails it,
+ * with the reason in the detail: the run's Jaeger is the proof's own (make demo) or the cluster's
+ * (make demo-kube), so silence means tracing is broken, never a pass.
+ */
+function tracesCheck(traces: RunTraces): Check {
+  const detail: Check['detail'] = { sessions: traces.sessionsChecked, max: traces.maxDistinctPodsPerSession, ...(traces.reason ? { reason: traces.reason } : {}) };
+  return check('traced-sessions-on-several-pods', traces.sessionsChecked > 0 ? traces.minDistinctPodsPerSession : 0, { min: 2 }, detail);
 }
 
 function misroutedCheck({ misrouted }: CheckInput): Check {

@@ -116,7 +116,7 @@ function status(run: RunReport): string {
 }
 
 export function summaryTable(report: ProofReport): string {
-  const header = ['run', 'kills', 'attempts (failed, in kills)', 'ops ok/fail/info', 'writes ack', 'lost', 'dup', 'unexp', 'recov', 'pods/session', 'lost sessions', 'p50/p99/p99 kills ms', 'result'];
+  const header = ['run', 'kills', 'attempts (failed, in kills)', 'ops ok/fail/info', 'writes ack', 'lost', 'dup', 'unexp', 'recov', 'pods/session', 'traced pods/session', 'lost sessions', 'p50/p99/p99 kills ms', 'result'];
   const rows = report.runs.map((r) => [
     r.name,
     String(r.kills),
@@ -128,6 +128,7 @@ export function summaryTable(report: ProofReport): string {
     String(r.writes.unexpected),
     String(r.writes.recovered),
     `${r.sessions.minDistinctPods}–${r.sessions.maxDistinctPods}`,
+    r.traces && r.traces.sessionsChecked > 0 ? `${r.traces.minDistinctPodsPerSession}–${r.traces.maxDistinctPodsPerSession} (${r.traces.sessionsChecked})` : '–',
     `${r.sessions.lostSessions}/${r.sessions.total}`,
     `${r.latencyMs.p50}/${r.latencyMs.p99}/${r.latencyMs.p99DuringKills}`,
     status(r),

@@ -6,7 +6,7 @@ import { REPORT_CSS } from './report-style.ts';
 import type { ProofReport, RunReport } from './report-types.ts';
 import { KILL_LABELS } from '../cluster/types.ts';
 import { failuresChart, latencyChart, requestsChart } from './run-charts.ts';
-import { anomalyList, checksTable, comparisonTable, statusBadge, summaryTable } from './render-tables.ts';
+import { anomalyList, checksTable, comparisonTable, statusBadge, summaryTable, tracesSection } from './render-tables.ts';
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
@@ -56,6 +56,7 @@ const READING_GUIDE = `<section class="reading"><strong>How to read this page.</
 <li>Every operation is recorded and checked like Jepsen's set checker: an acknowledged write that is missing at the end is <em>lost</em>; one applied twice is <em>duplicated</em>.</li>
 <li><em>Stateless</em> runs keep state in shared stores and must lose nothing. <em>Stateful</em> runs keep it in each replica's memory; they are a <em>demonstration</em> of what goes wrong without shared state.</li>
 <li>In the charts, dashed vertical lines mark the kills; hover a bar or point for its exact value.</li>
+<li><em>Traces</em> are the servers' side of the story: Jaeger's spans, each naming the pod that made it, grouped by user session — which pods served one session, and one request followed from cart into catalog.</li>
 </ul></section>`;
 
 function runIntro(run: RunReport): string {
@@ -82,6 +83,7 @@ function runSection(run: RunReport, index: number): string {
     failuresChart(run) +
     `<h3>Checks</h3>${checksTable(run)}` +
     `<h3>Anomaly examples</h3>${anomalyList(run)}` +
+    tracesSection(run) +
     `</section>`
   );
 }

@@ -4,7 +4,8 @@
 import { esc, fmtInt, fmtMs, fmtSeconds } from './html.ts';
 import type { ProofReport, RunReport } from './report-types.ts';
 import { KILL_LABELS } from '../cluster/types.ts';
-import { checkWords, comparisonRows } from './words.ts';
+import { traceLink } from './traces.ts';
+import { checkWords, comparisonRows, tracesRule, tracesSentence } from './words.ts';
 
 const MAX_ANOMALIES = 5;
 
@@ -92,6 +93,12 @@ const GROUPS: Array<{ title: string; rows: Row[] }> = [
       { label: 'Sessions', cell: (r) => fmtInt(r.sessions.total) },
       { label: 'Min distinct pods', hint: 'fewest replicas that served one session', cell: (r) => `${fmtInt(r.sessions.minDistinctPods)} (max ${fmtInt(r.sessions.maxDistinctPods)})` },
       { label: 'Lost sessions', hint: 'users logged out by a kill', cell: (r) => fmtInt(r.sessions.lostSessions), bad: (r) => r.sessions.lostSessions > 0 },
+      {
+        label: 'Pods per session, from traces',
+        hint: 'distinct cart pods in each sampled session’s traces (k8s.pod.name)',
+        cell: (r) => (r.traces && r.traces.sessionsChecked > 0 ? `${fmtInt(r.traces.minDistinctPodsPerSession)}–${fmtInt(r.traces.maxDistinctPodsPerSession)} (${fmtInt(r.traces.sessionsChecked)} sessions)` : 'not checked'),
+        bad: (r) => r.checks.some((c) => c.id === 'traced-sessions-on-several-pods' && !c.pass),
+      },
     ],
   },
   {
@@ -151,4 +158,45 @@ export function comparisonTable(report: ProofReport): string {
     .map((c) => `<tr><th scope="row">${esc(c.property)}</th><td>${esc(c.stateless)}</td><td>${esc(c.stateful)}</td></tr>`)
     .join('');
   return `<div class="table-wrap"><table class="comparison"><thead><tr><th>Property</th><th>Stateless (shared store)</th><th>Stateful (in-memory)</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
+const MAX_SESSIONS_SHOWN = 10;
+/** The run's traces: per sampled session the pods that served it, and one trace crossing cart → catalog span by span. */
+export function tracesSection(run: RunReport): string {
+  const traces = run.traces;
+  const intro = `<p>${esc(tracesSentence(traces))}</p>`;
+  if (!traces) return `<section class="traces"><h3>Traces</h3>${intro}</section>`;
+  const parts = [intro, `<p class="muted">${esc(tracesRule(traces))}</p>`];
+  if (traces.sessions.length > 0) {
+    const rows = traces.sessions
+      .slice(0, MAX_SESSIONS_SHOWN)
+      .map((s) => `<tr${s.pods.length < 2 && run.expectation === 'pass' ? ' class="bad"' : ''}><td><code>${esc(s.sessionId)}</code></td><td>${fmtInt(s.traces)}</td><td>${fmtInt(s.pods.length)}</td><td>${s.pods.map((p) => `<code>${esc(p)}</code>`).join(' ')}</td></tr>`)
+      .join('');
+    const rest = traces.sessions.length - MAX_SESSIONS_SHOWN;
+    parts.push(
+      `<div class="table-wrap"><table class="trace-sessions"><thead><tr><th>Session (session.id)</th><th>Traces read</th><th>Distinct ${esc(traces.service)} pods</th><th>Pods</th></tr></thead><tbody>${rows}</tbody></table></div>` +
+        (rest > 0 ? `<p class="muted">…and ${rest} more in report.json.</p>` : ''),
+    );
+  }
+  parts.push(crossingBlock(traces));
+  return `<section class="traces"><h3>Traces</h3>${parts.join('')}</section>`;
+}
+
+function crossingBlock(traces: NonNullable<RunReport['traces']>): string {
+  const call = traces.crossing;
+  if (!call) return traces.tracesRead > 0 ? `<p class="muted">${esc(`No trace crossing ${traces.service} → catalog with sound parent/child links among the ${traces.tracesRead} read.`)}</p>` : '';
+  const link = traceLink(traces.jaegerUrl, call.traceId);
+  const head =
+    `<h4>${esc(`A trace crossing ${call.from} → ${call.to}`)}</h4>` +
+    `<p>Trace <code>${esc(call.traceId)}</code>${call.sessionId ? ` of session <code>${esc(call.sessionId)}</code>` : ''}` +
+    (link ? ` · <a class="trace-link" href="${esc(link)}" rel="noreferrer">open it in Jaeger</a> <span class="muted">(while that Jaeger runs)</span>` : '') +
+    `</p><p class="muted">${esc(`${call.to}'s server span is the child of ${call.from}'s client span, which descends from ${call.from}'s own server span: the path in bold.`)}</p>`;
+  const rows = call.spans
+    .map((s) => {
+      const name = s.onPath ? `<strong>${esc(s.name)}</strong>` : esc(s.name);
+      return `<tr data-span="${esc(s.spanId)}"${s.onPath ? ' class="on-path"' : ''}><td style="padding-left:${10 + Math.min(s.depth, 20) * 14}px">${name}</td><td>${esc(s.service)}</td><td>${s.pod ? `<code>${esc(s.pod)}</code>` : ''}</td><td>${esc(s.kind)}</td><td>${esc(fmtMs(s.startMs))}</td><td>${esc(fmtMs(s.durationMs))}</td></tr>`;
+    })
+    .join('');
+  const more = call.spanCount > call.spans.length ? `<p class="muted">${esc(`…and ${call.spanCount - call.spans.length} more spans in Jaeger.`)}</p>` : '';
+  return `${head}<div class="table-wrap"><table class="trace-spans"><thead><tr><th>Span</th><th>Service</th><th>Pod</th><th>Kind</th><th>Starts at</th><th>Duration</th></tr></thead><tbody>${rows}</tbody></table></div>${more}`;
 }

@@ -34,6 +34,12 @@ export interface RunReport {
   writes: { attempted: number; acknowledged: number; lost: number; unexpected: number; duplicated: number; recovered: number };
   quantityBoundViolations: number;
   sessions: { total: number; minDistinctPods: number; maxDistinctPods: number; lostSessions: number };
+  /**
+   * What the run's traces say about its sessions, read from Jaeger right after the run (see
+   * RunTraces). Per run, like `sessions`: each run has its own users, time window and mode.
+   * Always set by the proof; absent only in reports written before it (an older baseline).
+   */
+  traces?: RunTraces;
   latencyMs: { p50: number; p99: number; p99DuringKills: number };
   /** requests per replica per time bucket (for the stacked chart) */
   timeline: { bucketMs: number; buckets: Array<{ atMs: number; byReplica: Record<string, number>; failed: number; p50: number; p99: number }> };
@@ -55,6 +61,84 @@ export interface ProofReport {
   comparison: Comparison;
   /** another report's runs to compare with (the Kubernetes proof carries the local cluster's last runs) */
   baseline?: { title: string; generatedAt: string; platform?: Platform; runs: RunReport[] };
+}
+
+/**
+ * The server side's witness of "any pod serves any request" (tools/proof/traces.ts): a sample of
+ * the run's user sessions from Jaeger, each session's traces of one service (cart: every write
+ * goes there) grouped by the `session.id` span attribute, and the distinct `k8s.pod.name` values
+ * of their spans — the pods themselves say they served the session, not a response header the
+ * client read. Plus one trace crossing cart → catalog with its spans.
+ *
+ * Rule: a session is checked only when at least `minTracesPerSession` of its traces were read;
+ * with fewer, one pod could be luck, so it is left out (counted in sessionsFound, not checked).
+ * When nothing could be checked, sessionsChecked and both pod counts are 0 and `reason` says why;
+ * never an estimate.
+ */
+export interface RunTraces {
+  /** the service whose traces are grouped by session and whose pods are counted */
+  service: string;
+  /** the rule above */
+  minTracesPerSession: number;
+  /** distinct traces read from Jaeger for this run */
+  tracesRead: number;
+  /** sessions seen in those traces, checked or not */
+  sessionsFound: number;
+  sessionsChecked: number;
+  /** the fewest distinct pods of `service` that served one checked session; 0 when none was checked */
+  minDistinctPodsPerSession: number;
+  /** the most; 0 when none was checked */
+  maxDistinctPodsPerSession: number;
+  /** the checked sessions: how many of their traces were read, and the pods in them (sorted) */
+  sessions: Array<{ sessionId: string; traces: number; pods: string[] }>;
+  /** one trace in which `service`'s request called catalog with sound parent/child links; absent when none was found */
+  crossing?: TracedCall;
+  /** Jaeger's UI and query API during the run; `<jaegerUrl>/trace/<traceId>` opens a trace while Jaeger still runs */
+  jaegerUrl?: string;
+  /** why no session was checked (absent when some were) */
+  reason?: TraceGap;
+  /** Jaeger's error, when it did not answer */
+  error?: string;
+}
+
+/**
+ * not-traced: the run had no Jaeger; jaeger-unreachable: Jaeger did not answer; no-traces: it
+ * holds no trace of the service in the run's window; no-sessions: none of those traces carries a
+ * session.id; too-few-traces: no session had enough traces to be checked.
+ */
+export type TraceGap = 'not-traced' | 'jaeger-unreachable' | 'no-traces' | 'no-sessions' | 'too-few-traces';
+
+/** One call between services, shown span by span. */
+export interface TracedCall {
+  traceId: string;
+  from: string;
+  to: string;
+  /** the session the trace belongs to, when it carries one */
+  sessionId?: string;
+  /** the trace's span count; `spans` may hold fewer */
+  spanCount: number;
+  /** depth-first from the root, children by start time; the spans of the call always among them */
+  spans: TracedSpan[];
+}
+
+export interface TracedSpan {
+  spanId: string;
+  /** absent for the root */
+  parentSpanId?: string;
+  /** 0 for the root */
+  depth: number;
+  service: string;
+  /** k8s.pod.name of the process that made it */
+  pod?: string;
+  /** Jaeger's operation name (the route template for server spans) */
+  name: string;
+  /** server | client | internal | producer | consumer */
+  kind: string;
+  /** ms after the trace's first span started */
+  startMs: number;
+  durationMs: number;
+  /** on the path from the request's entry span down to the callee's server span */
+  onPath: boolean;
 }
 
 /** Where the runs ran: the local cluster (replicas as processes behind nginx), or a real Kubernetes. */

@@ -6,6 +6,7 @@ import type { FinalState, Operation } from '@anypod/scenarios';
 import type { Observation } from '@anypod/scenarios/journeys/index';
 import type { ServiceName } from '../cluster/types.ts';
 import type { KillRecord } from '../load/killer.ts';
+import type { RunTraces } from './report-types.ts';
 import type { RunSpec } from './runs.ts';
 
 export type { KillRecord };
@@ -35,5 +36,10 @@ export interface RunData {
   unsettled?: string;
   /** Jaeger's query API the run's replicas sent their traces to (tools/observability/jaeger-query.ts), while the proof runs */
   jaegerUrl?: string;
+  /**
+   * What the run's traces say (traces.ts reads them from jaegerUrl once the run is over). Absent
+   * when the run had no Jaeger, or ended before it got that far: then it has no traces check.
+   */
+  traces?: RunTraces;
 }
 

@@ -17,6 +17,8 @@ import { finalRead } from '../load/final-read.ts';
 import { createHttpClient } from '../load/http-client.ts';
 import { startKiller, type Killer, type KillerOptions, type KillRecord } from '../load/killer.ts';
 import { assembleReport } from './assemble-report.ts';
+import { readRunTraces, traceLink } from './traces.ts';
+import { tracesSentence } from './words.ts';
 import type { RunData } from './run-data.ts';
 import { PROOF_RUNS, type RunSpec } from './runs.ts';
 import type { Platform, ProofReport } from './report-types.ts';
@@ -57,6 +59,12 @@ export interface ProofOptions {
    * reporting to them (`make demo`); each run's data carries the Jaeger URL. Default: none.
    */
   observability?: Omit<ObservabilitySettings, 'stack'>;
+  /**
+   * The Jaeger (query API) a cluster reports to on its own — the one-node Kubernetes's, on the
+   * node — when its Cluster does not name one (a local cluster started with `observability` does).
+   * A run with a Jaeger has its traces read once it is over (traces.ts) and checked when stateless.
+   */
+  jaegerUrl?: string;
   /** per-attempt bound of the load driver, ms (default 5000) */
   requestTimeoutMs?: number;
   /**
@@ -218,7 +226,8 @@ async function runOne(spec: RunSpec, options: ProofOptions, clusters: ClusterPoo
     const cluster = await clusters.acquire(spec, log);
     await cluster.waitForFullStrength(120_000);
     for (const r of cluster.replicas()) base.replicaService[r.name] = r.service;
-    if (cluster.observability) base.jaegerUrl = cluster.observability.jaegerUrl;
+    const jaegerUrl = cluster.observability?.jaegerUrl ?? options.jaegerUrl;
+    if (jaegerUrl) base.jaegerUrl = jaegerUrl;
     const client = createHttpClient({ baseUrl: cluster.ingressUrl, timeoutMs: requestTimeoutOf(spec, options), connections: Math.max(8, options.vus * 2) });
     try {
       await ensureCatalog(client, log, options.seedCatalog ?? seedLocalCatalog);
@@ -265,6 +274,13 @@ async function runOne(spec: RunSpec, options: ProofOptions, clusters: ClusterPoo
       base.finals = read.finals;
       base.finalReadFailures = read.failures;
       log(`read back ${read.finals.length} users${read.failures.length > 0 ? `, ${read.failures.length} failed (${read.failures[0]?.reason})` : ''}`);
+      // The run's sessions as the pods' own spans tell them, while the run's traces are all in
+      // Jaeger's memory (it drops the oldest past its limit, and the next run adds more).
+      if (base.jaegerUrl) {
+        base.traces = await readRunTraces({ jaegerUrl: base.jaegerUrl, start: new Date(epochAtStart), end: new Date() });
+        const link = base.traces.crossing && traceLink(base.jaegerUrl, base.traces.crossing.traceId);
+        log(`traces: ${tracesSentence(base.traces)}${link ? ` A trace crossing cart → catalog: ${link}` : ''}`);
+      }
       // The evidence behind the report, like Jepsen's history file: every operation and attempt.
       const historyPath = join(options.runDir, spec.name, 'history.json');
       await mkdir(dirname(historyPath), { recursive: true });

@@ -2,7 +2,7 @@
 // 3 cart replicas, 45 s of load, a kill every 10 s with a replacement, for the four runs the
 // proof makes. Deterministic (seeded), so a screenshot diff means the page changed.
 import { seededRandom } from '@anypod/scenarios/journeys/random';
-import type { Check, ComparisonSide, KillEvent, KillType, Mode, ProofReport, Routing, RunReport } from './report-types.ts';
+import type { Check, ComparisonSide, KillEvent, KillType, Mode, ProofReport, Routing, RunReport, RunTraces, TracedSpan } from './report-types.ts';
 
 const DURATION_MS = 45_000;
 const BUCKET_MS = 1_000;
@@ -74,6 +74,59 @@ function simulate(spec: Spec): Pick<RunReport, 'killEvents' | 'timeline'> {
   return { killEvents, timeline: { bucketMs: BUCKET_MS, buckets } };
 }
 
+const SAMPLE_JAEGER = 'http://127.0.0.1:16686';
+
+/** A checkout's trace as traces.ts keeps it: cart's request, its Redis and Postgres calls, and the call into catalog. */
+function checkoutSpans(cartPod: string, catalogPod: string): TracedSpan[] {
+  const span = (n: number, parent: number | undefined, depth: number, service: string, pod: string, name: string, kind: string, startMs: number, durationMs: number, onPath = false): TracedSpan => ({
+    spanId: `5a3e0c1d9b7f${String(n).padStart(4, '0')}`,
+    ...(parent === undefined ? {} : { parentSpanId: `5a3e0c1d9b7f${String(parent).padStart(4, '0')}` }),
+    depth, service, pod, name, kind, startMs, durationMs, onPath,
+  });
+  return [
+    span(1, undefined, 0, 'cart', cartPod, 'POST /cart/checkout', 'server', 0, 38.4, true),
+    span(2, 1, 1, 'cart', cartPod, 'request', 'internal', 0.3, 37.9, true),
+    span(3, 2, 2, 'cart', cartPod, 'handler - checkout', 'internal', 0.9, 36.8, true),
+    span(4, 3, 3, 'cart', cartPod, 'get', 'client', 1.1, 0.6),
+    span(5, 3, 3, 'cart', cartPod, 'pg.query:SELECT anypod', 'client', 2.0, 1.8),
+    span(6, 3, 3, 'cart', cartPod, 'POST', 'client', 4.2, 21.5, true),
+    span(7, 6, 4, 'catalog', catalogPod, 'POST /catalog/reservations', 'server', 5.0, 19.9, true),
+    span(8, 7, 5, 'catalog', catalogPod, 'pg.query:INSERT anypod', 'client', 7.3, 6.1),
+    span(9, 3, 3, 'cart', cartPod, 'pg.query:INSERT anypod', 'client', 26.4, 7.7),
+  ];
+}
+
+/** A random v4-shaped UUID (the token's sid, a refresh-token family id). */
+function uuid(rand: () => number): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(rand() * 16).toString(16)).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20)}`;
+}
+
+/** What Jaeger would show for a run: per session the pods of its cart traces (one each under sticky routing). */
+function sampleTraces(spec: Spec, timeline: RunReport['timeline']): RunTraces {
+  const random = seededRandom(spec.seed + 1);
+  const rand = () => random.next();
+  const pods = [...new Set(timeline.buckets.flatMap((b) => Object.keys(b.byReplica)))];
+  const sessions = Array.from({ length: 8 }, () => {
+    const count = spec.routing === 'sticky' ? 1 : 2 + Math.floor(rand() * Math.min(3, pods.length - 1));
+    const start = Math.floor(rand() * pods.length);
+    return { sessionId: uuid(rand), traces: 40 + Math.floor(rand() * 11), pods: Array.from({ length: count }, (_, k) => pods[(start + k) % pods.length] as string).sort() };
+  });
+  const counts = sessions.map((s) => s.pods.length);
+  return {
+    service: 'cart',
+    minTracesPerSession: 10,
+    tracesRead: 612,
+    sessionsFound: 24,
+    sessionsChecked: sessions.length,
+    minDistinctPodsPerSession: Math.min(...counts),
+    maxDistinctPodsPerSession: Math.max(...counts),
+    sessions,
+    crossing: { traceId: `4bf92f3577b34da6a3ce929d0e0e${(4736 + spec.seed).toString(16)}`, from: 'cart', to: 'catalog', sessionId: sessions[0]?.sessionId, spanCount: 9, spans: checkoutSpans(sessions[0]?.pods[0] ?? 'cart-0', 'catalog-k2x9') },
+    jaegerUrl: SAMPLE_JAEGER,
+  };
+}
+
 function buildRun(spec: Spec, checks: RunReport['checks'], anomalies: RunReport['anomalies']): RunReport {
   const { killEvents, timeline } = simulate(spec);
   const answered = timeline.buckets.reduce((a, b) => a + Object.values(b.byReplica).reduce((x, n) => x + n, 0), 0);
@@ -85,6 +138,11 @@ function buildRun(spec: Spec, checks: RunReport['checks'], anomalies: RunReport[
   const operationsTotal = Math.round((answered + failed) / 1.04); // ~4% of attempts are retries
   const opsFailed = Math.round(failed * 0.3) + spec.writes.duplicated;
   const writesAttempted = Math.round(operationsTotal * 0.32);
+  const traces = sampleTraces(spec, timeline);
+  // A stateless run is checked against its traces too (checks.ts); stateful runs only show them.
+  if (spec.mode === 'shared') {
+    checks.push(bounded('traced-sessions-on-several-pods', traces.minDistinctPodsPerSession, { min: 2 }, { sessions: traces.sessionsChecked, max: traces.maxDistinctPodsPerSession }));
+  }
   return {
     name: spec.name,
     mode: spec.mode,
@@ -111,6 +169,7 @@ function buildRun(spec: Spec, checks: RunReport['checks'], anomalies: RunReport[
     },
     quantityBoundViolations: spec.quantityBoundViolations,
     sessions: { total: 24, ...spec.sessions },
+    traces,
     latencyMs: { p50: spec.latency.p50, p99: spec.latency.p99 + 4, p99DuringKills: spec.latency.killP99 },
     timeline,
     checks,

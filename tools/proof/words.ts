@@ -2,7 +2,7 @@
 // sentences of the stateless-vs-stateful comparison. report.json holds only the numbers
 // (checks.ts, comparison.ts); the page and the terminal summary say them with these.
 import type { CheckId } from './checks.ts';
-import type { Check, Comparison, ComparisonSide } from './report-types.ts';
+import type { Check, Comparison, ComparisonSide, RunTraces, TraceGap } from './report-types.ts';
 
 interface CheckWords {
   name: string;
@@ -35,6 +35,14 @@ export const CHECK_WORDS: Record<CheckId, CheckWords> = {
   'duplicated-writes': { name: 'duplicated writes' },
   'quantity-bounds': { name: 'quantity bounds (acknowledged ≤ final ≤ attempted)', actual: (c) => `${c.actual} violations` },
   'sessions-on-several-pods': { name: 'every session served by ≥ 2 cart replicas', actual: (c) => `min ${c.actual}, max ${detail(c, 'max')} over ${detail(c, 'sessions')} sessions` },
+  'traced-sessions-on-several-pods': {
+    name: 'every sampled session served by ≥ 2 cart pods, as the pods’ own spans say (Jaeger, k8s.pod.name)',
+    actual: (c) => {
+      const reason = detail(c, 'reason');
+      if (reason !== undefined && Number(detail(c, 'sessions') ?? 0) === 0) return `no session checked: ${TRACE_GAP_WORDS[reason as TraceGap] ?? String(reason)}`;
+      return `min ${c.actual}, max ${detail(c, 'max')} over ${detail(c, 'sessions')} sessions`;
+    },
+  },
   'read-your-writes': { name: 'cart reads missing an acknowledged line (read-your-writes on any replica)' },
   'sessions-lost': { name: 'sessions lost (401 after login)' },
   'misrouted-answers': {
@@ -86,6 +94,34 @@ function expectedWords(check: Check): string {
 export function checkWords(check: Check): { name: string; expected: string; actual: string } {
   const words = CHECK_WORDS[check.id];
   return { name: words.name, expected: expectedWords(check), actual: words.actual?.(check) ?? String(check.actual) };
+}
+
+// --- traces -----------------------------------------------------------------------------------
+
+/** Why a run's traces said nothing (report-types.ts, TraceGap). */
+export const TRACE_GAP_WORDS: Record<TraceGap, string> = {
+  'not-traced': 'the run had no Jaeger to send traces to',
+  'jaeger-unreachable': 'Jaeger did not answer',
+  'no-traces': 'Jaeger held no trace of the service from the run’s time window',
+  'no-sessions': 'none of the run’s traces carried a session.id',
+  'too-few-traces': 'no sampled session had enough traces',
+};
+
+/** What a run's traces say, in one sentence (the page and the run's log line). */
+export function tracesSentence(traces: RunTraces | undefined): string {
+  if (!traces) return 'Traces were not read for this run (a report from before the proof read them).';
+  const { service, sessionsChecked, sessionsFound, minDistinctPodsPerSession: min, maxDistinctPodsPerSession: max, tracesRead } = traces;
+  if (sessionsChecked === 0) {
+    const why = traces.reason ? TRACE_GAP_WORDS[traces.reason] : 'no session was checked';
+    return `No session checked from traces: ${why}${traces.error ? ` (${traces.error})` : ''}${tracesRead > 0 ? `; ${tracesRead} traces read` : ''}.`;
+  }
+  const pods = min === max ? `${min}` : `${min} to ${max}`;
+  return `${sessionsChecked} of the ${sessionsFound} sessions found in ${tracesRead} traces were checked: each was served by ${pods} distinct ${service} pods, as their spans say.`;
+}
+
+/** The rule that leaves sessions out, in words. */
+export function tracesRule(traces: RunTraces): string {
+  return `A session is checked when at least ${traces.minTracesPerSession} of its ${traces.service} traces were read; with fewer, staying on one pod could be luck.`;
 }
 
 // --- the comparison ---------------------------------------------------------------------------

@@ -30,6 +30,18 @@ export async function kubePlatform(namespace = DEFAULT_NAMESPACE, release = DEFA
   return { kind: 'kubernetes', version, nodes, namespace, release, chart, routing: "the project's gateway (nginx fed by HTTPRoutes and EndpointSlices, tools/kube/gateway)" };
 }
 
+/**
+ * The node's Jaeger, where the pods send their traces (kube-up's observability stage writes its
+ * URL to $RUN_DIR/jaeger.url), or undefined — said in the log — when kube-up ran without it; the
+ * report then says the runs were not traced.
+ */
+export function nodeJaegerUrl(log: (line: string) => void = (line) => console.log(line)): string | undefined {
+  const file = join(kubeEnv().RUN_DIR, 'jaeger.url');
+  const url = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  if (!url) log(`no Jaeger on the node (${file} is missing or empty): the runs' traces cannot be read`);
+  return url || undefined;
+}
+
 /** The local cluster's last report, to print beside this one (the comparison the issue asks for). */
 function localReport(): ProofReport | undefined {
   const path = join(REPO_ROOT, 'out/proof/report.json');
@@ -60,12 +72,15 @@ async function main(): Promise<number> {
   }
   const platform = await kubePlatform();
   log(`on ${platform.kind === 'kubernetes' ? `Kubernetes ${platform.version}, node ${platform.nodes.join(', ')}, chart ${platform.chart}` : ''}`);
+  const jaegerUrl = nodeJaegerUrl(log);
+  if (jaegerUrl) log(`traces: the node's Jaeger ${jaegerUrl} (read after each run)`);
   let current: KubeCluster | undefined;
   let report: ProofReport;
   try {
     report = await runProof({
       ...runSettings(config),
       platform,
+      ...(jaegerUrl ? { jaegerUrl } : {}),
       startCluster: async (options) => {
         current = await startKubeCluster({ ...options, log });
         return current;
