@@ -1,6 +1,6 @@
 # The anypod images, from one Dockerfile (tools/images/README.md says why each choice):
-#   docker build --build-arg SERVICE=auth --target service -t anypod/auth:0.2.0 .   (auth, catalog, cart)
-#   docker build --target migrate -t anypod/migrate:0.2.0 .
+#   docker build --build-arg SERVICE=auth --target service -t anypod/auth:0.3.0 .   (auth, catalog, cart)
+#   docker build --target migrate -t anypod/migrate:0.3.0 .
 # `make images` builds all four with the version from helm/anypod/Chart.yaml.
 
 # ---------------------------------------------------------------------------------------------

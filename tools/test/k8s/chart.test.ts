@@ -230,7 +230,7 @@ describe('the helm test hook (templates/tests/any-pod.yaml)', () => {
   }
 
   it('uses the project\'s own image, so nothing is pulled', () => {
-    expect(container?.image).toBe('anypod/cart:0.2.0');
+    expect(container?.image).toBe('anypod/cart:0.3.0');
     const targets = JSON.parse(container!.env.find((e) => e.name === 'TARGETS')!.value) as Array<{ url: string }>;
     expect(targets.map((t) => t.url)).toEqual(SERVICES.slice().sort().map((s) => `http://${DEFAULT_RELEASE}-${s}:3000/readyz`));
   });
