@@ -81,9 +81,11 @@ export function ancestors(trace: Trace, span: Span): Span[] {
  * only, from a server span of `from` with no parent in the trace — the request that entered
  * `from`. A server span hung under the wrong parent (a server span, a span of a third service, a
  * span the trace does not hold) or a client span cut off from its request is no crossing.
+ * Of several such calls, the first made.
  */
 export function crossingOf(trace: Trace, from: string, to: string): Crossing | undefined {
-  for (const call of serviceCalls(trace)) {
+  // The first call the request made, when it made several (a checkout reserves, then confirms).
+  for (const call of serviceCalls(trace).sort((a, b) => a.client.startTime - b.client.startTime)) {
     if (call.from !== from || call.to !== to) continue;
     const chain = ancestors(trace, call.client);
     const entry = chain.at(-1);

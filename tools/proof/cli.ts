@@ -168,6 +168,9 @@ async function main(): Promise<number> {
     ...runSettings(config),
     // Jaeger and Prometheus on free ports: a `make up` cluster may hold the usual ones.
     observability: { prometheusPort: 0, jaegerPort: 0, otlpPort: 0 },
+    // Spans leave every second rather than every 5 s: each run's traces are read once its last
+    // spans are in Jaeger (run-proof.ts waits that long), so a run waits 2 s instead of 6.
+    env: { OTEL_BSP_SCHEDULE_DELAY: '1000' },
     startCluster: (options) => startCluster({ ...options, handleSignals: true }),
   });
   return finishReport(config.outDir, report);

@@ -275,8 +275,11 @@ async function runOne(spec: RunSpec, options: ProofOptions, clusters: ClusterPoo
       base.finalReadFailures = read.failures;
       log(`read back ${read.finals.length} users${read.failures.length > 0 ? `, ${read.failures.length} failed (${read.failures[0]?.reason})` : ''}`);
       // The run's sessions as the pods' own spans tell them, while the run's traces are all in
-      // Jaeger's memory (it drops the oldest past its limit, and the next run adds more).
+      // Jaeger's memory (it drops the oldest past its limit, and the next run adds more). A pod
+      // sends its spans in batches, at most OTEL_BSP_SCHEDULE_DELAY after they end: read only
+      // once the read-back's have left, or the newest pods (the replacements) would be missed.
       if (base.jaegerUrl) {
+        await sleep(spanExportDelayMs(options) + 1_000);
         base.traces = await readRunTraces({ jaegerUrl: base.jaegerUrl, start: new Date(epochAtStart), end: new Date() });
         const link = base.traces.crossing && traceLink(base.jaegerUrl, base.traces.crossing.traceId);
         log(`traces: ${tracesSentence(base.traces)}${link ? ` A trace crossing cart → catalog: ${link}` : ''}`);
@@ -297,6 +300,12 @@ async function runOne(spec: RunSpec, options: ProofOptions, clusters: ClusterPoo
     await clusters.release(log);
   }
   return base;
+}
+
+/** How long a replica may hold a finished span before sending it: OTEL_BSP_SCHEDULE_DELAY (the SDK's default, 5 s, unless the run's env sets it). */
+function spanExportDelayMs(options: ProofOptions): number {
+  const set = options.env?.OTEL_BSP_SCHEDULE_DELAY?.trim();
+  return set && Number.isFinite(Number(set)) && Number(set) >= 0 ? Number(set) : 5_000;
 }
 
 /** tools/infra/seed.sh: the seed data of every service, into the local Postgres (idempotent upserts). */

@@ -35,7 +35,7 @@ export const TRACE_READING: TraceReading = {
   maxSessions: 10,
   tracesPerSession: 50,
   minTracesPerSession: 10,
-  maxSpansShown: 40,
+  maxSpansShown: 30,
 };
 
 export interface ReadTracesOptions {

@@ -37,6 +37,8 @@ interface SpanSpec {
   kind?: 'server' | 'client' | 'internal';
   session?: string;
   name?: string;
+  /** µs after the trace began (default: 1 ms per span, in the order given) */
+  start?: number;
 }
 
 let traceCounter = 0;
@@ -57,7 +59,7 @@ function trace(specs: SpanSpec[], traceID = (++traceCounter).toString(16).padSta
       spanID: s.id,
       operationName: s.name ?? `${s.service} ${s.kind ?? 'internal'}`,
       references: s.parent ? [{ refType: 'CHILD_OF', traceID, spanID: s.parent }] : [],
-      startTime: 1_700_000_000_000_000 + i * 1000,
+      startTime: 1_700_000_000_000_000 + (s.start ?? i * 1000),
       duration: 500,
       tags,
       processID: processOf(s.service, s.pod),
@@ -145,6 +147,18 @@ describe('sessions from traces (sessions.ts)', () => {
   ])('rejects a crossing whose links do not hold: %s', (_why, bad) => {
     expect(crossingOf(bad, 'cart', 'catalog')).toBeUndefined();
     expect(findCrossing([bad], 'cart', 'catalog')).toBeUndefined();
+  });
+
+  it('takes the first call when the request made several (Jaeger lists spans in no particular order)', () => {
+    const twoCalls = trace([
+      { id: 'd5', parent: 'd2', service: 'cart', pod: 'cart-a', kind: 'client', name: 'POST confirm', start: 9000 },
+      { id: 'd6', parent: 'd5', service: 'catalog', pod: 'catalog-x', kind: 'server', name: 'POST /catalog/stock/reservations/:id/confirm', start: 9500 },
+      { id: 'd1', service: 'cart', pod: 'cart-a', kind: 'server', name: 'POST /cart/checkout', start: 0 },
+      { id: 'd2', parent: 'd1', service: 'cart', pod: 'cart-a', name: 'handler', start: 100 },
+      { id: 'd3', parent: 'd2', service: 'cart', pod: 'cart-a', kind: 'client', name: 'POST reserve', start: 1000 },
+      { id: 'd4', parent: 'd3', service: 'catalog', pod: 'catalog-x', kind: 'server', name: 'POST /catalog/stock/reservations', start: 1500 },
+    ]);
+    expect(crossingOf(twoCalls, 'cart', 'catalog')?.path.map((s) => s.spanID)).toEqual(['d1', 'd2', 'd3', 'd4']);
   });
 
   it('picks the sound crossing with the fewest spans, skipping broken ones', () => {
