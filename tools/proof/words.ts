@@ -116,7 +116,7 @@ export function tracesSentence(traces: RunTraces | undefined): string {
     return `No session checked from traces: ${why}${traces.error ? ` (${traces.error})` : ''}${tracesRead > 0 ? `; ${tracesRead} traces read` : ''}.`;
   }
   const pods = min === max ? `${min}` : `${min} to ${max}`;
-  return `${sessionsChecked} of the ${sessionsFound} sessions found in ${tracesRead} traces were checked: each was served by ${pods} distinct ${service} pods, as their spans say.`;
+  return `${sessionsChecked} of the ${sessionsFound} sessions found in ${tracesRead} traces were checked: each was served by ${pods} distinct ${service} pod${max === 1 ? '' : 's'}, as their spans say.`;
 }
 
 /** The rule that leaves sessions out, in words. */
