@@ -6,7 +6,7 @@
 // under load too, since it is installed at this one. Each is one record in the run's history:
 // when it began, when the old pods were gone and when the replacements were serving again.
 import type { V1Pod } from '@kubernetes/client-node';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -94,7 +94,8 @@ export function startOperations(cluster: KubeCluster, options: KillerOptions, ki
           scratch.push(previous.root);
           record.replica = `chart ${previous.version} (${previous.commit.slice(0, 8)})`;
           releaseValues = await userValues();
-          const values = valuesForPreviousChart(releaseValues, currentChartVersion(), log);
+          const schema = JSON.parse(await readFile(join(previous.dir, 'values.schema.json'), 'utf8')) as Schema;
+          const values = valuesForPreviousChart(releaseValues, currentChartVersion(), schema, log);
           await helm(['upgrade', release, previous.dir, '--namespace', namespace, '--reset-values', '--values', await writeValues(values, 'previous', scratch), '--timeout', '10m'], { kubeconfig });
           await rolledOut(record);
           break;
@@ -154,19 +155,52 @@ export function startOperations(cluster: KubeCluster, options: KillerOptions, ki
 
 type Values = Record<string, unknown> & { networkPolicy?: { enabled?: boolean; dnsCIDRs?: string[] }; image?: Record<string, unknown> };
 
+/** The part of a values.schema.json this needs: objects that list their properties and may refuse others. */
+interface Schema {
+  properties?: Record<string, Schema>;
+  additionalProperties?: boolean | Schema;
+}
+
 /**
- * The release's values made valid for the previous chart: its images are this version's, and
- * `networkPolicy.dnsCIDRs` (new in 0.2.0) is not a key it knows. Without it the previous chart's
- * DNS policy cannot allow a DNS outside any pod (CoreDNS runs on the node here), so its
- * NetworkPolicies are off while it runs; the upgrade back turns them on again.
+ * `values` without the keys `schema` does not know (where it refuses unknown ones), and the
+ * dotted paths of what was dropped: keys a newer chart added that an older chart's schema refuses.
  */
-export function valuesForPreviousChart(values: Values, imageTag: string, log: (line: string) => void = () => undefined): Values {
-  const previous = structuredClone(values);
+export function withoutUnknownKeys(values: Record<string, unknown>, schema: Schema, path = ''): { values: Record<string, unknown>; dropped: string[] } {
+  const kept: Record<string, unknown> = {};
+  const dropped: string[] = [];
+  for (const [key, value] of Object.entries(values)) {
+    const at = path ? `${path}.${key}` : key;
+    const known = schema.properties?.[key];
+    if (!known) {
+      if (schema.additionalProperties === false) dropped.push(at);
+      else kept[key] = value;
+      continue;
+    }
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && known.properties) {
+      const inner = withoutUnknownKeys(value as Record<string, unknown>, known, at);
+      kept[key] = inner.values;
+      dropped.push(...inner.dropped);
+    } else kept[key] = value;
+  }
+  return { values: kept, dropped };
+}
+
+/**
+ * The release's values made valid for the previous chart (whose schema is `schema`): its images
+ * are this version's, and every key it does not know is left out, said in the log (e.g. 0.3.0's
+ * observability.otlpEndpoint: while the previous chart runs, the pods send no traces). When that
+ * includes `networkPolicy.dnsCIDRs` (new in 0.2.0), the previous chart's DNS policy cannot allow
+ * a DNS outside any pod (CoreDNS runs on the node here), so its NetworkPolicies are off while it
+ * runs; the upgrade back turns them on again.
+ */
+export function valuesForPreviousChart(values: Values, imageTag: string, schema: Schema, log: (line: string) => void = () => undefined): Values {
+  const { values: known, dropped } = withoutUnknownKeys(structuredClone(values), schema);
+  const previous = known as Values;
   previous.image = { ...previous.image, tag: imageTag };
-  if (previous.networkPolicy?.dnsCIDRs) {
-    const { dnsCIDRs: _dropped, ...rest } = previous.networkPolicy;
-    previous.networkPolicy = { ...rest, enabled: false };
-    log('  the previous chart has no networkPolicy.dnsCIDRs: its NetworkPolicies are off until the upgrade back');
+  for (const key of dropped) log(`  the previous chart does not know ${key}: left out while it runs`);
+  if (dropped.includes('networkPolicy.dnsCIDRs')) {
+    previous.networkPolicy = { ...previous.networkPolicy, enabled: false };
+    log('  without networkPolicy.dnsCIDRs its NetworkPolicies would block DNS: they are off until the upgrade back');
   }
   return previous;
 }
