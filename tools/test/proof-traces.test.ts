@@ -316,7 +316,7 @@ describe('the Traces section of report.html', () => {
 // --- against a real Jaeger ---------------------------------------------------------------------
 
 const cartDir = fileURLToPath(new URL('../../services/cart', import.meta.url));
-const jaegerDir = mkdtempSync(join(tmpdir(), 'anypod-proof-traces-'));
+let jaegerDir = '';
 let jaeger: JaegerProcess;
 let auth: TestAuth;
 let catalog: TestCatalog | undefined;
@@ -338,6 +338,7 @@ async function cartCall(replica: ServiceProcess, method: string, path: string, t
 
 describe('traces.ts against a real Jaeger fed by the services', { tags: ['timing'] }, () => {
   beforeAll(async () => {
+    jaegerDir = mkdtempSync(join(tmpdir(), 'anypod-proof-traces-'));
     const [otlp, query] = (await freePorts(2)) as [number, number];
     jaeger = await startJaeger({ dir: jaegerDir, otlp: { host: '127.0.0.1', port: otlp }, query: { host: '127.0.0.1', port: query } });
     // Spans leave at shutdown (flushed on SIGTERM): the test stops the services, then reads Jaeger.
@@ -373,7 +374,7 @@ describe('traces.ts against a real Jaeger fed by the services', { tags: ['timing
     await catalog?.stop();
     await auth?.stop();
     await jaeger?.stop();
-    rmSync(jaegerDir, { recursive: true, force: true });
+    if (jaegerDir) rmSync(jaegerDir, { recursive: true, force: true });
   });
 
   /** Jaeger stores what it receives in a moment: read until all three sessions and the crossing are there, or 15 s. */
