@@ -22,7 +22,10 @@ import { KubeCluster, startKubeCluster } from '../../kube/proof/kube-cluster.ts'
 import { kubectl, kubeEnv } from '../../kube/proof/kube-env.ts';
 import { KUBE_RUNS } from '../../kube/proof/runs.ts';
 import { seedReleaseCatalog } from '../../kube/proof/seed.ts';
-import { kubePlatform } from '../../kube/proof/cli.ts';
+import { kubePlatform, nodeJaegerUrl } from '../../kube/proof/cli.ts';
+import { checkLive } from '../../dashboards/check-live.ts';
+import { JaegerQuery, podOf, PromQL, spanKind, type Trace } from '../../observability/index.ts';
+import { findCrossing } from '../../observability/sessions.ts';
 
 const execFileAsync = promisify(execFile);
 const NAMESPACE = 'anypod';
@@ -223,6 +226,7 @@ describe('the short proof on real pods', { tags: ['timing'] }, () => {
       runDir: join(dir, 'proof'),
       shareClusters: true,
       platform: await kubePlatform(),
+      jaegerUrl: nodeJaegerUrl((line) => lines.push(line)),
       startCluster: async (options) => (current = await startKubeCluster({ ...options, log: (line) => lines.push(line) })),
       startDisruptor: (_spec, _cluster, options) => startKiller(options),
       seedCatalog: () => seedReleaseCatalog(current as KubeCluster),
@@ -267,5 +271,106 @@ describe('the short proof on real pods', { tags: ['timing'] }, () => {
 
   it('says it ran on Kubernetes', () => {
     expect(report.machine.platform).toMatchObject({ kind: 'kubernetes', version: 'v1.35.4', nodes: [kubeEnv().NODE_NAME], release: 'anypod' });
+  });
+
+  // The node's Jaeger (tools/kube/observability.ts): the pods' own spans, read back.
+  describe("the node's Jaeger", () => {
+    const jaeger = () => new JaegerQuery(readFileSync(join(kubeEnv().RUN_DIR, 'jaeger.url'), 'utf8').trim());
+    let cartTraces: Trace[];
+    beforeAll(async () => {
+      cartTraces = await jaeger().findTraces({ service: 'cart', limit: 200 });
+    });
+
+    it('puts in the report, per run, sessions whose traces were served by several pods, checked against the pods the spans name', () => {
+      for (const name of ['kube-graceful', 'kube-force']) {
+        const traces = run(name).traces;
+        expect(traces?.reason, `${name}: ${traces?.error ?? ''}`).toBeUndefined();
+        expect(traces?.sessionsChecked, name).toBeGreaterThan(0);
+        expect(traces?.minDistinctPodsPerSession, name).toBeGreaterThanOrEqual(2);
+        expect(traces?.sessions.flatMap((s) => s.pods).every((p) => /^anypod-cart-[a-z0-9]+-[a-z0-9]+$/.test(p)), name).toBe(true);
+        expect(traces?.crossing, name).toBeDefined();
+      }
+    });
+
+    it('holds a trace crossing cart → catalog: catalog\'s server span is the child of cart\'s client span, in the request cart served', () => {
+      expect(cartTraces.length).toBeGreaterThan(10);
+      const crossing = findCrossing(cartTraces, 'cart', 'catalog');
+      expect(crossing, 'no trace with a sound cart → catalog call').toBeDefined();
+      const { trace, call, entry } = crossing!;
+      expect(call.server.references.find((r) => r.refType === 'CHILD_OF')?.spanID).toBe(call.client.spanID);
+      expect(spanKind(call.client)).toBe('client');
+      // Both ends name real pods of their Deployments.
+      expect(podOf(trace, entry)).toMatch(/^anypod-cart-/);
+      expect(podOf(trace, call.server)).toMatch(/^anypod-catalog-/);
+    });
+
+    it("writes the trace's id in the log lines of the pod that served it", async () => {
+      const crossing = findCrossing(cartTraces, 'cart', 'catalog')!;
+      const pod = podOf(crossing.trace, crossing.call.server) ?? '';
+      // A pod deleted since has no logs to read: take the trace's catalog pod only if it still runs.
+      const { stdout: running } = await kubectl(['get', 'pods', '--namespace', NAMESPACE, '-o', 'jsonpath={.items[*].metadata.name}']);
+      const candidates = running.split(/\s+/).includes(pod) ? [crossing] : [];
+      if (candidates.length === 0) {
+        for (const trace of cartTraces) {
+          const c = findCrossing([trace], 'cart', 'catalog');
+          if (c && running.split(/\s+/).includes(podOf(c.trace, c.call.server) ?? '')) {
+            candidates.push(c);
+            break;
+          }
+        }
+      }
+      expect(candidates.length, 'no crossing trace served by a catalog pod that still runs').toBe(1);
+      const chosen = candidates[0]!;
+      const servedBy = podOf(chosen.trace, chosen.call.server)!;
+      const { stdout } = await kubectl(['logs', servedBy, '--namespace', NAMESPACE, '--container', 'catalog', '--tail', '-1']);
+      const lines = stdout.split('\n').filter((line) => line.includes(chosen.trace.traceID));
+      expect(lines.length, `no log line of ${servedBy} carries trace ${chosen.trace.traceID}`).toBeGreaterThan(0);
+      expect((JSON.parse(lines[0]!) as { trace_id?: string }).trace_id).toBe(chosen.trace.traceID);
+    });
+  });
+
+  // The node's Prometheus (tools/kube/observability.ts), configured from the chart, after the
+  // proof's load and deletions.
+  describe("the node's Prometheus", () => {
+    const prometheus = () => new PromQL(readFileSync(join(kubeEnv().RUN_DIR, 'prometheus.url'), 'utf8').trim());
+
+    it('follows the pods: a deleted pod\'s series stop, its replacement\'s appear, with the labels a kube-prometheus-stack gives', async () => {
+      const promql = prometheus();
+      const events = report.runs.flatMap((r) => r.killEvents);
+      expect(events.length).toBeGreaterThanOrEqual(3);
+      // Prometheus marks a vanished target's series stale at once: an instant query no longer
+      // finds them, while the range before the deletion still holds their samples.
+      for (const event of events) {
+        expect(await promql.vector(`up{namespace="${NAMESPACE}", pod="${event.replica}"}`), `${event.replica} (deleted) still scraped`).toEqual([]);
+        const past = await promql.matrix(`up{namespace="${NAMESPACE}", pod="${event.replica}"}[15m]`);
+        expect(past.length, `${event.replica} was never scraped`).toBe(1);
+        const replacement = event.replacement ?? '';
+        const appeared = await promql.vector(`max_over_time(up{namespace="${NAMESPACE}", pod="${replacement}"}[15m]) == 1`);
+        expect(appeared.map((s) => s.metric), `${replacement} (replacement) never scraped up`).toEqual([
+          { container: /^anypod-(\w+)-/.exec(replacement)?.[1], instance: expect.any(String), job: 'anypod', namespace: NAMESPACE, pod: replacement },
+        ]);
+        // Its own series, not only the target's: requests it served after joining.
+        expect((await promql.vector(`http_requests_total{namespace="${NAMESPACE}", pod="${replacement}"}`)).length, `${replacement} has no request series`).toBeGreaterThan(0);
+      }
+      // Every pod running now is a target that is up, and nothing else is.
+      const { stdout } = await kubectl(['get', 'pods', '--namespace', NAMESPACE, '-l', 'app.kubernetes.io/component in (auth,catalog,cart)', '-o', 'jsonpath={.items[*].metadata.name}']);
+      const up = await promql.vector(`up{namespace="${NAMESPACE}", job="anypod"} == 1`);
+      expect(up.map((s) => s.metric.pod).sort()).toEqual(stdout.trim().split(/\s+/).sort());
+    });
+
+    it('answers every panel query of every dashboard with series (cAdvisor included)', async () => {
+      const results = await checkLive({ prometheusUrl: prometheus().baseUrl, namespace: NAMESPACE });
+      expect(results.length).toBeGreaterThan(20);
+      const bad = results.filter((r) => r.skipped !== undefined || r.error !== undefined || r.series === 0);
+      expect(bad.map((r) => `${r.query.dashboard} / ${r.query.name}: ${r.error ?? r.skipped ?? 'no series'}\n  ${r.query.promql}`)).toEqual([]);
+    });
+
+    it("loads the chart's alert and recording rules and evaluates every one without error", async () => {
+      const res = await fetch(`${prometheus().baseUrl}/api/v1/rules`);
+      const groups = ((await res.json()) as { data: { groups: Array<{ rules: Array<{ name: string; type: string; health: string; lastError?: string }> }> } }).data.groups;
+      const rules = groups.flatMap((g) => g.rules);
+      expect(rules.filter((r) => r.type === 'alerting').length).toBeGreaterThanOrEqual(5);
+      expect(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`)).toEqual([]);
+    });
   });
 });
