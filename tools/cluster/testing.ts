@@ -1,5 +1,6 @@
 // Helpers for the cluster's own tests (tools/test/cluster-*.test.ts): a small keep-alive load
 // that records every request, and a throwaway account. Real HTTP on loopback, nothing mocked.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'undici';
 import { testEnv } from '@anypod/platform/testing/env';
 
@@ -102,4 +103,23 @@ export async function newAccount(baseUrl: string, tag = 'cluster'): Promise<{ em
  */
 export function standaloneAuthEnv(overrides: Record<string, string> = {}): Record<string, string> {
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...testEnv({ LOG_LEVEL: 'info', ...overrides }) };
+}
+
+/**
+ * Polls `probe` until it returns a value (not undefined) or `timeoutMs` passes, for what a test
+ * waits to see (a Prometheus target, a span in Jaeger); the error says what was last seen.
+ */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = 'nothing yet';
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${String(last)})`);
+    await sleep(intervalMs);
+  }
 }

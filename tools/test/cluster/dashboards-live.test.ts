@@ -18,13 +18,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startCluster } from '../../cluster/cluster.ts';
 import { freePort } from '../../cluster/process-utils.ts';
-import { newAccount } from '../../cluster/testing.ts';
+import { eventually, newAccount } from '../../cluster/testing.ts';
 import type { Cluster, ServiceName } from '../../cluster/types.ts';
 import { checkLive, failures, formatResults, type LiveResult } from '../../dashboards/check-live.ts';
 import { committedDashboards } from '../../dashboards/index.ts';
@@ -47,21 +46,6 @@ let sd: Server;
 let objects: K8sObject[];
 let results: LiveResult[];
 
-/** Polls `probe` until it returns a value or `timeoutMs` passes; the error says what was last seen. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = 'nothing yet';
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${String(last)})`);
-    await sleep(500);
-  }
-}
 
 type PodTemplateJson = { metadata: { labels: Record<string, string> }; spec: V1Pod['spec'] };
 const templateOf = (owner: K8sObject): PodTemplateJson => (owner.spec as { template: PodTemplateJson }).template;
@@ -137,7 +121,7 @@ beforeAll(async () => {
   results = await eventually('every dashboard query answered with series', async () => {
     const run = await checkLive({ prometheusUrl: prometheus.url, namespace: NAMESPACE, skipSources: ['cadvisor'] });
     return failures(run).length === 0 ? run : undefined;
-  }).catch(async (error: Error) => {
+  }, 60_000).catch(async (error: Error) => {
     console.log(formatResults(await checkLive({ prometheusUrl: prometheus.url, namespace: NAMESPACE, skipSources: ['cadvisor'] })));
     throw error;
   });
@@ -194,7 +178,7 @@ describe('the dashboards against a live Prometheus configured by the chart', { t
       const res = (await (await fetch(`${prometheus.url}/api/v1/rules`)).json()) as { data: { groups: Array<{ name: string; rules: Array<{ name: string; health: string; lastError?: string; state?: string; lastEvaluation: string }> }> } };
       const all = res.data.groups.flatMap((g) => g.rules);
       return all.length > 0 && all.every((r) => !r.lastEvaluation.startsWith('0001')) ? res.data.groups : undefined;
-    });
+    }, 60_000);
     const rules = groups.flatMap((g) => g.rules);
     expect(rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.lastError}`)).toEqual([]);
     const active = rules.filter((r) => r.state !== undefined && r.state !== 'inactive').map((r) => `${r.name}: ${r.state}`);
@@ -210,7 +194,7 @@ describe('the dashboards against a live Prometheus configured by the chart', { t
       const up = await prom.vector(`up{pod="${replacement}"} == 1`);
       const counts = Object.fromEntries((await prom.vector(gone.promql)).map((s) => [s.metric.container, Number(s.value[1])]));
       return up.length === 1 && counts.catalog === 1 ? counts : undefined;
-    });
+    }, 60_000);
     expect(byService).toEqual({ auth: 0, cart: 0, catalog: 1 });
     expect(await prom.vector(`up{pod="${victim.name}"}`)).toEqual([]);
   });

@@ -11,11 +11,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from '../../cluster/cluster.ts';
 import { loadManifests } from '../../cluster/manifests.ts';
-import { newAccount } from '../../cluster/testing.ts';
+import { eventually, newAccount } from '../../cluster/testing.ts';
 import type { Cluster, ClusterObservability, ServiceName } from '../../cluster/types.ts';
 import { JaegerQuery, parentOf, podOf, podsOf, serviceCalls, serviceOf, spanKind, type Trace } from '../../observability/jaeger-query.ts';
 import { PromQL } from '../../observability/promql.ts';
@@ -42,21 +41,6 @@ interface Traced {
 }
 const traced: Traced[] = [];
 
-/** Polls `probe` until it returns a value (not undefined) or `timeoutMs` passes; the error says what was last seen. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = 'nothing yet';
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${String(last)})`);
-    await sleep(250);
-  }
-}
 
 /** A request through the Ingress that starts a trace of our own (W3C traceparent, sampled), as a traced front end would. */
 async function call(shopper: number, method: string, path: string, token: string, body?: unknown): Promise<Traced & { json: Record<string, unknown> }> {
