@@ -516,6 +516,11 @@ describe('NOTES.txt', () => {
     const demo = await notes(['config.stateStore=memory', 'sticky.enabled=true', 'observability.enabled=true', 'gateway.enabled=false', 'ingress.enabled=true']);
     expect(demo).toContain('the Ingress (class traefik)');
     expect(demo).toContain('port-forward svc/anypod-grafana');
+    expect(demo).toContain('port-forward svc/anypod-jaeger');
+    // With a collector of the user's, the chart runs no Jaeger: no port-forward to one.
+    const external = await notes(['observability.enabled=true', 'observability.otlpEndpoint=http://10.0.0.1:4318']);
+    expect(external).not.toContain('svc/anypod-jaeger');
+    expect(external).toContain('traces go to http://10.0.0.1:4318');
     expect(demo).toMatch(/deliberately STATEFUL demonstration mode.*\n.*anypod_sticky/);
   });
 });
