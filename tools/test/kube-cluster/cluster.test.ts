@@ -304,29 +304,10 @@ describe('the short proof on real pods', { tags: ['timing'] }, () => {
       expect(podOf(trace, call.server)).toMatch(/^anypod-catalog-/);
     });
 
-    it("writes the trace's id in the log lines of the pod that served it", async () => {
-      const crossing = findCrossing(cartTraces, 'cart', 'catalog')!;
-      const pod = podOf(crossing.trace, crossing.call.server) ?? '';
-      // A pod deleted since has no logs to read: take the trace's catalog pod only if it still runs.
-      const { stdout: running } = await kubectl(['get', 'pods', '--namespace', NAMESPACE, '-o', 'jsonpath={.items[*].metadata.name}']);
-      const candidates = running.split(/\s+/).includes(pod) ? [crossing] : [];
-      if (candidates.length === 0) {
-        for (const trace of cartTraces) {
-          const c = findCrossing([trace], 'cart', 'catalog');
-          if (c && running.split(/\s+/).includes(podOf(c.trace, c.call.server) ?? '')) {
-            candidates.push(c);
-            break;
-          }
-        }
-      }
-      expect(candidates.length, 'no crossing trace served by a catalog pod that still runs').toBe(1);
-      const chosen = candidates[0]!;
-      const servedBy = podOf(chosen.trace, chosen.call.server)!;
-      const { stdout } = await kubectl(['logs', servedBy, '--namespace', NAMESPACE, '--container', 'catalog', '--tail', '-1']);
-      const lines = stdout.split('\n').filter((line) => line.includes(chosen.trace.traceID));
-      expect(lines.length, `no log line of ${servedBy} carries trace ${chosen.trace.traceID}`).toBeGreaterThan(0);
-      expect((JSON.parse(lines[0]!) as { trace_id?: string }).trace_id).toBe(chosen.trace.traceID);
-    });
+    // The log side of a trace (its id in the pod's log lines) is checked where replicas log
+    // their requests: the proof runs at LOG_LEVEL=warn (tools/kube/proof-values.yaml), so pods
+    // here write no request lines; see tools/test/cluster/observability.test.ts and
+    // services/cart/test/tracing.test.ts.
   });
 
   // The node's Prometheus (tools/kube/observability.ts), configured from the chart, after the
@@ -349,8 +330,8 @@ describe('the short proof on real pods', { tags: ['timing'] }, () => {
         expect(appeared.map((s) => s.metric), `${replacement} (replacement) never scraped up`).toEqual([
           { container: /^anypod-(\w+)-/.exec(replacement)?.[1], instance: expect.any(String), job: 'anypod', namespace: NAMESPACE, pod: replacement },
         ]);
-        // Its own series, not only the target's: requests it served after joining.
-        expect((await promql.vector(`http_requests_total{namespace="${NAMESPACE}", pod="${replacement}"}`)).length, `${replacement} has no request series`).toBeGreaterThan(0);
+        // Its own series, not only the target's (a replacement deleted in a later run has them only in the past).
+        expect((await promql.vector(`last_over_time(http_requests_total{namespace="${NAMESPACE}", pod="${replacement}"}[15m])`)).length, `${replacement} has no request series`).toBeGreaterThan(0);
       }
       // Every pod running now is a target that is up, and nothing else is.
       const { stdout } = await kubectl(['get', 'pods', '--namespace', NAMESPACE, '-l', 'app.kubernetes.io/component in (auth,catalog,cart)', '-o', 'jsonpath={.items[*].metadata.name}']);
