@@ -1,16 +1,19 @@
-// The pod discovery of the node's Prometheus (see pod-targets.ts for why it exists): watches the
-// cluster's pods through the API and answers Prometheus' http_sd_configs with them.
+// The pod discovery of the node's Prometheus (see pod-targets.ts for why it exists): answers
+// Prometheus' http_sd_configs with the cluster's pods, listed from the API on every poll.
 //   node --import tsx tools/kube/prometheus-sd/cli.ts --kubeconfig FILE --listen 127.0.0.1:PORT
-// GET /targets: the target groups (Prometheus polls it, refresh_interval). stdout, first line:
-// `prometheus-sd: http://HOST:PORT/targets` once the first list is in. SIGTERM/SIGINT: exit 0.
+// GET /targets: the target groups (Prometheus polls it every refresh_interval, 5 s here). A list
+// per poll instead of a watch: one small request every few seconds costs the API server nothing,
+// and a list cannot miss a deletion the way a broken watch can; when the API does not answer,
+// the poll fails (503) and Prometheus keeps the targets it had, as its own discovery would.
+// stdout, first line: `prometheus-sd: http://HOST:PORT/targets` once the API has answered a
+// first list. SIGTERM/SIGINT: exit 0.
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, makeInformer, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../gateway/watch.ts';
 import { podTargetGroups } from './pod-targets.ts';
 
 const USAGE = 'usage: node --import tsx tools/kube/prometheus-sd/cli.ts --kubeconfig FILE --listen HOST:PORT';
-const RETRY_MS = 1000;
 
 function fail(message: string): never {
   process.stderr.write(`prometheus-sd: ${message}\n${USAGE}\n`);
@@ -29,33 +32,39 @@ const listen = /^(.+):(\d+)$/.exec(values.listen ?? '');
 if (!listen) fail(`--listen must be HOST:PORT, got '${values.listen ?? ''}'`);
 const [, host = '', port = ''] = listen;
 
-const kc = loadKubeConfig(values.kubeconfig);
-const core = kc.makeApiClient(CoreV1Api);
-const informer = makeInformer<V1Pod>(kc, '/api/v1/pods', () => core.listPodForAllNamespaces());
-let stopping = false;
-// client-node's informer stops on an error other than a 410: start it again a second later.
-informer.on('error', (error: unknown) => {
-  if (stopping) return;
-  process.stderr.write(`prometheus-sd: watching pods failed (${(error as Error).message}); retrying in ${RETRY_MS} ms\n`);
-  setTimeout(() => void informer.start().catch(() => {}), RETRY_MS);
-});
-await informer.start();
+const core = loadKubeConfig(values.kubeconfig).makeApiClient(CoreV1Api);
+const targets = async (): Promise<string> => JSON.stringify(podTargetGroups((await core.listPodForAllNamespaces()).items));
 
+// The API must answer once before this says it is ready (kube-up waits for that line).
+try {
+  await targets();
+} catch (error) {
+  fail(`the API did not answer a list of pods: ${(error as Error).message}`);
+}
+
+let failing = false;
 const server = createServer((req, res) => {
   if (req.method !== 'GET' || req.url !== '/targets') {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('GET /targets\n');
     return;
   }
-  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(podTargetGroups(informer.list())));
+  targets().then(
+    (body) => {
+      if (failing) process.stderr.write('prometheus-sd: listing pods works again\n');
+      failing = false;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    },
+    (error: Error) => {
+      if (!failing) process.stderr.write(`prometheus-sd: listing pods failed (${error.message}); Prometheus keeps its targets until it works again\n`);
+      failing = true;
+      res.writeHead(503, { 'content-type': 'text/plain' }).end(`listing pods failed: ${error.message}\n`);
+    },
+  );
 });
 server.listen(Number(port), host, () => {
   process.stdout.write(`prometheus-sd: http://${host}:${port}/targets\n`);
 });
 
-const stop = () => {
-  stopping = true;
-  void informer.stop();
-  server.close(() => process.exit(0));
-};
+const stop = () => server.close(() => process.exit(0));
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);

@@ -23,6 +23,7 @@ import { kubectl, kubeEnv } from '../../kube/proof/kube-env.ts';
 import { KUBE_RUNS } from '../../kube/proof/runs.ts';
 import { seedReleaseCatalog } from '../../kube/proof/seed.ts';
 import { kubePlatform, nodeJaegerUrl } from '../../kube/proof/cli.ts';
+import { eventually } from '../../cluster/testing.ts';
 import { checkLive } from '../../dashboards/check-live.ts';
 import { JaegerQuery, podOf, PromQL, spanKind, type Trace } from '../../observability/index.ts';
 import { findCrossing } from '../../observability/sessions.ts';
@@ -321,8 +322,17 @@ describe('the short proof on real pods', { tags: ['timing'] }, () => {
       expect(events.length).toBeGreaterThanOrEqual(3);
       // Prometheus marks a vanished target's series stale at once: an instant query no longer
       // finds them, while the range before the deletion still holds their samples.
+      // What the discovery and Prometheus said, for a failure's message.
+      const { LOG_DIR, RUN_DIR } = kubeEnv();
+      const tail = (file: string) => `${file}:\n${existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-15).join('\n') : '(missing)'}`;
+      const diagnosis = () => [join(LOG_DIR, 'prometheus-sd.log'), join(RUN_DIR, 'observability/prometheus/prometheus.log')].map(tail).join('\n');
       for (const event of events) {
-        expect(await promql.vector(`up{namespace="${NAMESPACE}", pod="${event.replica}"}`), `${event.replica} (deleted) still scraped`).toEqual([]);
+        // A pod deleted in a run's last seconds may still be a target for a moment: Prometheus
+        // polls the discovery every 5 s and applies what changed at most every 5 s.
+        const stale = await eventually(`${event.replica}'s target gone`, async () => ((await promql.vector(`up{namespace="${NAMESPACE}", pod="${event.replica}"}`)).length === 0 ? true : undefined), 30_000).catch(
+          (error: Error) => `${error.message}\n${diagnosis()}`,
+        );
+        expect(stale, `${event.replica} (deleted at ${event.atMs} ms of its run) still scraped`).toBe(true);
         const past = await promql.matrix(`up{namespace="${NAMESPACE}", pod="${event.replica}"}[15m]`);
         expect(past.length, `${event.replica} was never scraped`).toBe(1);
         const replacement = event.replacement ?? '';
