@@ -80,6 +80,18 @@ export function me(credential: { accessToken: string } | { sessionCookie: string
   return 'accessToken' in credential ? get('/auth/me', bearer(credential.accessToken)) : get('/auth/me', { cookie: credential.sessionCookie });
 }
 
+/** Sign out: revokes the token's login on every replica, or the cookie's session (204). */
+export function logout(credential: { accessToken: string } | { sessionCookie: string }): HttpRequest {
+  const headers = 'accessToken' in credential ? bearer(credential.accessToken) : { cookie: credential.sessionCookie };
+  return { method: 'POST', path: '/auth/logout', headers: { accept: 'application/json', ...headers } };
+}
+
+/** The public keys every service verifies access tokens with. */
+export const jwks = (): HttpRequest => get('/auth/.well-known/jwks.json');
+
+/** A service's OpenAPI document (auth, catalog, cart). */
+export const openApi = (service: string): HttpRequest => get(`/${service}/openapi.json`);
+
 // --- catalog ------------------------------------------------------------------------------
 
 export interface ProductQuery {
@@ -108,6 +120,8 @@ export const listProducts = (query: ProductQuery = {}): HttpRequest =>
 
 export const getProduct = (id: string, ifNoneMatch?: string): HttpRequest =>
   get(`/catalog/products/${encodeURIComponent(id)}`, ifNoneMatch ? { 'if-none-match': ifNoneMatch } : {});
+
+export const listCategories = (): HttpRequest => get('/catalog/categories');
 
 // --- cart ---------------------------------------------------------------------------------
 

@@ -130,8 +130,15 @@ const MAX_SIGN_IN_TRIES = 5;
 
 export interface Shopper {
   readonly session: ShopperSession;
-  /** the journey; drive it with a client (see actions.ts) */
+  /** the whole journey: signIn(), a 'ready' action, then round() until the run ends; drive it with a client (see actions.ts) */
   run(): Step;
+  /**
+   * Register and sign in (token, then cookie): the journey's first part, for clients that run it
+   * in pieces (a k6 VU's first iteration). False when the user could not sign in.
+   */
+  signIn(): Step<boolean>;
+  /** One round of shopping (returns early when the run ends): what a k6 iteration runs. */
+  round(): Step;
 }
 
 export function createShopper(options: ShopperOptions): Shopper {
@@ -360,21 +367,26 @@ export function createShopper(options: ShopperOptions): Shopper {
     }
   }
 
-  function* run(): Step {
+  function* signIn(): Step<boolean> {
     // A register that failed for sure (the address exists) still lets the login decide.
     yield* registerUser();
     for (let tries = 1; !timeUp() && !session.accessToken; tries++) {
       if (yield* tokenLogin()) break;
       // A user who cannot sign in gives up: the others must not wait for them.
-      if (tries >= MAX_SIGN_IN_TRIES) return;
+      if (tries >= MAX_SIGN_IN_TRIES) return false;
       yield* sleep(random.int(300, 700));
     }
-    if (!session.accessToken) return;
+    if (!session.accessToken) return false;
     if (b.cookieSession && !timeUp()) yield* cookieLogin();
+    return true;
+  }
+
+  function* run(): Step {
+    if (!(yield* signIn())) return;
     yield { type: 'ready' };
     while (!timeUp()) yield* round();
   }
 
-  return { session, run };
+  return { session, run, signIn, round };
 }
 
