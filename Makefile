@@ -93,3 +93,4 @@ clean:
 -include tools/k8s/k8s.mk
 -include tools/kube/kube.mk
 -include tools/dashboards/dashboards.mk
+-include tools/load-tests/load-tests.mk
