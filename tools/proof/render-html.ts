@@ -7,12 +7,14 @@ import type { ProofReport, RunReport } from './report-types.ts';
 import { KILL_LABELS } from '../cluster/types.ts';
 import { failuresChart, latencyChart, requestsChart } from './run-charts.ts';
 import { anomalyList, checksTable, comparisonTable, statusBadge, summaryTable, tracesSection } from './render-tables.ts';
+import { cannotShowSection, isK6Report, k6BannerLines, k6Headline, k6Intro, k6Meta, k6Source, podsPerSessionTable, thresholdsTable } from './k6-render.ts';
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
 const sum = (runs: RunReport[], pick: (r: RunReport) => number) => runs.reduce((a, r) => a + pick(r), 0);
 
 function verdictBanner(report: ProofReport): string {
+  if (isK6Report(report)) return banner(report, k6Headline(report), k6BannerLines(report), k6Meta(report));
   const stateless = report.runs.filter((r) => r.expectation === 'pass');
   const stateful = report.runs.filter((r) => r.expectation === 'demonstrates-failure');
   const pass = report.verdict === 'pass';
@@ -35,6 +37,11 @@ function verdictBanner(report: ProofReport): string {
   const failing = report.runs.filter((r) => !r.pass);
   if (failing.length > 0) lines.push(`Runs that did not meet their expectation: ${failing.map((r) => r.name).join(', ')}.`);
   const meta = `Generated ${report.generatedAt} · ${platformWords(report.machine.platform)} · Node ${report.machine.node} · ${fmtInt(report.machine.cpus)} CPUs · ${fmtInt(report.machine.replicasPerService)} replicas per service`;
+  return banner(report, headline, lines, meta);
+}
+
+function banner(report: ProofReport, headline: string, lines: string[], meta: string): string {
+  const pass = report.verdict === 'pass';
   return (
     `<header class="verdict verdict-${pass ? 'pass' : 'fail'}" data-verdict="${esc(report.verdict)}"><div class="verdict-inner">` +
     `<div class="kicker">anypod · proof report</div><h1 id="verdict">${esc(headline)}</h1>` +
@@ -74,16 +81,18 @@ function runIntro(run: RunReport): string {
 }
 
 function runSection(run: RunReport, index: number): string {
+  // A k6 run says first what it cannot show, then its thresholds next to its checks; it has no
+  // anomaly examples or traces to show (cannotShowSection says why).
+  const k6 = k6Source(run) !== undefined;
   return (
     `<section class="run" id="run-${index + 1}" data-run="${esc(run.name)}">` +
     `<h2>${esc(run.name)} ${statusBadge(run)}</h2>` +
-    runIntro(run) +
+    (k6 ? k6Intro(run) + cannotShowSection(run) : runIntro(run)) +
     requestsChart(run) +
     latencyChart(run) +
     failuresChart(run) +
     `<h3>Checks</h3>${checksTable(run)}` +
-    `<h3>Anomaly examples</h3>${anomalyList(run)}` +
-    tracesSection(run) +
+    (k6 ? thresholdsTable(run) + podsPerSessionTable(run) : `<h3>Anomaly examples</h3>${anomalyList(run)}` + tracesSection(run)) +
     `</section>`
   );
 }
@@ -113,10 +122,10 @@ ${verdictBanner(report)}
 ${READING_GUIDE}
 <section><h2>Summary of runs</h2>${summaryTable(report.runs)}</section>
 ${baselineSection(report)}
-<section><h2>Stateless vs stateful</h2><p class="muted">Measured in these runs.</p>${comparisonTable(report)}</section>
+${isK6Report(report) ? '' : `<section><h2>Stateless vs stateful</h2><p class="muted">Measured in these runs.</p>${comparisonTable(report)}</section>`}
 ${report.runs.map(runSection).join('\n')}
 </main>
-<footer>Data: report.json next to this file. Produced by <code>${report.machine.platform?.kind === 'kubernetes' ? 'make demo-kube' : 'make demo'}</code>.</footer>
+<footer>Data: report.json next to this file. Produced by <code>${isK6Report(report) ? 'make load-report' : report.machine.platform?.kind === 'kubernetes' ? 'make demo-kube' : 'make demo'}</code>.</footer>
 </body>
 </html>
 `;

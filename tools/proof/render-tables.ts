@@ -2,7 +2,7 @@
 // stateless-vs-stateful comparison. Numbers that mean data went wrong are marked "bad" so a
 // reader can spot them without knowing the checker.
 import { esc, fmtInt, fmtMs, fmtSeconds } from './html.ts';
-import type { ProofReport, RunReport } from './report-types.ts';
+import type { NotMeasured, ProofReport, RunReport } from './report-types.ts';
 import { KILL_LABELS } from '../cluster/types.ts';
 import { traceLink } from './traces.ts';
 import { checkWords, comparisonRows, tracesRule, tracesSentence } from './words.ts';
@@ -44,16 +44,20 @@ interface Row {
   cell: (r: RunReport) => string;
   /** true when the value means data went wrong */
   bad?: (r: RunReport) => boolean;
+  /** a run whose producer could not measure this (RunReport.source) shows that instead of the value */
+  notMeasured?: NotMeasured;
 }
+
+const NOT_MEASURED_CELL = 'not measured';
 
 const GROUPS: Array<{ title: string; rows: Row[] }> = [
   {
     title: 'Setup',
     rows: [
       { label: 'Mode', hint: 'where carts and sessions live', cell: modeLabel },
-      { label: 'Kill type', hint: 'graceful = SIGTERM then drain; hang = stopped past the clients’ timeout, resumed, then deleted', cell: (r) => KILL_LABELS[r.kill].short },
-      { label: 'Routing', hint: 'how the ingress picks a replica', cell: (r) => r.routing },
-      { label: 'Kills', hint: 'replicas deleted during the run', cell: (r) => fmtInt(r.kills) },
+      { label: 'Kill type', notMeasured: 'deletions', hint: 'graceful = SIGTERM then drain; hang = stopped past the clients’ timeout, resumed, then deleted', cell: (r) => KILL_LABELS[r.kill].short },
+      { label: 'Routing', notMeasured: 'routing', hint: 'how the ingress picks a replica', cell: (r) => r.routing },
+      { label: 'Kills', notMeasured: 'deletions', hint: 'replicas deleted during the run', cell: (r) => fmtInt(r.kills) },
       { label: 'Load', cell: (r) => `${fmtInt(r.virtualUsers)} users for ${fmtSeconds(r.durationMs)}` },
     ],
   },
@@ -64,6 +68,7 @@ const GROUPS: Array<{ title: string; rows: Row[] }> = [
       { label: 'Failed attempts', hint: 'error status or no answer', cell: (r) => fmtInt(r.attempts.failed) + pct(r.attempts.failed, r.attempts.total) },
       {
         label: 'Failed during kills',
+        notMeasured: 'attempts-during-deletions',
         hint: 'of the attempts made while a kill was under way',
         cell: (r) => `${fmtInt(r.attempts.failedDuringKills)} of ${fmtInt(r.attempts.duringKills)}`,
       },
@@ -72,9 +77,9 @@ const GROUPS: Array<{ title: string; rows: Row[] }> = [
   {
     title: 'Operations (what users tried to do)',
     rows: [
-      { label: 'Acknowledged', hint: 'the server said it happened', cell: (r) => fmtInt(r.operations.acknowledged) + pct(r.operations.acknowledged, r.operations.total) },
-      { label: 'Failed', hint: 'certainly did not happen', cell: (r) => fmtInt(r.operations.failed) },
-      { label: 'Indeterminate', hint: 'no clear answer; may have happened', cell: (r) => fmtInt(r.operations.indeterminate) },
+      { label: 'Acknowledged', notMeasured: 'operations-by-outcome', hint: 'the server said it happened', cell: (r) => fmtInt(r.operations.acknowledged) + pct(r.operations.acknowledged, r.operations.total) },
+      { label: 'Failed', notMeasured: 'operations-by-outcome', hint: 'certainly did not happen', cell: (r) => fmtInt(r.operations.failed) },
+      { label: 'Indeterminate', notMeasured: 'operations-by-outcome', hint: 'no clear answer; may have happened', cell: (r) => fmtInt(r.operations.indeterminate) },
     ],
   },
   {
@@ -95,6 +100,7 @@ const GROUPS: Array<{ title: string; rows: Row[] }> = [
       { label: 'Lost sessions', hint: 'users logged out by a kill', cell: (r) => fmtInt(r.sessions.lostSessions), bad: (r) => r.sessions.lostSessions > 0 },
       {
         label: 'Pods per session, from traces',
+        notMeasured: 'traces',
         hint: 'distinct cart pods in each sampled session’s traces (k8s.pod.name)',
         cell: (r) => (r.traces && r.traces.sessionsChecked > 0 ? `${fmtInt(r.traces.minDistinctPodsPerSession)}–${fmtInt(r.traces.maxDistinctPodsPerSession)} (${fmtInt(r.traces.sessionsChecked)} sessions)` : 'not checked'),
         bad: (r) => r.checks.some((c) => c.id === 'traced-sessions-on-several-pods' && !c.pass),
@@ -105,8 +111,8 @@ const GROUPS: Array<{ title: string; rows: Row[] }> = [
     title: 'Latency',
     rows: [
       { label: 'p50', cell: (r) => fmtMs(r.latencyMs.p50) },
-      { label: 'p99', cell: (r) => fmtMs(r.latencyMs.p99) },
-      { label: 'p99 during kills', cell: (r) => fmtMs(r.latencyMs.p99DuringKills) },
+      { label: 'p99', notMeasured: 'latency-p99', cell: (r) => fmtMs(r.latencyMs.p99) },
+      { label: 'p99 during kills', notMeasured: 'attempts-during-deletions', cell: (r) => fmtMs(r.latencyMs.p99DuringKills) },
     ],
   },
 ];
@@ -120,7 +126,12 @@ export function summaryTable(runs: readonly RunReport[], { linked = true } = {})
     const rows = g.rows
       .map((row) => {
         const label = `<th scope="row">${esc(row.label)}${row.hint ? `<div class="hint">${esc(row.hint)}</div>` : ''}</th>`;
-        const cells = runs.map((r) => `<td${row.bad?.(r) ? ' class="bad"' : ''}>${esc(row.cell(r))}</td>`).join('');
+        const cells = runs
+          .map((r) => {
+            if (row.notMeasured && r.source?.notMeasured.includes(row.notMeasured)) return `<td class="muted not-measured" data-not-measured="${esc(row.notMeasured)}">${NOT_MEASURED_CELL}</td>`;
+            return `<td${row.bad?.(r) ? ' class="bad"' : ''}>${esc(row.cell(r))}</td>`;
+          })
+          .join('');
         return `<tr>${label}${cells}</tr>`;
       })
       .join('');

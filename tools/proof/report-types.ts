@@ -50,6 +50,67 @@ export interface RunReport {
   /** whether this run is expected to pass (stateless) or to demonstrate a failure (stateful) */
   expectation: 'pass' | 'demonstrates-failure';
   pass: boolean;
+  /**
+   * Who measured the run when it was not the proof's own driver (make demo, make demo-kube), and
+   * what that producer could not see. Absent for the proof's runs, which measure everything.
+   */
+  source?: RunSource;
+}
+
+/**
+ * A run measured by k6 (tools/proof/k6-run.ts): from its handleSummary JSON and its `--out json`
+ * time series. k6 sees only what its virtual users send and receive, aggregated per metric, so
+ * some of RunReport's fields cannot be measured; each such gap is listed in `notMeasured`, and
+ * the fields it covers hold 0 (or [] / a placeholder) only because the type requires a value:
+ * readers must treat them as unknown, never as a measured zero.
+ */
+export interface RunSource {
+  producer: 'k6';
+  notMeasured: NotMeasured[];
+  /** every threshold of the run with k6's own verdict; they are the run's SLOs */
+  thresholds: K6Threshold[];
+  /** distinct pods that served one virtual user's session, per service (`anypod_pods_per_session`); '' when untagged */
+  podsPerSession: Record<string, { sessions?: number; min: number; max: number }>;
+  /** custom metrics (design.md) the run did not emit: checks that need them are left out */
+  missingMetrics: string[];
+  iterations: number;
+  /** users whose own read-back was checked (`anypod_users_checked`) */
+  usersChecked: number;
+  /** the files the run was read from, as given */
+  files: { summary: string; timeseries?: string };
+}
+
+/**
+ * What a k6 run cannot show:
+ * - deletions: k6 does not know when pods were deleted or which (kill, kills, killEvents);
+ * - attempts-during-deletions: hence neither attempts.duringKills/failedDuringKills nor latencyMs.p99DuringKills;
+ * - routing: how the cluster spread requests is the cluster's, not k6's (RunReport.routing is a placeholder);
+ * - cross-user-history: each virtual user checks only its own writes (VUs share no memory), so no
+ *   check over every user's history together, and no anomaly examples (anomalies is empty);
+ * - traces: k6 reads no Jaeger;
+ * - comparison: one run per report, so no stateless-vs-stateful comparison;
+ * - timeline, operations-by-outcome: only with the time series (the summary aggregates them away);
+ * - latency-p99: without the time series, only when the summary's trend stats include p(99).
+ */
+export type NotMeasured =
+  | 'deletions'
+  | 'attempts-during-deletions'
+  | 'routing'
+  | 'cross-user-history'
+  | 'traces'
+  | 'comparison'
+  | 'timeline'
+  | 'operations-by-outcome'
+  | 'latency-p99';
+
+/** One k6 threshold: `expression` on `metric` (a submetric like `name{tag:value}` included). */
+export interface K6Threshold {
+  metric: string;
+  expression: string;
+  /** k6's verdict (the summary's `ok`) */
+  ok: boolean;
+  /** the aggregate the expression tests (count, rate, min, p(95), ...) as the summary gives it, when it does */
+  value?: number;
 }
 
 export interface ProofReport {

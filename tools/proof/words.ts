@@ -2,7 +2,7 @@
 // sentences of the stateless-vs-stateful comparison. report.json holds only the numbers
 // (checks.ts, comparison.ts); the page and the terminal summary say them with these.
 import type { CheckId } from './checks.ts';
-import type { Check, Comparison, ComparisonSide, RunTraces, TraceGap } from './report-types.ts';
+import type { Check, Comparison, ComparisonSide, K6Threshold, NotMeasured, RunTraces, TraceGap } from './report-types.ts';
 
 interface CheckWords {
   name: string;
@@ -154,4 +154,31 @@ export function comparisonRows(comparison: Comparison): Array<{ property: string
     row('Load balancing', 'balance'),
     row('Reliability under deletions (set checker)', 'reliability'),
   ];
+}
+
+// --- k6 runs ----------------------------------------------------------------------------------
+
+/** What a k6 run cannot show, and why (report-types.ts, NotMeasured). */
+export const NOT_MEASURED_WORDS: Record<NotMeasured, string> = {
+  deletions: 'When pods were deleted, and which: k6 only sends requests and does not know about deletions, so the charts have no deletion markers and the run has no deletion count.',
+  'attempts-during-deletions': 'Attempts and latency during deletions: without the deletions’ times, no request can be placed inside one.',
+  routing: 'How requests were spread over the pods: that is the cluster’s Service or Gateway, not k6; only who answered is counted (X-Served-By).',
+  'cross-user-history': 'A history check across users: k6 virtual users share no memory, so each one checks only its own writes against its own read-back, and only the counts reach the report — no examples of what went wrong.',
+  traces: 'Traces: k6 reads no Jaeger, so the servers’ own account of which pods served a session is not here.',
+  comparison: 'The stateless-vs-stateful comparison: a report holds one k6 run; run the script against both releases and compare the two pages.',
+  timeline: 'The timeline (answers per pod, failures and latency per second): it needs the time series (--out json), which was not given.',
+  'operations-by-outcome': 'Operations by outcome (acknowledged, failed, indeterminate): the summary adds up anypod_operations over its kind and outcome tags; they need the time series.',
+  'latency-p99': 'The p99 latency: the summary’s trend statistics (summaryTrendStats) do not include p(99), and there is no time series to compute it from.',
+};
+
+/** What a k6 run can show, in one sentence for the page. */
+export const K6_SHOWS =
+  'What k6 measured: every request and its latency (k6’s http metrics), which pod answered each attempt, each virtual user’s operations by outcome, ' +
+  'its writes checked against its own read-back (lost, unexpected, duplicated, recovered), quantity violations, lost sessions and cart reads missing a line, ' +
+  'the fewest and most pods that served one session per service, and the thresholds with k6’s verdicts.';
+
+/** A threshold in words: the metric, the expression, and the value k6 compared when the summary gives it. */
+export function thresholdWords(t: K6Threshold): { metric: string; expression: string; value: string; held: string } {
+  const value = t.value === undefined ? 'not in the summary' : Number.isInteger(t.value) ? String(t.value) : t.value.toFixed(t.value < 1 ? 4 : 1);
+  return { metric: t.metric, expression: t.expression, value, held: t.ok ? 'held' : 'crossed' };
 }
