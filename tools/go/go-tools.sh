@@ -32,7 +32,14 @@ TOOLS=(
   "kube-router kube-router github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"
   # Traces of the local cluster and the one-node cluster (tools/observability).
   "jaeger jaeger github.com/jaegertracing/jaeger/cmd/jaeger"
+  # Our own source, not an upstream tool: runs the bundled k6 scripts in Sobek (load-tests).
+  "k6-harness k6-harness ."
 )
+
+# Tools built from this repository's own source: their key hashes their source too, and they live
+# in a cache folder of their own, so editing them never invalidates the upstream tools' key
+# (a Kubernetes build takes many minutes).
+OWN_SOURCE_TOOLS=(k6-harness)
 
 # Only the Go the machine has: a go directive newer than it must fail loudly, never download
 # another toolchain. -mod=readonly: the committed go.sum is the pin, a build never rewrites it.
@@ -66,15 +73,45 @@ tool_names() {
   for entry in "${TOOLS[@]}"; do printf '%s\n' "${entry%% *}"; done
 }
 
+is_own_source() {
+  local own
+  for own in "${OWN_SOURCE_TOOLS[@]}"; do [[ "$own" == "$1" ]] && return 0; done
+  return 1
+}
+
 cache_key() {
-  # The pins of every module plus the compiler: any change gives a new folder.
+  # The pins of every upstream module plus the compiler: any change gives a new folder. The
+  # own-source tools' folders are left out, so the key is the one it was before they existed.
+  local prune=() own
+  for own in "${OWN_SOURCE_TOOLS[@]}"; do prune+=(-path "./$own" -prune -o); done
   {
     go env GOVERSION
-    (cd "$GO_DIR" && find . -name go.mod -o -name go.sum | LC_ALL=C sort | while read -r file; do
+    (cd "$GO_DIR" && find . "${prune[@]}" \( -name go.mod -o -name go.sum \) -print | LC_ALL=C sort | while read -r file; do
       printf '%s\n' "$file"
       cat "$file"
     done)
   } | sha256sum | cut -c1-16
+}
+
+# An own-source tool's key: its go.mod, go.sum and Go files, and the compiler.
+own_key() {
+  {
+    go env GOVERSION
+    (cd "$GO_DIR/$1" && find . -name go.mod -o -name go.sum -o -name '*.go' | LC_ALL=C sort | while read -r file; do
+      printf '%s\n' "$file"
+      cat "$file"
+    done)
+  } | sha256sum | cut -c1-16
+}
+
+# The folder a tool's binary lives in (own-source tools: own/<tool>/<key>/bin).
+tool_bin_dir() {
+  if is_own_source "$1"; then
+    printf '%s\n' "$CACHE_ROOT/own/$1/$(own_key "$1")/bin"
+  else
+    init_key_dir
+    printf '%s\n' "$KEY_DIR/bin"
+  fi
 }
 
 # Sets KEY_DIR once (called in this shell, never in a $(...), so the hash is computed once).
@@ -139,8 +176,8 @@ ensure_tool() {
   local name=$1 entry module package dir target
   entry=$(tool_entry "$name") || die "unknown tool '$name' (known: $(tool_names | paste -sd ' '))"
   read -r _ module package <<<"$entry"
-  init_key_dir
-  dir=$KEY_DIR
+  dir=$(dirname "$(tool_bin_dir "$name")")
+  mkdir -p "$dir/bin"
   target="$dir/bin/$name"
   if [[ -x "$target" ]]; then
     [[ "$REPORT_CACHED" == 1 ]] && log "$name: built already ($target)"
@@ -207,9 +244,13 @@ ensure_crds() {
 prune_other_keys() {
   local folder
   init_key_dir
-  for folder in "$CACHE_ROOT"/*/; do
+  for folder in "$CACHE_ROOT"/*/ "$CACHE_ROOT"/own/*/*/; do
     folder=${folder%/}
-    [[ "$folder" == "$KEY_DIR" || ! -d "$folder" ]] && continue
+    [[ "$folder" == "$KEY_DIR" || "$folder" == "$CACHE_ROOT/own" || ! -d "$folder" ]] && continue
+    if [[ "$folder" == "$CACHE_ROOT"/own/* ]]; then
+      # An own-source tool's folder of another key (its source changed since).
+      [[ "$folder" == "$(dirname "$(tool_bin_dir "$(basename "$(dirname "$folder")")")")" ]] && continue
+    fi
     if find "$folder" -maxdepth 1 -name '.build-*' | grep -q .; then
       log "keeping $folder: a build is under way there"
       continue
@@ -234,14 +275,14 @@ case "$cmd" in
   path)
     [[ $# -eq 2 ]] || die "usage: $0 path <$(tool_names | paste -sd '|')>"
     ensure_tool "$2"
-    printf '%s\n' "$KEY_DIR/bin/$2"
+    printf '%s\n' "$(tool_bin_dir "$2")/$2"
     ;;
   built)
     [[ $# -eq 2 ]] || die "usage: $0 built <$(tool_names | paste -sd '|')>"
     tool_entry "$2" >/dev/null || die "unknown tool '$2'"
-    init_key_dir
-    [[ -x "$KEY_DIR/bin/$2" ]] || exit 1
-    printf '%s\n' "$KEY_DIR/bin/$2"
+    bin=$(tool_bin_dir "$2")
+    [[ -x "$bin/$2" ]] || exit 1
+    printf '%s\n' "$bin/$2"
     ;;
   prune)
     prune_other_keys
