@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { CHART_DIR, goTool, renderText, type RenderOptions } from './render.ts';
+import { goToolPath } from '../go/go-tools.ts';
+import { CHART_DIR, renderText, type RenderOptions } from './render.ts';
 
 const CACHE_DIR = join(tmpdir(), 'anypod-helm-renders');
 /** Entries older than this are removed when the cache is written: a run takes minutes, not hours. */
@@ -24,7 +25,7 @@ let helmPath: string | undefined;
 function keyOf(options: RenderOptions): string {
   const hash = createHash('sha256');
   // The binary's path holds the hash of its pins (tools/go/go-tools.sh), so a new helm is a new key.
-  helmPath ??= goTool('helm');
+  helmPath ??= goToolPath('helm');
   hash.update(helmPath);
   hash.update(JSON.stringify(options));
   for (const file of [...filesUnder(CHART_DIR), ...(options.valuesFiles ?? [])]) {

@@ -1,9 +1,10 @@
 // Renders the Helm chart (helm/anypod) with `helm template` and parses what comes out, for the
 // k8s/ folder and for every test that reads rendered objects (validation, policy, contract).
 // helm is the pinned Go tool from tools/go (built into a cache outside the clone).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { goToolPath } from '../go/go-tools.ts';
 import { REPO_ROOT } from '../cluster/paths.ts';
 
 export { REPO_ROOT };
@@ -32,11 +33,6 @@ export interface RenderOptions {
   skipSchemaValidation?: boolean;
 }
 
-/** The path of a pinned Go tool, built on first use (tools/go/go-tools.sh). */
-export function goTool(name: 'helm' | 'kubectl-validate' | 'actionlint'): string {
-  return execFileSync('bash', [join(REPO_ROOT, 'tools/go/go-tools.sh'), 'path', name], { encoding: 'utf8' }).trim();
-}
-
 export interface HelmResult {
   status: number;
   stdout: string;
@@ -45,7 +41,7 @@ export interface HelmResult {
 
 /** Runs helm with the given arguments (no kube cluster is ever contacted: KUBECONFIG=/dev/null). */
 export function helm(args: string[]): HelmResult {
-  const result = spawnSync(goTool('helm'), args, {
+  const result = spawnSync(goToolPath('helm'), args, {
     encoding: 'utf8',
     cwd: REPO_ROOT,
     env: { ...process.env, KUBECONFIG: '/dev/null', HELM_CACHE_HOME: '/tmp/anypod-helm/cache', HELM_CONFIG_HOME: '/tmp/anypod-helm/config', HELM_DATA_HOME: '/tmp/anypod-helm/data' },

@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { goTool, REPO_ROOT, type K8sObject } from './render.ts';
+import { goToolPath } from '../go/go-tools.ts';
+import { REPO_ROOT, type K8sObject } from './render.ts';
 
 /**
  * The newest Kubernetes version whose schemas kubectl-validate v0.0.4 carries in its binary
@@ -48,7 +49,7 @@ export function gatewayApiCrds(): string {
 
 function kubectlValidate(): string {
   try {
-    return goTool('kubectl-validate');
+    return goToolPath('kubectl-validate');
   } catch (error) {
     throw new Error(`kubectl-validate is not available (bash tools/go/go-tools.sh path kubectl-validate failed): ${(error as Error).message}`, { cause: error });
   }

@@ -5,15 +5,13 @@
 // local cluster's and the one-node Kubernetes') from running side by side.
 // Config reference: the pinned module's cmd/jaeger/internal/all-in-one.yaml and
 // cmd/query/app/flags.go (the jaeger_query extension's options).
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Daemon } from './daemon.ts';
 import { httpGet } from '../cluster/process-utils.ts';
 import { freePorts } from './ports.ts';
-import { REPO_ROOT } from '../cluster/paths.ts';
+import { goToolPathAsync } from '../go/go-tools.ts';
 
 /** What a recorded Jaeger pid must still be running (`make down` checks before signalling). */
 export const JAEGER_PROCESS = /jaeger.*--config/;
@@ -69,12 +67,7 @@ export interface JaegerProcess {
 /** The binary: JAEGER_BIN, or the pinned build (built on first use: minutes, its progress on our stderr). */
 export async function jaegerBinary(): Promise<string> {
   if (process.env.JAEGER_BIN) return process.env.JAEGER_BIN;
-  const child = spawn('bash', [join(REPO_ROOT, 'tools/go/go-tools.sh'), 'path', 'jaeger'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  const [code] = (await once(child, 'close')) as [number | null];
-  if (code !== 0) throw new Error(`Jaeger is not available: bash tools/go/go-tools.sh path jaeger exited with ${code} (its messages are above)`);
-  return stdout.trim();
+  return goToolPathAsync('jaeger');
 }
 
 const hostPort = (l: Listen): string => `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`;

@@ -9,20 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from '../../cluster/paths.ts';
+import { gatewayCrdsDir, goToolPath } from '../../go/go-tools.ts';
 import { freePort, signalGroup, tail, withParentDeathSignal } from '../../cluster/process-utils.ts';
 
 const execFileAsync = promisify(execFile);
-
-/** A binary of tools/go/go-tools.sh (built there, once, into a cache outside the clone). */
-export function goToolPath(name: 'kube-apiserver' | 'kubectl'): string {
-  return execFileSync('bash', [join(REPO_ROOT, 'tools/go/go-tools.sh'), 'path', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-}
-
-/** The Gateway API standard CRDs (a folder of YAML files). */
-export function gatewayCrdsDir(): string {
-  return execFileSync('bash', [join(REPO_ROOT, 'tools/go/go-tools.sh'), 'crds'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-}
 
 /**
  * Extra addresses on the loopback interface, for "pods" the host can reach: the API server

@@ -6,6 +6,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../../cluster/paths.ts';
+import { goToolPath } from '../../go/go-tools.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -38,17 +39,6 @@ export function kubeEnv(): KubeEnv {
   return cached;
 }
 
-const binaries = new Map<string, string>();
-/** A pinned Go tool's path (tools/go), built on first use. */
-export function goBinary(name: 'kubectl' | 'helm'): string {
-  let path = binaries.get(name);
-  if (!path) {
-    path = execFileSync('bash', [join(REPO_ROOT, 'tools/go/go-tools.sh'), 'path', name], { encoding: 'utf8' }).trim();
-    binaries.set(name, path);
-  }
-  return path;
-}
-
 export interface ToolRun {
   stdout: string;
   stderr: string;
@@ -56,7 +46,7 @@ export interface ToolRun {
 
 async function runTool(name: 'kubectl' | 'helm', args: string[], kubeconfig: string, timeoutMs: number): Promise<ToolRun> {
   try {
-    const { stdout, stderr } = await execFileAsync(goBinary(name), ['--kubeconfig', kubeconfig, ...args], {
+    const { stdout, stderr } = await execFileAsync(goToolPath(name), ['--kubeconfig', kubeconfig, ...args], {
       encoding: 'utf8',
       timeout: timeoutMs,
       maxBuffer: 64 * 1024 * 1024,

@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { CHART_DIR, DEFAULT_RELEASE, goTool, helm, ofKind, parseObjects, render, type K8sObject } from '../../k8s/render.ts';
+import { goToolPath } from '../../go/go-tools.ts';
+import { CHART_DIR, DEFAULT_RELEASE, helm, ofKind, parseObjects, render, type K8sObject } from '../../k8s/render.ts';
 import { chartVariants } from '../../k8s/variants.ts';
 import { SERVICE_NAMES } from '../../cluster/paths.ts';
 
@@ -451,7 +452,7 @@ describe('secrets survive an upgrade (lookup)', () => {
   /** helm template --dry-run=server (lookups allowed) of the chart's Secrets, as decoded data by Secret name. */
   async function renderSecrets(kubeconfig: string): Promise<Record<string, Record<string, string>>> {
     // async on purpose: the stand-in API server answers from this process's event loop
-    const { stdout } = await execFileAsync(goTool('helm'), ['template', DEFAULT_RELEASE, CHART_DIR, '--namespace', DEFAULT_RELEASE, '--dry-run=server', '--show-only', 'templates/secrets.yaml'], {
+    const { stdout } = await execFileAsync(goToolPath('helm'), ['template', DEFAULT_RELEASE, CHART_DIR, '--namespace', DEFAULT_RELEASE, '--dry-run=server', '--show-only', 'templates/secrets.yaml'], {
       env: { ...process.env, KUBECONFIG: kubeconfig, HELM_CACHE_HOME: '/tmp/anypod-helm/cache', HELM_CONFIG_HOME: '/tmp/anypod-helm/config', HELM_DATA_HOME: '/tmp/anypod-helm/data' },
     });
     return Object.fromEntries(

@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { goTool, REPO_ROOT } from '../../k8s/render.ts';
+import { goToolPath } from '../../go/go-tools.ts';
+import { REPO_ROOT } from '../../k8s/render.ts';
 
 interface Run {
   status: number;
@@ -52,7 +53,7 @@ function workflows(root: string): string[] {
 // -shellcheck names the binary so the run: blocks are always checked (actionlint silently skips
 // them when it finds no shellcheck); -pyflakes= turns off the Python check (no Python run: blocks).
 function actionlint(root: string, files: string[]): Run {
-  return run(goTool('actionlint'), ['-no-color', '-shellcheck=shellcheck', '-pyflakes=', ...files], root);
+  return run(goToolPath('actionlint'), ['-no-color', '-shellcheck=shellcheck', '-pyflakes=', ...files], root);
 }
 
 const scratch: string[] = [];
