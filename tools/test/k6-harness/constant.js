@@ -1,3 +1,4 @@
+/* global __VU, __ENV */ // k6's globals
 // constant-vus: stops at its duration; a long iteration is interrupted after gracefulStop.
 import { sleep } from 'k6';
 export const options = {

@@ -1,3 +1,4 @@
+/* global __ENV */ // k6's global
 // k6/http against the test's loopback server; results reported as RESULT lines on stderr.
 import http from 'k6/http';
 import { check, group } from 'k6';

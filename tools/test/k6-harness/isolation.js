@@ -1,3 +1,4 @@
+/* global __VU, __ITER */ // k6's globals
 // Module state is per VU: each VU counts its own iterations.
 import { Trend, Counter } from 'k6/metrics';
 import exec from 'k6/execution';

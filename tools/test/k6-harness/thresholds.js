@@ -1,3 +1,4 @@
+/* global __ENV */ // k6's global
 // Custom metrics and submetric thresholds; WANT decides whether they pass.
 import { Counter, Rate } from 'k6/metrics';
 const ops = new Counter('anypod_operations');
