@@ -90,6 +90,7 @@ async function main(): Promise<number> {
     }
     throw error;
   }
+  for (const run of report.runs) console.log(`${run.name}: k6 cannot show ${run.source?.notMeasured.join(', ') ?? 'nothing missing'} (see the page)`);
   return finishReport(config.outDir, report);
 }
 

@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { k6ReportFromFiles, parseK6Config } from '../proof/k6-cli.ts';
 import { K6InputError, readK6Summary, readK6TimeSeries } from '../proof/k6-results.ts';
@@ -197,6 +198,19 @@ describe('bad input', () => {
     const missing = join(work, 'nope.json');
     await expect(readK6Summary(missing)).rejects.toThrow(new K6InputError(`${missing}: no such file (the k6 summary: the JSON handleSummary writes)`));
     await expect(readK6TimeSeries(missing, () => {})).rejects.toThrow(new K6InputError(`${missing}: no such file (the k6 time series: k6 run --out json=<file>)`));
+  });
+
+  it('reads a gzipped time series (k6 gzips it when the file name ends in .gz) like the plain one', async () => {
+    const gz = join(work, 'timeseries.json.gz');
+    await writeFile(gz, gzipSync(await readFile(TIMESERIES)));
+    const count = async (file: string) => {
+      let n = 0;
+      const info = await readK6TimeSeries(file, () => n++);
+      return { n, points: info.points, firstMs: info.firstMs };
+    };
+    const plain = await count(TIMESERIES);
+    expect(plain.n).toBeGreaterThan(0);
+    expect(await count(gz)).toEqual(plain);
   });
 
   it('names the line that is not JSON', async () => {
