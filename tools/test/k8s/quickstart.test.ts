@@ -1,4 +1,5 @@
-// The kind/minikube quickstart (quickstart/*.sh) and the k6 smoke script (load-tests/smoke.js).
+// The kind/minikube quickstart (quickstart/*.sh) and where its k6 commands and the k6-operator
+// TestRun point (load-tests/).
 // No kind, minikube or k6 can run here, so:
 // - deploy.sh, kind.sh and minikube.sh run with --dry-run and the test reads the commands they
 //   plan ("+ " lines): images built and loaded for all four images at the chart's version, the
@@ -14,7 +15,7 @@
 // The same deploy.sh runs for real on the Kubernetes built from source here (the real-cluster
 // issue); that run, not this test, is what proves the commands work on a cluster.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -175,7 +176,9 @@ function deployProblems(run: Run, root: string, opts: { loader: string; values: 
     const [after, a] = order[i]!;
     if (a >= 0 && b >= 0 && a < b) problems.push(`${after} is planned before ${before}`);
   }
-  if (!run.stdout.includes(`k6 run -e BASE_URL=`) || !run.stdout.includes('load-tests/smoke.js')) problems.push('the k6 command is not printed');
+  const k6 = k6Commands(run.stdout);
+  if (k6.length === 0) problems.push('the k6 command is not printed');
+  for (const command of k6) problems.push(...staleK6Script(command));
   return problems;
 }
 
@@ -415,7 +418,7 @@ describe('minikube.sh --dry-run', () => {
     expect(controllerProblems(run, context), run.stdout + run.stderr).toEqual([]);
     expect(run.commands[0]).toMatch(/^minikube start --profile anypod /);
     expect(deployProblems(run, REPO_ROOT, { loader, values: [join(QS, 'values-minikube.yaml')], engine: 'podman' })).toEqual([]);
-    expect(run.stdout).toMatch(/k6 run -e BASE_URL=http:\/\/MINIKUBE_IP:30080 load-tests\/smoke\.js/);
+    expect(run.stdout).toMatch(/k6 run -e BASE_URL=http:\/\/MINIKUBE_IP:30080 out\/load-tests\/\d\d-[a-z0-9-]+\.js/);
   });
 
   it('without minikube on PATH it exits non-zero naming minikube', () => {
@@ -602,41 +605,63 @@ describe('delete-pods.sh (fake kubectl)', () => {
   });
 });
 
-// -- load-tests/smoke.js -----------------------------------------------------------------------------
-// k6 cannot run here (no binary is served; its AGPL module is not built). What can be checked:
-// it is an ES module that parses, it needs nothing but k6's own modules, and it states its SLOs.
-describe('load-tests/smoke.js', () => {
-  const path = join(REPO_ROOT, 'load-tests/smoke.js');
-  const source = readFileSync(path, 'utf8');
+// -- load-tests: the k6 commands and the k6-operator TestRun --------------------------------------
+// The scripts themselves are bundled and checked in tools/test/load-tests-bundle.test.ts; here:
+// every k6 command the quickstart prints or its docs show runs a bundle of a script that exists
+// (out/load-tests/NN-name.js from load-tests/NN-name.ts), and the TestRun runs one through the
+// gateway as the quickstart installs it.
+/** `k6 run ... <script>` commands in a text. */
+function k6Commands(text: string): string[] {
+  return [...text.matchAll(/\bk6 run [^\n`]*?(\S+\.(?:js|ts))\b/g)].map((m) => m[0]);
+}
+/** Problems with the script a k6 command runs (empty: a bundle make load-tests makes). */
+function staleK6Script(command: string): string[] {
+  const script = /(\S+\.(?:js|ts))$/.exec(command)![1]!;
+  const bundle = /^out\/load-tests\/(\d\d-[a-z0-9-]+)\.js$/.exec(script);
+  if (!bundle) return [`'${command}': k6 runs the bundles of make load-tests (out/load-tests/NN-name.js), not ${script}`];
+  return existsSync(join(REPO_ROOT, 'load-tests', `${bundle[1]}.ts`)) ? [] : [`'${command}': no load-tests/${bundle[1]}.ts`];
+}
 
-  it('parses as an ES module and imports only k6 modules', () => {
-    const checked = spawnSync(process.execPath, ['--check', path], { encoding: 'utf8' });
-    expect(checked.status, checked.stderr).toBe(0);
-    const imports = [...source.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
-    expect(imports.length).toBeGreaterThan(0);
-    for (const module of imports) expect(module).toMatch(/^k6(\/[a-z]+)?$/);
-    expect(source).not.toMatch(/\brequire\(/);
-  });
-
-  it('reads BASE_URL from __ENV, checks health in setup(), declares SLO thresholds and counts pods per service', () => {
-    expect(source).toMatch(/__ENV\.BASE_URL/);
-    expect(source).toMatch(/export function setup\(\)/);
-    expect(source).toMatch(/http_req_failed: \['rate==0'\]/);
-    expect(source).toMatch(/checks: \['rate==1'\]/);
-    // A max threshold needs a Trend: k6 thresholds on a Gauge only know `value` (its last value),
-    // and k6 refuses to start with an unknown aggregation.
-    expect(source).toContain('new Trend(`anypod_${service}_pods_seen`)');
-    expect(source).not.toMatch(/new Gauge\(/);
-    for (const service of SERVICES) {
-      expect(source).toContain(`anypod_${service}_pods_seen: ['max>=2']`);
-      expect(source).toMatch(new RegExp(`path: '/${service}[/'?]`));
+describe('load-tests: the k6 commands and the k6-operator TestRun', () => {
+  it('every k6 command in the quickstart, the READMEs and the kind workflow runs a bundle of an existing script', () => {
+    const files = ['README.md', 'quickstart/README.md', 'load-tests/README.md', ...readdirSync(QS).filter((f) => f.endsWith('.sh')).map((f) => `quickstart/${f}`)];
+    const problems: string[] = [];
+    let commands = 0;
+    for (const file of files) {
+      for (const command of k6Commands(readFileSync(join(REPO_ROOT, file), 'utf8'))) {
+        commands++;
+        problems.push(...staleK6Script(command).map((p) => `${file}: ${p}`));
+      }
     }
-    expect(source).toMatch(/X-Served-By/);
+    const workflow = parse(readFileSync(join(REPO_ROOT, '.github/workflows/kind.yml'), 'utf8'));
+    const k6Step = workflow.jobs.kind.steps.find((s: { uses?: string }) => s.uses?.startsWith('grafana/run-k6-action@'));
+    problems.push(...staleK6Script(`k6 run ${k6Step.with.path}`).map((p) => `kind.yml: ${p}`));
+    const bundling = workflow.jobs.kind.steps.findIndex((s: { run?: string }) => /\bmake load-tests\b|tools\/load-tests\/cli\.ts/.test(s.run ?? ''));
+    if (bundling < 0 || bundling > workflow.jobs.kind.steps.indexOf(k6Step)) problems.push('kind.yml: the bundles are not built (tools/load-tests/cli.ts) before k6 runs');
+    expect(commands).toBeGreaterThan(3);
+    expect(problems).toEqual([]);
   });
 
-  it('a broken copy (a syntax error) fails the parse check', () => {
-    const broken = join(tmp, 'smoke-broken.js');
-    writeFileSync(broken, source.replace('export default function () {', 'export default function ( {'));
-    expect(spawnSync(process.execPath, ['--check', broken], { encoding: 'utf8' }).status).not.toBe(0);
+  it('a stale path is caught (the check can fail)', () => {
+    expect(staleK6Script('k6 run -e BASE_URL=http://localhost:8080 load-tests/smoke.js')).toHaveLength(1);
+    expect(staleK6Script('k6 run out/load-tests/09-gone.js')).toEqual(['\'k6 run out/load-tests/09-gone.js\': no load-tests/09-gone.ts']);
+    expect(staleK6Script('k6 run out/load-tests/03-pod-deletion.js')).toEqual([]);
+  });
+
+  it('the TestRun: one runner, a bundle in the ConfigMap, through the quickstart\'s Traefik, outside the release\'s namespace', () => {
+    const testRun = parse(readFileSync(join(REPO_ROOT, 'load-tests/k6-operator/testrun.yaml'), 'utf8'));
+    expect(testRun.apiVersion).toBe('k6.io/v1alpha1');
+    expect(testRun.kind).toBe('TestRun');
+    expect(testRun.spec.parallelism).toBe(1);
+    expect(testRun.spec.script.configMap.name).toBe('anypod-load-tests');
+    expect(staleK6Script(`k6 run out/load-tests/${testRun.spec.script.configMap.file}`)).toEqual([]);
+    // the release's NetworkPolicies deny every pod of its namespace (quickstart: anypod)
+    expect(testRun.metadata.namespace).not.toBe('anypod');
+    const env = Object.fromEntries(testRun.spec.runner.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    const traefikNamespace = /^TRAEFIK_NAMESPACE=(\S+)$/m.exec(readFileSync(join(QS, 'lib.sh'), 'utf8'))?.[1]?.replace(/["']/g, '');
+    expect(traefikNamespace).toBeTruthy();
+    expect(env.BASE_URL).toBe(`http://traefik.${traefikNamespace}.svc.cluster.local`);
+    expect(testRun.spec.runner.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(testRun.spec.runner.containerSecurityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
   });
 });
