@@ -402,8 +402,12 @@ func (r *runner) startBackground(signals <-chan os.Signal) func() {
 				}
 				if !r.quiet && ticks%3 == 0 {
 					r.logMu.Lock()
-					fmt.Fprintf(os.Stderr, "running (%s), %d/%d VUs, %d complete and %d interrupted iterations\n",
-						r.eng.elapsed().Round(time.Second), r.vusActive.Load(), r.vusMax,
+					names := []string{}
+					for _, s := range r.opts.sortedScenarios() {
+						names = append(names, s.Name+" ("+s.Executor+")")
+					}
+					fmt.Fprintf(os.Stderr, "running (%s), scenarios %s, %d/%d VUs, %d complete and %d interrupted iterations\n",
+						r.eng.elapsed().Round(time.Second), strings.Join(names, ", "), r.vusActive.Load(), r.vusMax,
 						r.iterationsCompleted.Load(), r.iterationsInterrupted.Load())
 					r.logMu.Unlock()
 				}
