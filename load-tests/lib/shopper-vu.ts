@@ -5,6 +5,7 @@
 // checker the proof uses. k6 VUs share no memory, so this is the whole check: every VU checks its
 // own writes, and the thresholds add the VUs' findings up.
 import exec from 'k6/execution';
+import http from 'k6/http';
 import { checkHistory, isWrite, type Operation } from '@anypod/scenarios';
 import { createSessionPods, createShopper, readBack, type Observation, type Shopper } from '@anypod/scenarios/journeys/index';
 import { drive, type DriveOptions } from './drive.ts';
@@ -26,6 +27,11 @@ interface VuState {
   clock: () => number;
   signedIn: boolean;
 }
+
+// A failed request (k6's http_req_failed) is what the proof counts as a failed attempt: no answer,
+// or a 5xx. A 4xx is the API's answer to the journey (409 key in flight, 412 stale ETag, 401 after
+// a lost session), which the journey reads and the thresholds on its metrics judge.
+http.setResponseCallback(http.expectedStatuses({ min: 200, max: 499 }));
 
 // Per VU (module scope is per VU in k6), per scenario: a VU of another scenario is another user.
 const states = new Map<string, VuState>();

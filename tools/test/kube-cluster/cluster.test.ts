@@ -6,7 +6,7 @@
 // nothing lost, duplicated or unexpected, sessions served by several pods. The cluster is taken
 // down at the end and the machine checked to be as before.
 import { execFile, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ import { eventually } from '../../cluster/testing.ts';
 import { checkLive } from '../../dashboards/check-live.ts';
 import { JaegerQuery, podOf, PromQL, spanKind, type Trace } from '../../observability/index.ts';
 import { findCrossing } from '../../observability/sessions.ts';
+import { describeK6Scripts } from './k6-scripts.ts';
 
 const execFileAsync = promisify(execFile);
 const NAMESPACE = 'anypod';
@@ -365,3 +366,6 @@ describe('the short proof on real pods', { tags: ['timing'] }, () => {
     });
   });
 });
+
+// Last: it moves the release to the stateful mode.
+describeK6Scripts({ dir: () => dir, log: (line) => appendFileSync(logPath, `${line}\n`) });

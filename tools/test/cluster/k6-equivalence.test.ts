@@ -1,0 +1,102 @@
+// The k6 adapter and the Node load driver run the same journeys: for the same seed and journey,
+// they must put the same requests on the wire — method, path, significant headers, body. Both
+// drive one shopper against a real local cluster through a recording proxy; the k6 side is the
+// bundled 03-pod-deletion.js executed in the Sobek harness (k6's engine), the Node side is
+// tools/load's driver with undici. Values that are the server's (tokens, cookies) or the run's
+// own (the run id in the account name) are normalised; everything else must match exactly.
+// Checkouts are off in both runs, so the catalog's stock (which a listing filters on) is the
+// same when the second run starts.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster } from '../../cluster/index.ts';
+import type { Cluster } from '../../cluster/types.ts';
+import { runLoad } from '../../load/driver.ts';
+import { createHttpClient } from '../../load/http-client.ts';
+import { bundleLoadTest, SCRIPTS_DIR } from '../../load-tests/bundle.ts';
+import { runHarness } from '../../load-tests/harness.ts';
+import { startRecordingProxy, type RecordedRequest, type RecordingProxy } from './recording-proxy.ts';
+
+const SEED = 4242;
+// Accounts live on in the database between test runs: a run id of its own per run and side.
+const RUN = Date.now().toString(36);
+const NODE_RUN = `eqnode-${RUN}`;
+const K6_RUN = `eqk6-${RUN}`;
+const BEHAVIOUR = { checkoutChance: 0 };
+/** the requests both sides must have sent, at least, for the comparison to mean something */
+const MIN_COMPARED = 60;
+/** Headers whose value is the journey's choice; the rest are each client's own (user-agent, connection, ...). */
+const SIGNIFICANT = ['content-type', 'accept', 'authorization', 'cookie', 'idempotency-key', 'if-match', 'if-none-match'];
+
+let dir: string;
+let cluster: Cluster;
+let proxy: RecordingProxy;
+
+/** What a request says, with the server's tokens and the run's id replaced by placeholders. */
+function normalise(request: RecordedRequest, runId: string): string {
+  const headers = SIGNIFICANT.flatMap((name) => {
+    const value = request.headers[name];
+    if (value === undefined) return [];
+    const text = String(value)
+      .replace(/^Bearer .+$/, 'Bearer <token>')
+      .replace(/^(anypod_session)=.+$/, '$1=<session>');
+    return [`${name}: ${text}`];
+  });
+  const body = request.body.replaceAll(runId, '<run>').replace(/"refreshToken":"[^"]+"/, '"refreshToken":"<token>"');
+  return [`${request.method} ${request.path.replaceAll(runId, '<run>')}`, ...headers, body].join('\n');
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'anypod-k6-equivalence-'));
+  cluster = await startCluster({ replicas: 2, ingressPort: 0, runDir: join(dir, 'cluster') });
+  proxy = await startRecordingProxy(cluster.ingressUrl);
+}, 240_000);
+
+afterAll(async () => {
+  await proxy?.close();
+  await cluster?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 120_000);
+
+describe('the k6 adapter and the Node driver', { tags: ['timing'] }, () => {
+  let node: string[];
+  let k6: string[];
+
+  beforeAll(async () => {
+    const client = createHttpClient({ baseUrl: proxy.url, connections: 2 });
+    const started = performance.now();
+    try {
+      await runLoad({ client, vus: 1, durationMs: 25_000, clock: () => performance.now() - started, runId: NODE_RUN, seed: SEED, behaviour: BEHAVIOUR });
+    } finally {
+      await client.close();
+    }
+    node = proxy.requests.splice(0).map((r) => normalise(r, NODE_RUN));
+
+    const bundle = await bundleLoadTest(join(SCRIPTS_DIR, '03-pod-deletion.ts'), join(dir, 'bundles'));
+    const run = await runHarness({
+      bundle: bundle.out,
+      outDir: join(dir, 'k6'),
+      env: { BASE_URL: proxy.url, VUS: '1', ITERATIONS: '25', SEED: String(SEED), RUN_ID: K6_RUN, BEHAVIOUR: JSON.stringify(BEHAVIOUR) },
+    });
+    expect(run.exitCode, run.stderr.split('\n').slice(-20).join('\n')).toBe(0);
+    k6 = proxy.requests.splice(0).map((r) => normalise(r, K6_RUN));
+  }, 240_000);
+
+  it('send the same requests, in the same order, for the same seed', () => {
+    // The k6 VU ends with its read-back (GET /cart, then the orders), where the Node driver reads
+    // every user after the run: the shopping before it is what both must have sent alike.
+    const readBack = k6.findLastIndex((r) => r.startsWith('GET /cart/orders?limit=100\n')) - 1;
+    expect(k6[readBack]?.startsWith('GET /cart\n'), 'the k6 VU read back its cart and orders').toBe(true);
+    const shopping = k6.slice(0, readBack);
+    expect(shopping.length).toBeGreaterThanOrEqual(MIN_COMPARED);
+    expect(node.length, 'the Node driver shopped for longer than the k6 VU').toBeGreaterThanOrEqual(shopping.length);
+    // Element by element, so a difference names the first request that differs.
+    for (let i = 0; i < shopping.length; i++) expect(shopping[i], `request ${i + 1} of ${shopping.length}`).toBe(node[i]);
+  });
+
+  it('covers every kind of request the shopper makes', () => {
+    const kinds = new Set(k6.map((r) => r.split('\n')[0]?.replace(/\/[0-9a-f-]{20,}/g, '/:id').replace(/\?.*$/, '')));
+    expect([...kinds].sort()).toEqual(expect.arrayContaining(['POST /auth/register', 'POST /auth/login', 'GET /auth/me', 'GET /catalog/products', 'POST /cart/items', 'GET /cart']));
+  });
+});
