@@ -33,7 +33,7 @@ Options:
   --context NAME      kube context passed to every kubectl call
   -h, --help          this text
 
-Run it in a second terminal while `k6 run -e BASE_URL=... load-tests/smoke.js` runs in the first.
+Run it in a second terminal while `k6 run -e BASE_URL=... out/load-tests/03-pod-deletion.js` runs in the first.
 EOF
 }
 

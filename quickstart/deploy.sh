@@ -221,8 +221,9 @@ cat <<EOF
   Which pod answered is in every response:
     curl -si $BASE/catalog/products | grep -i x-served-by
 
-  Smoke load test (k6, https://grafana.com/docs/k6/latest/set-up/install-k6/):
-    k6 run -e BASE_URL=$BASE load-tests/smoke.js
+  Load tests (k6, https://grafana.com/docs/k6/latest/set-up/install-k6/; bundle them once: make load-tests):
+    k6 run -e BASE_URL=$BASE out/load-tests/01-smoke.js          # every route, once
+    k6 run -e BASE_URL=$BASE out/load-tests/03-pod-deletion.js   # shop while you delete pods
 
   Delete pods while it runs (second terminal):
     quickstart/delete-pods.sh --namespace $NAMESPACE

@@ -26,7 +26,7 @@ const PROFILES: Record<string, Record<ScriptName, LoadShape>> = {
   default: {
     smoke: { vus: 3, iterations: 2, maxDuration: '2m' },
     'any-pod': { vus: 10, iterations: 30, maxDuration: '5m' },
-    'pod-deletion': { vus: 10, iterations: 200, maxDuration: '10m' },
+    'pod-deletion': { vus: 10, iterations: 300, maxDuration: '10m' },
   },
   long: {
     smoke: { vus: 5, iterations: 10, maxDuration: '5m' },
