@@ -38,7 +38,8 @@ export interface CheckInput {
   misrouted: Array<{ op: Operation; servedBy: string }>;
 }
 
-function check(id: CheckId, actual: number, expected: Check['expected'], detail?: Check['detail']): Check {
+/** One check: `actual` within `expected`'s bounds (each producer of runs builds its checks with it). */
+export function check(id: CheckId, actual: number, expected: Check['expected'], detail?: Check['detail']): Check {
   const pass = (expected.min === undefined || actual >= expected.min) && (expected.max === undefined || actual <= expected.max);
   return { id, actual, expected, pass, ...(detail && Object.keys(detail).length > 0 ? { detail } : {}) };
 }

@@ -5,6 +5,7 @@
 // metrics"). Pure: the reading is k6-results.ts', so every verdict is tested on recorded files.
 import { attemptStats, timeline, type Attempt, type Operation } from '@anypod/scenarios';
 import { verdictOf } from './assemble-report.ts';
+import { check } from './checks.ts';
 import { SESSION_SERVICE } from './attribution.ts';
 import type { K6Point, K6Summary, K6TimeSeriesInfo } from './k6-results.ts';
 import type { Check, Mode, NotMeasured, ProofReport, RunReport, RunSource } from './report-types.ts';
@@ -88,12 +89,6 @@ const round1 = (n: number): number => Math.round(n * 10) / 10;
 const BUCKET_MS = 1_000;
 /** Past this many 1 s buckets, buckets grow (whole seconds) so a long run's bars stay visible. */
 const MAX_BUCKETS = 300;
-
-/** The bounds check of checks.ts, for checks made from k6's aggregates. */
-function check(id: Check['id'], actual: number, expected: Check['expected'], detail?: Check['detail']): Check {
-  const pass = (expected.min === undefined || actual >= expected.min) && (expected.max === undefined || actual <= expected.max);
-  return { id, actual, expected, pass, ...(detail && Object.keys(detail).length > 0 ? { detail } : {}) };
-}
 
 /** The aggregate a threshold expression tests: `count`, `rate`, `p(95)`, `min`... (k6's threshold grammar). */
 function thresholdValue(expression: string, values: Record<string, number>): number | undefined {
