@@ -8,7 +8,7 @@
 import { baseUrl, loadShape, runSettings, type RunSettings } from './lib/profiles.ts';
 import { shopperIteration } from './lib/shopper-vu.ts';
 import { summaryFiles } from './lib/summary.ts';
-import { LATENCY, podsPerSession, SESSIONS_KEPT } from './lib/thresholds.ts';
+import { FEW_FAILED_REQUESTS, LATENCY, podsPerSession, SESSIONS_KEPT } from './lib/thresholds.ts';
 
 const shape = loadShape('any-pod');
 const BASE_URL = baseUrl();
@@ -17,7 +17,7 @@ export const options = {
   scenarios: {
     'any-pod': { executor: 'per-vu-iterations', vus: shape.vus, iterations: shape.iterations, maxDuration: shape.maxDuration },
   },
-  thresholds: { ...podsPerSession(2), ...SESSIONS_KEPT, ...LATENCY },
+  thresholds: { ...podsPerSession(2), ...SESSIONS_KEPT, ...FEW_FAILED_REQUESTS, ...LATENCY },
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
 };
 

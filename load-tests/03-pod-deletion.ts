@@ -10,7 +10,7 @@
 import { baseUrl, loadShape, runSettings, type RunSettings } from './lib/profiles.ts';
 import { shopperIteration } from './lib/shopper-vu.ts';
 import { summaryFiles } from './lib/summary.ts';
-import { everyUserChecked, LATENCY, NOTHING_LOST, podsPerSession, SESSIONS_KEPT } from './lib/thresholds.ts';
+import { everyUserChecked, FEW_FAILED_REQUESTS, LATENCY, NOTHING_LOST, podsPerSession, SESSIONS_KEPT } from './lib/thresholds.ts';
 
 const shape = loadShape('pod-deletion');
 const BASE_URL = baseUrl();
@@ -19,7 +19,7 @@ export const options = {
   scenarios: {
     'pod-deletion': { executor: 'per-vu-iterations', vus: shape.vus, iterations: shape.iterations, maxDuration: shape.maxDuration },
   },
-  thresholds: { ...NOTHING_LOST, ...everyUserChecked(shape.vus), ...SESSIONS_KEPT, ...podsPerSession(2), ...LATENCY },
+  thresholds: { ...NOTHING_LOST, ...everyUserChecked(shape.vus), ...SESSIONS_KEPT, ...podsPerSession(2), ...FEW_FAILED_REQUESTS, ...LATENCY },
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
 };
 

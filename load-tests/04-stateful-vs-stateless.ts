@@ -8,7 +8,7 @@
 import { loadShape, runSettings, type RunSettings } from './lib/profiles.ts';
 import { shopperIteration } from './lib/shopper-vu.ts';
 import { summaryFiles } from './lib/summary.ts';
-import { everyUserChecked, NOTHING_LOST, podsPerSession, SESSIONS_KEPT, tagged } from './lib/thresholds.ts';
+import { everyUserChecked, FEW_FAILED_REQUESTS, NOTHING_LOST, podsPerSession, SESSIONS_KEPT, tagged } from './lib/thresholds.ts';
 
 const shape = loadShape('pod-deletion');
 
@@ -25,7 +25,7 @@ const scenario = (exec: string) => ({ executor: 'per-vu-iterations', exec, vus: 
 export const options = {
   scenarios: { stateless: scenario('stateless'), stateful: scenario('stateful') },
   thresholds: {
-    ...tagged({ ...NOTHING_LOST, ...SESSIONS_KEPT, ...podsPerSession(2), ...everyUserChecked(shape.vus) }, 'stateless'),
+    ...tagged({ ...NOTHING_LOST, ...SESSIONS_KEPT, ...podsPerSession(2), ...everyUserChecked(shape.vus), ...FEW_FAILED_REQUESTS }, 'stateless'),
     // The contrast must show: a stateful release that lost nothing proves nothing about state.
     ...tagged({ anypod_writes_lost: ['count>0'], ...everyUserChecked(shape.vus) }, 'stateful'),
   },

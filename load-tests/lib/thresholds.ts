@@ -27,6 +27,13 @@ export function podsPerSession(min = 2): Thresholds {
 }
 
 /**
+ * Failed attempts (no answer, or a 5xx: see shopper-vu.ts's response callback) stay rare: a pod
+ * deleted gracefully fails none, one killed fails only what was in flight on it, and the
+ * journeys retry those with the same Idempotency-Key.
+ */
+export const FEW_FAILED_REQUESTS: Thresholds = { http_req_failed: ['rate<0.01'] };
+
+/**
  * Latency of shopping on a laptop cluster, pods being deleted included. Sign-in is left out: its
  * password hashing is slow on purpose (scrypt, queued per replica).
  */
