@@ -42,6 +42,14 @@ export function describeK6Scripts(context: { dir: () => string; log: (line: stri
         const done = { ...result, kills };
         runs.set(name, done);
         context.log(`k6 ${name}: exit ${result.exitCode}, ${kills.length} deletions\n${result.stdout}`);
+        // One line per run in make test's output: what the script measured, for the reader.
+        const value = (metric: string, key: string) => result.summary.metrics[metric]?.values[key];
+        console.log(
+          `k6 ${name} (${mode}${kill ? `, ${kills.length} ${kill} deletions` : ''}): exit ${result.exitCode}; ${value('http_reqs', 'count')} requests, ` +
+            `failed rate ${value('http_req_failed', 'rate')}; writes acknowledged ${value('anypod_writes_acknowledged', 'count') ?? '-'}, ` +
+            `lost ${value('anypod_writes_lost', 'count') ?? '-'}, duplicated ${value('anypod_writes_duplicated', 'count') ?? '-'}, unexpected ${value('anypod_writes_unexpected', 'count') ?? '-'}; ` +
+            `sessions lost ${value('anypod_sessions_lost', 'count')}; fewest pods per session ${value('anypod_pods_per_session', 'min') ?? '-'}; broken: ${brokenThresholds(result.summary).join(', ') || 'none'}`,
+        );
         return done;
       } finally {
         await killer?.stop();
