@@ -21,8 +21,10 @@ let stateful: Cluster;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'anypod-k6-contrast-'));
   bundle = (await bundleLoadTest(join(SCRIPTS_DIR, '04-stateful-vs-stateless.ts'), join(dir, 'bundles'))).out;
-  stateless = await startCluster({ replicas: 2, ingressPort: 0, runDir: join(dir, 'stateless') });
-  stateful = await startCluster({ replicas: 2, ingressPort: 0, runDir: join(dir, 'stateful'), stateStore: 'memory', migrate: false });
+  // Every virtual user signs in from 127.0.0.1: no per-IP login limit here (as in the proof).
+  const env = { LOGIN_RATE_LIMIT_PER_MINUTE: '100000' };
+  stateless = await startCluster({ replicas: 2, ingressPort: 0, runDir: join(dir, 'stateless'), env });
+  stateful = await startCluster({ replicas: 2, ingressPort: 0, runDir: join(dir, 'stateful'), stateStore: 'memory', migrate: false, env });
 }, 240_000);
 
 afterAll(async () => {

@@ -144,6 +144,10 @@ export interface Shopper {
 export function createShopper(options: ShopperOptions): Shopper {
   const b: ShopperBehaviour = { ...DEFAULT_BEHAVIOUR, ...options.behaviour };
   const random: Random = seededRandom(vuSeed(options.seed, options.vu));
+  // Waits before a retry come from a stream of their own: how often the server asked for a retry
+  // (a 429, a 503 while a pod goes) then changes no later choice, so a run replays its choices —
+  // queries, products, keys — whatever transient answers it met.
+  const jitter: Random = seededRandom(vuSeed(options.seed ^ 0x5bd1e995, options.vu));
   const user = `vu${options.vu}-${options.runId}`;
   const session: ShopperSession = { vu: options.vu, user, email: `${user}@proof.anypod.test`, password: `pw-${random.uuid()}` };
   let opCount = 0;
@@ -151,7 +155,7 @@ export function createShopper(options: ShopperOptions): Shopper {
     vu: options.vu,
     user,
     clock: options.clock,
-    random: random.next,
+    random: jitter.next,
     nextId: () => `${user}-${++opCount}`,
     record: options.record,
     ...(options.retry ? { retry: options.retry } : {}),
@@ -374,7 +378,7 @@ export function createShopper(options: ShopperOptions): Shopper {
       if (yield* tokenLogin()) break;
       // A user who cannot sign in gives up: the others must not wait for them.
       if (tries >= MAX_SIGN_IN_TRIES) return false;
-      yield* sleep(random.int(300, 700));
+      yield* sleep(jitter.int(300, 700));
     }
     if (!session.accessToken) return false;
     if (b.cookieSession && !timeUp()) yield* cookieLogin();

@@ -148,4 +148,20 @@ describe('the shopper journey', () => {
       expect(mine[mine.indexOf(edit) + 1]?.kind).toBe('read');
     }
   });
+
+  it('makes the same choices whatever transient answers it met: a retry changes no later request', () => {
+    // Every 7th request answers 503 once (then the retry goes through): the requests, retries
+    // folded into the one they repeat, must be those of a run that met no 503 at all.
+    const folded = (sent: Array<{ method: string; path: string; body?: string; headers: Record<string, string> }>) =>
+      sent
+        .map((r) => `${r.method} ${r.path} ${r.headers['idempotency-key'] ?? ''} ${r.body ?? ''}`)
+        .filter((r, i, all) => r !== all[i - 1]);
+    const calm = folded(driveShoppers(new FakeShop(), { vus: 1, durationMs: 20_000 }).sent);
+    const bumpy = driveShoppers(new FakeShop({ fault: (_r, n) => (n % 7 === 0 ? '503' : undefined) }), { vus: 1, durationMs: 20_000 });
+    const retried = bumpy.operations.filter((o) => o.attempts.length > 1).length;
+    expect(retried).toBeGreaterThan(5);
+    const compared = Math.min(calm.length, folded(bumpy.sent).length);
+    expect(compared).toBeGreaterThan(50);
+    expect(folded(bumpy.sent).slice(0, compared)).toEqual(calm.slice(0, compared));
+  });
 });
