@@ -113,6 +113,8 @@ describe('k6-harness', () => {
     const run = await runHarness('shared.js', ['--out', `json=${out}`]);
     expect(run.code, run.stderr).toBe(0);
     expect(points(jsonLines(out), 'iterations')).toHaveLength(10);
+    // exec.scenario.iterationInTest numbers the iterations across the VUs: 0..9, each once.
+    expect(points(jsonLines(out), 'iteration_in_test').map((p) => p.data.value).sort((a, b) => Number(a) - Number(b))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
   it('stops constant-vus at its duration, interrupting an iteration after gracefulStop; handleSummary gets k6\'s data', async () => {

@@ -81,11 +81,12 @@ type scenarioRun struct {
 	def      *scenario
 	start    time.Time
 	started  atomic.Int64 // iterations started (shared-iterations hands them out from here)
+	numbered atomic.Int64 // iterations begun by any VU: each gets the next scenario-wide number
 	progress func() float64
 }
 
-// current is the scenario-wide number of the iteration the VU runs now.
-func (s *scenarioRun) current(v *vu) int64 { return v.iterInScenario }
+// current is the scenario-wide number of the iteration the VU runs now (unique across its VUs).
+func (s *scenarioRun) current(v *vu) int64 { return v.iterInTest }
 
 // runScenario runs one scenario's VUs to the end of its executor, then its graceful stop.
 func (r *runner) runScenario(s *scenarioRun, vus []*vu, setupJSON string) {
@@ -195,6 +196,7 @@ func minf(a, b float64) float64 {
 // iteration; an interrupted one is not counted.
 func (r *runner) iteration(v *vu, exec, setupJSON string) {
 	fn := v.exported(exec)
+	v.iterInTest = v.scen.numbered.Add(1) - 1
 	must(v.rt.GlobalObject().Set("__ITER", v.iterInScenario))
 	if !r.opts.NoCookiesReset {
 		v.http.jar = newJSJar()

@@ -85,6 +85,8 @@ type vu struct {
 	scen           *scenarioRun
 	iterInScenario int64
 	iterInInstance int64
+	// the scenario-wide number of the iteration running now (exec.scenario.iterationInTest)
+	iterInTest int64
 	groupPath      string
 	env            *sobek.Object
 
