@@ -85,8 +85,7 @@ type vu struct {
 	scen           *scenarioRun
 	iterInScenario int64
 	iterInInstance int64
-	// the scenario-wide number of the iteration running now (exec.scenario.iterationInTest)
-	iterInTest int64
+	iterInTest     int64 // the scenario-wide number of the iteration running now (exec.scenario.iterationInTest)
 	groupPath      string
 	env            *sobek.Object
 
