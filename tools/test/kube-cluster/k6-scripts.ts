@@ -48,7 +48,7 @@ export function describeK6Scripts(context: { dir: () => string; log: (line: stri
           `k6 ${name} (${mode}${kill ? `, ${kills.length} ${kill} deletions` : ''}): exit ${result.exitCode}; ${value('http_reqs', 'count')} requests, ` +
             `failed rate ${value('http_req_failed', 'rate')}; writes acknowledged ${value('anypod_writes_acknowledged', 'count') ?? '-'}, ` +
             `lost ${value('anypod_writes_lost', 'count') ?? '-'}, duplicated ${value('anypod_writes_duplicated', 'count') ?? '-'}, unexpected ${value('anypod_writes_unexpected', 'count') ?? '-'}; ` +
-            `sessions lost ${value('anypod_sessions_lost', 'count')}; fewest pods per session ${value('anypod_pods_per_session', 'min') ?? '-'}; broken: ${brokenThresholds(result.summary).join(', ') || 'none'}`,
+            `sessions lost ${value('anypod_sessions_lost', 'count') ?? '-'}; fewest pods per session ${value('anypod_pods_per_session', 'min') ?? '-'}; broken: ${brokenThresholds(result.summary).join(', ') || 'none'}`,
         );
         return done;
       } finally {
