@@ -5,8 +5,8 @@
 // writes are counted into metrics whose thresholds are 0. k6 VUs share no memory, so each VU
 // checks only its own writes — which is every write, since a VU is the only writer of its cart.
 //
-//   k6 run -e BASE_URL=http://localhost:8080 --out json=out/k6/timeseries.json out/load-tests/03-pod-deletion.js
-//   make load-report SUMMARY=out/k6/summary.json TIMESERIES=out/k6/timeseries.json
+//   k6 run -e BASE_URL=http://localhost:8080 --out json=03-pod-deletion-timeseries.json out/load-tests/03-pod-deletion.js
+//   make load-report SUMMARY=03-pod-deletion-summary.json TIMESERIES=03-pod-deletion-timeseries.json
 import { baseUrl, loadShape, runSettings, type RunSettings } from './lib/profiles.ts';
 import { shopperIteration } from './lib/shopper-vu.ts';
 import { summaryFiles } from './lib/summary.ts';

@@ -15,9 +15,12 @@ export interface SummaryData {
   state?: { testRunDurationMs?: number };
 }
 
-/** Where the JSON goes: SUMMARY_FILE, or out/k6/<script>-summary.json. */
+/**
+ * Where the JSON goes: SUMMARY_FILE, or <script>-summary.json in the current directory — k6 opens
+ * the file and makes no folder for it, so a default in a folder that may not exist would be lost.
+ */
 function summaryPath(script: string): string {
-  return __ENV.SUMMARY_FILE || `out/k6/${script}-summary.json`;
+  return __ENV.SUMMARY_FILE || `${script}-summary.json`;
 }
 
 const HEADLINE = [

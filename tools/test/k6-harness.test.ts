@@ -2,7 +2,7 @@
 // server: k6's semantics for per-VU module state, executors, k6/http, cookies, checks, metrics,
 // thresholds, handleSummary, --out json and k6's exit codes.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -118,9 +118,13 @@ describe('k6-harness', () => {
   });
 
   it('stops constant-vus at its duration, interrupting an iteration after gracefulStop; handleSummary gets k6\'s data', async () => {
-    const summary = join(work, 'deep/folder/summary.json');
-    const run = await runHarness('constant.js', ['-e', `SUMMARY_PATH=${summary}`]);
+    const summary = join(work, 'summary.json');
+    const missing = join(work, 'no/such/folder/summary.json');
+    const run = await runHarness('constant.js', ['-e', `SUMMARY_PATH=${summary}`, '-e', `MISSING_PATH=${missing}`]);
     expect(run.code, run.stderr).toBe(0);
+    // Like k6: no folder is made for an output; the failure is logged, the other outputs written.
+    expect(existsSync(missing)).toBe(false);
+    expect(run.stderr).toContain(`could not open '${missing}'`);
     const data = JSON.parse(readFileSync(summary, 'utf8')) as {
       metrics: Record<string, { type: string; contains: string; values: Record<string, number> }>;
       root_group: { name: string; path: string; id: string; groups: unknown[]; checks: unknown[] };

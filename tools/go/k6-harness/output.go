@@ -197,6 +197,9 @@ func (r *runner) writeSummary(v0 *vu, res sobek.Value) error {
 	if !ok {
 		return fmt.Errorf("handleSummary() must return an object of outputs")
 	}
+	// Like k6: every output is tried, the failures are reported together, and a file goes only into
+	// a folder that exists (k6 opens it with O_CREATE and makes no folders).
+	var failed []string
 	for _, key := range o.Keys() {
 		val := o.Get(key)
 		text := val.String()
@@ -213,13 +216,13 @@ func (r *runner) writeSummary(v0 *vu, res sobek.Value) error {
 		case "stderr":
 			fmt.Fprint(os.Stderr, text)
 		default:
-			if err := os.MkdirAll(filepath.Dir(key), 0o755); err != nil {
-				return fmt.Errorf("handleSummary output %s: %w", key, err)
-			}
 			if err := os.WriteFile(key, []byte(text), 0o644); err != nil {
-				return fmt.Errorf("handleSummary output %s: %w", key, err)
+				failed = append(failed, fmt.Sprintf("could not open '%s': %v", key, err))
 			}
 		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("failed to handle the end-of-test summary: %s", strings.Join(failed, "; "))
 	}
 	return nil
 }
