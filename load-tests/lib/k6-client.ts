@@ -3,6 +3,7 @@
 // names, status 0 with an error when no answer came). Nothing else: requests, retries and
 // checks are the scenarios' own, exactly as the Node driver runs them.
 import http from 'k6/http';
+import { serviceOf } from '@anypod/scenarios/journeys/index';
 import type { HttpRequest, HttpResponse } from '@anypod/scenarios/requests';
 
 /** Bound on one attempt when the request asks for none: the Node driver's default too. */
@@ -17,7 +18,7 @@ export function send(baseUrl: string, request: HttpRequest): HttpResponse {
     timeout: Math.max(DEFAULT_TIMEOUT_MS, request.timeoutMs ?? 0),
     jar: new http.CookieJar(),
     // The URL without ids, so a run has one series per route, not one per product or order.
-    tags: { name: `${request.method} ${routeOf(request.path)}`, service: request.path.split('/')[1] ?? '' },
+    tags: { name: `${request.method} ${routeOf(request.path)}`, service: serviceOf(request.path) },
   });
   if (res.status === 0) {
     const error = res.error || 'no response';

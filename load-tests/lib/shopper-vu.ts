@@ -7,7 +7,7 @@
 import exec from 'k6/execution';
 import http from 'k6/http';
 import { checkHistory, isWrite, type Operation } from '@anypod/scenarios';
-import { createSessionPods, createShopper, readBack, type Observation, type Shopper } from '@anypod/scenarios/journeys/index';
+import { createSessionPods, createShopper, readBack, serviceOf, type Observation, type SessionPods, type Shopper } from '@anypod/scenarios/journeys/index';
 import { drive, type DriveOptions } from './drive.ts';
 import * as m from './metrics.ts';
 import { behaviour, type LoadShape, type RunSettings } from './profiles.ts';
@@ -23,7 +23,7 @@ export interface ShopperVuOptions {
 interface VuState {
   shopper: Shopper;
   operations: Operation[];
-  pods: ReturnType<typeof createSessionPods>;
+  pods: SessionPods;
   clock: () => number;
   signedIn: boolean;
 }
@@ -41,18 +41,19 @@ function stateOf(options: ShopperVuOptions): VuState {
   const existing = states.get(key);
   if (existing) return existing;
   const started = Date.now();
+  const clock = (): number => Date.now() - started;
   const operations: Operation[] = [];
   const pods = createSessionPods();
   const state: VuState = {
     operations,
     pods,
-    clock: () => Date.now() - started,
+    clock,
     signedIn: false,
     shopper: createShopper({
       vu: exec.vu.idInTest,
       runId: options.settings.runId,
       seed: options.settings.seed,
-      clock: () => Date.now() - started,
+      clock,
       // k6's executor ends the run (iterations, maxDuration), not the journey.
       stopAtMs: Number.POSITIVE_INFINITY,
       record: (op) => {
@@ -79,7 +80,7 @@ export function shopperIteration(options: ShopperVuOptions): void {
     onSent: (request, sent) => {
       state.pods.answered(request, sent);
       const pod = sent.response.headers['x-served-by'];
-      if (pod !== undefined && sent.response.status !== 0) m.answers.add(1, { service: request.path.split('/')[1] ?? '', pod });
+      if (pod !== undefined && sent.response.status !== 0) m.answers.add(1, { service: serviceOf(request.path), pod });
     },
   };
   // A VU that could not sign in tries again next iteration; its read-back then says what is left.
