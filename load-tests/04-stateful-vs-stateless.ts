@@ -5,6 +5,7 @@
 // (carts kept in pod memory vanish with the pod, or live on a pod other than the one that reads).
 //
 //   k6 run -e STATELESS_URL=http://localhost:8080 -e STATEFUL_URL=http://localhost:8081 out/load-tests/04-stateful-vs-stateless.js
+import { LOAD_METRICS } from '@anypod/scenarios/load-metrics';
 import { loadShape, runSettings, type RunSettings } from './lib/profiles.ts';
 import { shopperIteration } from './lib/shopper-vu.ts';
 import { summaryFiles } from './lib/summary.ts';
@@ -27,7 +28,7 @@ export const options = {
   thresholds: {
     ...tagged({ ...NOTHING_LOST, ...SESSIONS_KEPT, ...podsPerSession(2), ...everyUserChecked(shape.vus), ...FEW_FAILED_REQUESTS }, 'stateless'),
     // The contrast must show: a stateful release that lost nothing proves nothing about state.
-    ...tagged({ anypod_writes_lost: ['count>0'], ...everyUserChecked(shape.vus) }, 'stateful'),
+    ...tagged({ [LOAD_METRICS.writesLost]: ['count>0'], ...everyUserChecked(shape.vus) }, 'stateful'),
   },
   summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
 };

@@ -3,6 +3,7 @@
 // thresholds, each held or broken, and the numbers behind the claim. (Defining handleSummary
 // replaces k6's own end-of-test summary; its full text version lives in a remote jslib module,
 // which a bundle that must load offline does not import.)
+import { LOAD_METRICS as M } from '@anypod/scenarios/load-metrics';
 
 interface MetricSummary {
   type: string;
@@ -24,14 +25,14 @@ function summaryPath(script: string): string {
 }
 
 const HEADLINE = [
-  ['anypod_users_checked', 'count', 'users whose writes were read back and checked'],
-  ['anypod_writes_acknowledged', 'count', 'writes acknowledged'],
-  ['anypod_writes_lost', 'count', 'lost'],
-  ['anypod_writes_duplicated', 'count', 'duplicated'],
-  ['anypod_writes_unexpected', 'count', 'unexpected'],
-  ['anypod_sessions_lost', 'count', 'sessions lost (401 after sign-in)'],
-  ['anypod_missing_lines', 'count', 'cart reads lacking an acknowledged line'],
-  ['anypod_pods_per_session', 'min', 'fewest pods that served one session (any service)'],
+  [M.usersChecked, 'count', 'users whose writes were read back and checked'],
+  [M.writesAcknowledged, 'count', 'writes acknowledged'],
+  [M.writesLost, 'count', 'lost'],
+  [M.writesDuplicated, 'count', 'duplicated'],
+  [M.writesUnexpected, 'count', 'unexpected'],
+  [M.sessionsLost, 'count', 'sessions lost (401 after sign-in)'],
+  [M.missingLines, 'count', 'cart reads lacking an acknowledged line'],
+  [M.podsPerSession, 'min', 'fewest pods that served one session (any service)'],
   ['http_reqs', 'count', 'requests'],
   ['http_req_failed', 'rate', 'failed requests (rate)'],
 ] as const;

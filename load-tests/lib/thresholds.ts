@@ -1,29 +1,30 @@
 // The SLOs every script states as k6 thresholds, written once. A broken claim fails the run with
 // k6's non-zero exit (99). `tagged` narrows each to one scenario (the stateful-vs-stateless script).
+import { LOAD_METRICS as M } from '@anypod/scenarios/load-metrics';
 import { SERVICES } from './metrics.ts';
 
 export type Thresholds = Record<string, string[]>;
 
 /** Nothing acknowledged lost, nothing applied twice, nothing nobody asked for (each VU's own check). */
 export const NOTHING_LOST: Thresholds = {
-  anypod_writes_lost: ['count==0'],
-  anypod_writes_unexpected: ['count==0'],
-  anypod_writes_duplicated: ['count==0'],
-  anypod_quantity_violations: ['count==0'],
-  anypod_readback_failures: ['count==0'],
+  [M.writesLost]: ['count==0'],
+  [M.writesUnexpected]: ['count==0'],
+  [M.writesDuplicated]: ['count==0'],
+  [M.quantityViolations]: ['count==0'],
+  [M.readbackFailures]: ['count==0'],
 };
 
 /** Every VU reached its last iteration and checked its writes: a VU cut off by maxDuration checked nothing. */
 export function everyUserChecked(vus: number): Thresholds {
-  return { anypod_users_checked: [`count>=${vus}`] };
+  return { [M.usersChecked]: [`count>=${vus}`] };
 }
 
 /** No session forgotten (a 401 after sign-in) and no cart read lacking an acknowledged line. */
-export const SESSIONS_KEPT: Thresholds = { anypod_sessions_lost: ['count==0'], anypod_missing_lines: ['count==0'] };
+export const SESSIONS_KEPT: Thresholds = { [M.sessionsLost]: ['count==0'], [M.missingLines]: ['count==0'] };
 
 /** Every VU's session served correctly by at least `min` pods of each service: any pod serves any request. */
 export function podsPerSession(min = 2): Thresholds {
-  return Object.fromEntries(SERVICES.map((service) => [`anypod_pods_per_session{service:${service}}`, [`min>=${min}`]]));
+  return Object.fromEntries(SERVICES.map((service) => [`${M.podsPerSession}{service:${service}}`, [`min>=${min}`]]));
 }
 
 /**

@@ -1,32 +1,16 @@
 // A k6 run as a proof run (report-types.ts, RunReport): what its summary and time series
 // (k6-results.ts) measured, in the same fields the proof's own runs fill, the run's checks on
 // those numbers, its thresholds with k6's verdicts, and — as data — what k6 cannot show
-// (RunSource.notMeasured). The metric names are the scripts' contract (design.md, "Custom
-// metrics"). Pure: the reading is k6-results.ts', so every verdict is tested on recorded files.
-import { attemptStats, timeline, type Attempt, type Operation } from '@anypod/scenarios';
+// (RunSource.notMeasured). The metric names are the scripts' contract (LOAD_METRICS, shared
+// with load-tests/lib/metrics.ts). Pure: the reading is k6-results.ts', so every verdict is
+// tested on recorded files.
+import { attemptStats, LOAD_METRICS, timeline, type Attempt, type Operation } from '@anypod/scenarios';
 import { verdictOf } from './assemble-report.ts';
 import { check } from './checks.ts';
 import { SESSION_SERVICE } from './attribution.ts';
 import type { K6Point, K6Summary, K6TimeSeriesInfo } from './k6-results.ts';
 import type { Check, Mode, NotMeasured, ProofReport, RunReport, RunSource } from './report-types.ts';
 
-/** The custom metrics of design.md that the report reads. */
-export const K6_METRICS = {
-  operations: 'anypod_operations',
-  answers: 'anypod_answers',
-  writesAttempted: 'anypod_writes_attempted',
-  writesAcknowledged: 'anypod_writes_acknowledged',
-  writesLost: 'anypod_writes_lost',
-  writesUnexpected: 'anypod_writes_unexpected',
-  writesDuplicated: 'anypod_writes_duplicated',
-  writesRecovered: 'anypod_writes_recovered',
-  quantityViolations: 'anypod_quantity_violations',
-  usersChecked: 'anypod_users_checked',
-  readbackFailures: 'anypod_readback_failures',
-  sessionsLost: 'anypod_sessions_lost',
-  missingLines: 'anypod_missing_lines',
-  podsPerSession: 'anypod_pods_per_session',
-} as const;
 
 /** What every k6 run lacks, whatever files it left. */
 const ALWAYS_NOT_MEASURED: NotMeasured[] = ['deletions', 'attempts-during-deletions', 'routing', 'cross-user-history', 'traces', 'comparison'];
@@ -59,16 +43,16 @@ export function seriesCollector(): { visit: (point: K6Point) => void; series: (i
       case 'http_req_failed':
         if (p.value !== 0) s.failedAtMs.push(p.timeMs);
         break;
-      case K6_METRICS.answers:
+      case LOAD_METRICS.answers:
         if (p.tags.pod) s.answers.push({ atMs: p.timeMs, service: p.tags.service ?? '', pod: p.tags.pod, n: p.value });
         break;
-      case K6_METRICS.operations: {
+      case LOAD_METRICS.operations: {
         const byOutcome = (s.operations[p.tags.kind ?? ''] ??= {});
         const outcome = p.tags.outcome ?? '';
         byOutcome[outcome] = (byOutcome[outcome] ?? 0) + p.value;
         break;
       }
-      case K6_METRICS.podsPerSession:
+      case LOAD_METRICS.podsPerSession:
         (s.podsPerSession[p.tags.service ?? ''] ??= []).push(p.value);
         break;
     }
@@ -122,9 +106,9 @@ function podsPerSession(summary: K6Summary, series: K6Series | undefined): RunSo
     }
     return out;
   }
-  const prefix = `${K6_METRICS.podsPerSession}{service:`;
+  const prefix = `${LOAD_METRICS.podsPerSession}{service:`;
   for (const [name, m] of Object.entries(summary.metrics)) {
-    const service = name === K6_METRICS.podsPerSession ? '' : name.startsWith(prefix) && name.endsWith('}') ? name.slice(prefix.length, -1) : undefined;
+    const service = name === LOAD_METRICS.podsPerSession ? '' : name.startsWith(prefix) && name.endsWith('}') ? name.slice(prefix.length, -1) : undefined;
     if (service === undefined || m.values.min === undefined || m.values.max === undefined) continue;
     out[service] = { min: m.values.min, max: m.values.max, ...(m.values.count === undefined ? {} : { sessions: m.values.count }) };
   }
@@ -196,24 +180,24 @@ export function k6Run(input: K6RunInput): RunReport {
     operations = { total: acknowledged + failed + indeterminate, acknowledged, failed, indeterminate };
   } else {
     notMeasured.push('timeline', 'operations-by-outcome');
-    operations = { total: counter(K6_METRICS.operations) ?? 0, acknowledged: 0, failed: 0, indeterminate: 0 };
+    operations = { total: counter(LOAD_METRICS.operations) ?? 0, acknowledged: 0, failed: 0, indeterminate: 0 };
   }
 
   const w = {
-    attempted: counter(K6_METRICS.writesAttempted),
-    acknowledged: counter(K6_METRICS.writesAcknowledged),
-    lost: counter(K6_METRICS.writesLost),
-    unexpected: counter(K6_METRICS.writesUnexpected),
-    duplicated: counter(K6_METRICS.writesDuplicated),
-    recovered: counter(K6_METRICS.writesRecovered),
+    attempted: counter(LOAD_METRICS.writesAttempted),
+    acknowledged: counter(LOAD_METRICS.writesAcknowledged),
+    lost: counter(LOAD_METRICS.writesLost),
+    unexpected: counter(LOAD_METRICS.writesUnexpected),
+    duplicated: counter(LOAD_METRICS.writesDuplicated),
+    recovered: counter(LOAD_METRICS.writesRecovered),
   };
-  const quantity = counter(K6_METRICS.quantityViolations);
-  const usersChecked = counter(K6_METRICS.usersChecked);
-  const readbackFailures = counter(K6_METRICS.readbackFailures);
-  const sessionsLost = counter(K6_METRICS.sessionsLost);
-  const missingLines = counter(K6_METRICS.missingLines);
+  const quantity = counter(LOAD_METRICS.quantityViolations);
+  const usersChecked = counter(LOAD_METRICS.usersChecked);
+  const readbackFailures = counter(LOAD_METRICS.readbackFailures);
+  const sessionsLost = counter(LOAD_METRICS.sessionsLost);
+  const missingLines = counter(LOAD_METRICS.missingLines);
   const pods = podsPerSession(summary, series);
-  if (Object.keys(pods).length === 0) missingMetrics.push(K6_METRICS.podsPerSession);
+  if (Object.keys(pods).length === 0) missingMetrics.push(LOAD_METRICS.podsPerSession);
   const cart = pods[SESSION_SERVICE] ?? pods[''];
 
   const sessions: RunReport['sessions'] = {

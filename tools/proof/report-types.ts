@@ -71,7 +71,7 @@ export interface RunSource {
   thresholds: K6Threshold[];
   /** distinct pods that served one virtual user's session, per service (`anypod_pods_per_session`); '' when untagged */
   podsPerSession: Record<string, { sessions?: number; min: number; max: number }>;
-  /** custom metrics (design.md) the run did not emit: checks that need them are left out */
+  /** custom metrics (LOAD_METRICS, @anypod/scenarios) the run did not emit: checks that need them are left out */
   missingMetrics: string[];
   iterations: number;
   /** users whose own read-back was checked (`anypod_users_checked`) */

@@ -3,6 +3,7 @@
 export type { Attempt, FinalState, Operation, OperationKind, Outcome } from './history.ts';
 export { checkHistory, type Anomaly, type AnomalyType, type CheckResult } from './checker.ts';
 export { finalStates, type ElementState } from './cart-model.ts';
+export { LOAD_METRICS } from './load-metrics.ts';
 export { invocationOrder, isWrite, WRITE_KINDS } from './order.ts';
 export { lostSessions, sessionStats, type SessionStats } from './sessions.ts';
 export {
