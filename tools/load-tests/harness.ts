@@ -36,16 +36,20 @@ export interface HarnessOptions {
   timeoutMs?: number;
 }
 
-export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
-  // K6_HARNESS_BIN: a harness built elsewhere (like JAEGER_BIN for Jaeger); otherwise the pinned build.
+export interface HarnessProcess {
+  /** the harness's exit code (k6's codes), 128 when a signal ended it */
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the harness binary with these arguments and collects what it printed. K6_HARNESS_BIN: a
+ * harness built elsewhere (like JAEGER_BIN for Jaeger); otherwise the pinned build.
+ */
+export async function spawnHarness(args: string[], options: { cwd?: string; log?: (line: string) => void; timeoutMs?: number } = {}): Promise<HarnessProcess> {
   const binary = process.env.K6_HARNESS_BIN || (await goToolPathAsync('k6-harness'));
-  await mkdir(options.outDir, { recursive: true });
-  const summaryPath = join(options.outDir, 'summary.json');
-  const timeseriesPath = join(options.outDir, 'timeseries.json');
-  const args = ['run', '--out', `json=${timeseriesPath}`];
-  for (const [key, value] of Object.entries({ ...options.env, SUMMARY_FILE: summaryPath })) args.push('-e', `${key}=${value}`);
-  args.push(options.bundle);
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let partial = '';
@@ -57,10 +61,23 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
     for (const line of lines) options.log?.(line);
   });
   const timer = setTimeout(() => child.kill('SIGTERM'), options.timeoutMs ?? 600_000);
+  // 'close', not 'exit': only then has all of stdout and stderr been read.
   const exitCode = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    child.once('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   }).finally(() => clearTimeout(timer));
+  return { exitCode, stdout, stderr };
+}
+
+/** Runs a bundle with its summary and time series written into outDir, and reads the summary back. */
+export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
+  await mkdir(options.outDir, { recursive: true });
+  const summaryPath = join(options.outDir, 'summary.json');
+  const timeseriesPath = join(options.outDir, 'timeseries.json');
+  const args = ['run', '--out', `json=${timeseriesPath}`];
+  for (const [key, value] of Object.entries({ ...options.env, SUMMARY_FILE: summaryPath })) args.push('-e', `${key}=${value}`);
+  args.push(options.bundle);
+  const { exitCode, stdout, stderr } = await spawnHarness(args, { ...(options.log ? { log: options.log } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
   let summary: K6Summary;
   try {
     summary = JSON.parse(await readFile(summaryPath, 'utf8')) as K6Summary;

@@ -1,7 +1,6 @@
 // The Sobek harness (tools/go/k6-harness) on small fixture scripts against a real loopback HTTP
 // server: k6's semantics for per-VU module state, executors, k6/http, cookies, checks, metrics,
 // thresholds, handleSummary, --out json and k6's exit codes.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,28 +8,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goToolPathAsync } from '../go/go-tools.ts';
+import { spawnHarness, type HarnessProcess } from '../load-tests/harness.ts';
 
 const FIXTURES = join(import.meta.dirname, 'k6-harness');
 
-interface Run { code: number | null; stdout: string; stderr: string }
+type Run = HarnessProcess;
 interface Line { type: 'Metric' | 'Point'; metric: string; data: { type?: string; value?: number; tags?: Record<string, string> | null; time?: string; thresholds?: string[] } }
 
-let harness = '';
 let server: Server;
 let base = '';
 let refusedUrl = '';
 let work = '';
 
 function runHarness(fixture: string, args: string[] = []): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(harness, ['run', '--quiet', ...args, join(FIXTURES, fixture)], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return spawnHarness(['run', '--quiet', ...args, join(FIXTURES, fixture)], { cwd: work });
 }
 
 function results(run: Run): Map<string, unknown> {
@@ -49,7 +40,8 @@ function jsonLines(path: string): Line[] {
 const points = (lines: Line[], metric: string) => lines.filter((l) => l.type === 'Point' && l.metric === metric);
 
 beforeAll(async () => {
-  harness = await goToolPathAsync('k6-harness');
+  // Built (or found) once, before the first test's clock starts.
+  await goToolPathAsync('k6-harness');
   work = mkdtempSync(join(tmpdir(), 'k6-harness-test-'));
   server = createServer((req, res) => {
     if (req.url === '/hello') {
@@ -87,7 +79,7 @@ describe('k6-harness', () => {
   it('gives each VU its own module state; per-vu-iterations runs exactly vus × iterations', async () => {
     const out = join(work, 'isolation.ndjson');
     const run = await runHarness('isolation.js', ['--out', `json=${out}`]);
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.exitCode, run.stderr).toBe(0);
     const lines = jsonLines(out);
     expect(points(lines, 'iterations')).toHaveLength(12);
     const maxByVu = new Map<string, number>();
@@ -111,7 +103,7 @@ describe('k6-harness', () => {
   it('shares the iterations of shared-iterations across its VUs', async () => {
     const out = join(work, 'shared.ndjson');
     const run = await runHarness('shared.js', ['--out', `json=${out}`]);
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.exitCode, run.stderr).toBe(0);
     expect(points(jsonLines(out), 'iterations')).toHaveLength(10);
     // exec.scenario.iterationInTest numbers the iterations across the VUs: 0..9, each once.
     expect(points(jsonLines(out), 'iteration_in_test').map((p) => p.data.value).sort((a, b) => Number(a) - Number(b))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -121,7 +113,7 @@ describe('k6-harness', () => {
     const summary = join(work, 'summary.json');
     const missing = join(work, 'no/such/folder/summary.json');
     const run = await runHarness('constant.js', ['-e', `SUMMARY_PATH=${summary}`, '-e', `MISSING_PATH=${missing}`]);
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.exitCode, run.stderr).toBe(0);
     // Like k6: no folder is made for an output; the failure is logged, the other outputs written.
     expect(existsSync(missing)).toBe(false);
     expect(run.stderr).toContain(`could not open '${missing}'`);
@@ -144,7 +136,7 @@ describe('k6-harness', () => {
   it('makes real loopback requests with k6\'s response, cookies, error codes, checks and tags', async () => {
     const out = join(work, 'http.ndjson');
     const run = await runHarness('http.js', ['-e', `BASE_URL=${base}`, '-e', `REFUSED_URL=${refusedUrl}`, '--out', `json=${out}`]);
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.exitCode, run.stderr).toBe(0);
     const r = results(run);
     expect(r.get('hello')).toEqual({
       status: 200, servedBy: 'pod-a', multi: 'one, two', body: { ok: true }, url: `${base}/hello`, method: 'GET',
@@ -181,35 +173,35 @@ describe('k6-harness', () => {
 
   it('passes submetric thresholds that hold (exit 0) and fails those that do not (exit 99)', async () => {
     const pass = await runHarness('thresholds.js', ['-e', 'WANT=4']);
-    expect(pass.code, pass.stderr).toBe(0);
+    expect(pass.exitCode, pass.stderr).toBe(0);
     expect(pass.stdout).toContain('✓ anypod_operations{outcome:ok}');
     const fail = await runHarness('thresholds.js', ['-e', 'WANT=5']);
-    expect(fail.code, fail.stderr).toBe(99);
+    expect(fail.exitCode, fail.stderr).toBe(99);
     expect(fail.stdout).toContain('✗ anypod_operations{outcome:ok}');
     expect(fail.stderr).toContain('count==5');
   });
 
   it('rejects a threshold on an unknown metric and a malformed expression (exit 104)', async () => {
     const unknown = await runHarness('unknown-metric.js');
-    expect(unknown.code).toBe(104);
+    expect(unknown.exitCode).toBe(104);
     expect(unknown.stderr).toContain('anypod_never_defined');
     const bad = await runHarness('bad-expression.js');
-    expect(bad.code).toBe(104);
+    expect(bad.exitCode).toBe(104);
     expect(bad.stderr).toContain('p95 < 500');
   });
 
   it('exits 107 on an exception in setup and on an unsupported import', async () => {
     const setup = await runHarness('setup-throws.js');
-    expect(setup.code).toBe(107);
+    expect(setup.exitCode).toBe(107);
     expect(setup.stderr).toContain('setup broke on purpose');
     const imp = await runHarness('bad-import.js');
-    expect(imp.code).toBe(107);
+    expect(imp.exitCode).toBe(107);
     expect(imp.stderr).toContain('k6/ws');
   });
 
   it('exits 108 on exec.test.abort(), stopping the VU at once and still running teardown', async () => {
     const run = await runHarness('abort.js');
-    expect(run.code, run.stderr).toBe(108);
+    expect(run.exitCode, run.stderr).toBe(108);
     const r = results(run);
     expect(r.get('iter')).toBe(0);
     expect(r.get('teardown')).toBe(true);
