@@ -2,9 +2,11 @@
 // with the parts of k6's API the scripts use) — how this repository's tests execute the scripts
 // in the engine users run them in. The harness is built from source by tools/go/go-tools.sh.
 import { spawn } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { goToolPathAsync } from '../go/go-tools.ts';
+import { readK6Summary, type K6Summary } from '../proof/k6-results.ts';
+import { k6Thresholds } from '../proof/k6-run.ts';
 
 export interface HarnessRun {
   /** k6's exit codes: 0 every threshold held, 99 one failed, 104 bad options, 107 script error, 108 aborted */
@@ -18,10 +20,6 @@ export interface HarnessRun {
   summaryPath: string;
 }
 
-/** The part of k6's summary data the tests read. */
-export interface K6Summary {
-  metrics: Record<string, { type: string; values: Record<string, number>; thresholds?: Record<string, { ok: boolean }> }>;
-}
 
 export interface HarnessOptions {
   /** out/load-tests/<name>.js */
@@ -80,7 +78,8 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
   const { exitCode, stdout, stderr } = await spawnHarness(args, { ...(options.log ? { log: options.log } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
   let summary: K6Summary;
   try {
-    summary = JSON.parse(await readFile(summaryPath, 'utf8')) as K6Summary;
+    // The report's reader: what the tests assert on is what make load-report would read.
+    summary = await readK6Summary(summaryPath);
   } catch (error) {
     throw new Error(`the harness wrote no summary (exit ${exitCode}):\n${stdout}\n${stderr.split('\n').slice(-30).join('\n')}`, { cause: error });
   }
@@ -89,9 +88,7 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessRun> {
 
 /** The thresholds that did not hold, as "metric: expression". */
 export function brokenThresholds(summary: K6Summary): string[] {
-  return Object.entries(summary.metrics).flatMap(([name, metric]) =>
-    Object.entries(metric.thresholds ?? {})
-      .filter(([, result]) => !result.ok)
-      .map(([expression]) => `${name}: ${expression}`),
-  );
+  return k6Thresholds(summary)
+    .filter((t) => !t.ok)
+    .map((t) => `${t.metric}: ${t.expression}`);
 }
