@@ -39,6 +39,7 @@ export function describeK6Scripts(context: { dir: () => string; log: (line: stri
           timeoutMs: 300_000,
         });
         const kills = (await killer?.stop()) ?? [];
+        killer = undefined;
         const done = { ...result, kills };
         runs.set(name, done);
         context.log(`k6 ${name}: exit ${result.exitCode}, ${kills.length} deletions\n${result.stdout}`);
@@ -52,6 +53,7 @@ export function describeK6Scripts(context: { dir: () => string; log: (line: stri
         );
         return done;
       } finally {
+        // Only when the run failed before the deletions were stopped above.
         await killer?.stop();
         await cluster.stop();
       }
