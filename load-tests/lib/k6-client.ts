@@ -4,7 +4,7 @@
 // checks are the scenarios' own, exactly as the Node driver runs them.
 import http from 'k6/http';
 import { serviceOf } from '@anypod/scenarios/journeys/index';
-import type { HttpRequest, HttpResponse } from '@anypod/scenarios/requests';
+import { routeOf, type HttpRequest, type HttpResponse } from '@anypod/scenarios/requests';
 
 /** Bound on one attempt when the request asks for none: the Node driver's default too. */
 const DEFAULT_TIMEOUT_MS = 5_000;
@@ -28,10 +28,4 @@ export function send(baseUrl: string, request: HttpRequest): HttpResponse {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(res.headers)) headers[name.toLowerCase()] = value;
   return { status: res.status, headers, body: typeof res.body === 'string' ? res.body : '' };
-}
-
-/** /cart/items/5b1f…?x=1 → /cart/items/:id: the path's template, for the request's name tag. */
-export function routeOf(path: string): string {
-  const [bare = ''] = path.split('?');
-  return bare.replace(/^\/(catalog\/products|cart\/items|cart\/orders)\/[^/]+/, '/$1/:id');
 }

@@ -155,6 +155,12 @@ export const listOrders = (token: string, limit?: number): HttpRequest => get(`/
 
 export const getOrder = (token: string, id: string): HttpRequest => get(`/cart/orders/${encodeURIComponent(id)}`, bearer(token));
 
+/** /cart/items/5b1f…?x=1 → /cart/items/:id: the route a path belongs to, without ids or query (one series per route, not per product). */
+export function routeOf(path: string): string {
+  const [bare = ''] = path.split('?');
+  return bare.replace(/^\/(catalog\/products|cart\/items|cart\/orders)\/[^/]+/, '/$1/:id');
+}
+
 // --- responses ----------------------------------------------------------------------------
 
 /** The JSON body, or undefined when it is not JSON (an nginx error page, an empty body). */
