@@ -1,12 +1,9 @@
 // Redis is a cache, not a dependency: with this test's own Redis stopped, reads keep answering
 // from Postgres (X-Cache: bypass) without waiting, writes still work, readiness stays 200; when
 // Redis comes back at the address the app was given, caching resumes without restarting the app.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
-import { createInterface } from 'node:readline';
 import { startTestAuth, type TestAuth } from '@anypod/auth/testing';
-import { freePort } from '@anypod/platform/testing/processes';
+import { startRedisServer, type RedisServer } from '@anypod/platform/testing/redis-server';
+import { serviceAddress, type ServiceAddress } from '@anypod/platform/testing/service-address';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bearer, buildCatalog, createTestData, removeTestData } from './helper.ts';
@@ -14,93 +11,24 @@ import { bearer, buildCatalog, createTestData, removeTestData } from './helper.t
 let auth: TestAuth;
 let app: FastifyInstance;
 let admin: string;
-let redis: ChildProcess | undefined;
-
-/**
- * The address the app is given for Redis, held by this test from start to end, like a Kubernetes
- * Service in front of a Redis pod: it forwards to the current redis-server, and while there is
- * none it resets every connection (nobody behind it). The restarted Redis gets a fresh port
- * behind the same address, so no other process can take the app's Redis port between the two.
- */
-function redisService() {
-  let backend: number | undefined;
-  const open = new Set<Socket>();
-  const server = createServer((front) => {
-    if (backend === undefined) return void front.resetAndDestroy();
-    const back = connect(backend, '127.0.0.1');
-    const close = () => {
-      for (const socket of [front, back]) {
-        socket.destroy();
-        open.delete(socket);
-      }
-    };
-    for (const socket of [front, back]) socket.on('error', close).on('close', close);
-    open.add(front).add(back);
-    front.pipe(back).pipe(front);
-  });
-  return {
-    async listen(): Promise<string> {
-      server.listen(0, '127.0.0.1');
-      await once(server, 'listening');
-      return `redis://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    },
-    /** Sends new connections to this redis-server port; undefined: cuts every connection and refuses new ones. */
-    route(port: number | undefined) {
-      backend = port;
-      if (port === undefined) for (const socket of open) socket.destroy();
-    },
-    close: () => new Promise((resolve) => server.close(resolve)),
-  };
-}
-const service = redisService();
-
-/** A throwaway redis-server (no persistence) on a fresh port; resolves once it accepts connections. */
-async function startRedis(): Promise<{ child: ChildProcess; port: number }> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> });
-  const exited = once(child, 'exit').then(([code]) => {
-    throw new Error(`redis-server exited with ${String(code)} before it was ready`);
-  });
-  try {
-    // Redis logs this line once its listening socket is open.
-    const ready = (async () => {
-      for await (const line of lines) if (line.includes('Ready to accept connections')) return;
-      throw new Error('redis-server closed its output before it was ready');
-    })();
-    await Promise.race([ready, exited]);
-  } finally {
-    exited.catch(() => undefined);
-    lines.close();
-    child.stdout?.resume();
-  }
-  return { child, port };
-}
-
-async function stopRedis() {
-  const child = redis;
-  redis = undefined;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
+let redis: RedisServer | undefined;
+/** The address the app is given for Redis (a Service in front of the current redis-server). */
+let service: ServiceAddress;
 
 beforeAll(async () => {
-  const url = await service.listen();
-  const first = await startRedis();
-  redis = first.child;
-  service.route(first.port);
+  service = await serviceAddress();
+  redis = await startRedisServer();
+  service.route(redis.port);
   auth = await startTestAuth();
-  app = await buildCatalog(auth.jwksUrl, { REDIS_URL: url });
+  app = await buildCatalog(auth.jwksUrl, { REDIS_URL: `redis://127.0.0.1:${service.port}` });
   admin = (await auth.user('admin')).token;
 });
 afterAll(async () => {
   if (app) await removeTestData(app);
   await app?.close();
-  service.route(undefined);
-  await stopRedis();
-  await service.close();
+  service?.route(undefined);
+  await redis?.stop();
+  await service?.close();
   await auth?.stop();
 });
 
@@ -120,7 +48,7 @@ describe('Redis down', { tags: ['timing'] }, () => {
     // Redis goes away; the reads below start once the app's client has seen its connection close.
     const closed = next('close');
     service.route(undefined);
-    await stopRedis();
+    await redis?.stop();
     await closed;
 
     const lookups = vi.spyOn(app.redis, 'mget');
@@ -154,10 +82,9 @@ describe('Redis down', { tags: ['timing'] }, () => {
 
     // A new, empty Redis behind the same address. ioredis reconnects on its own (it retries at
     // most every 2 s); no restart of the app.
-    const restarted = await startRedis();
-    redis = restarted.child;
+    redis = await startRedisServer();
     const reconnected = next('ready');
-    service.route(restarted.port);
+    service.route(redis.port);
     await reconnected;
     const seen: string[] = [];
     for (let i = 0; i < 2; i++) {
