@@ -1,8 +1,22 @@
-// Helpers for the cluster's own tests (tools/test/cluster-*.test.ts): a small keep-alive load
-// that records every request, and a throwaway account. Real HTTP on loopback, nothing mocked.
+// Helpers for the cluster's own tests (tools/test/cluster/*.test.ts): a small keep-alive load
+// that records every request, a throwaway account, and for the outage tests a Postgres of the
+// test's own and the proof's shoppers with their history check. Real HTTP on loopback, real
+// servers, nothing mocked.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'undici';
+import { checkHistory, isWrite, type CheckResult } from '@anypod/scenarios';
+import { freePort } from '@anypod/platform/testing/processes';
 import { testEnv } from '@anypod/platform/testing/env';
+import { runLoad, type LoadResult as DriverResult } from '../load/driver.ts';
+import { finalRead, type FinalReadResult } from '../load/final-read.ts';
+import { createHttpClient, type HttpClient } from '../load/http-client.ts';
+import { REPO_ROOT } from './paths.ts';
+import type { Cluster } from './types.ts';
 
 export interface RequestRecord {
   client: number;
@@ -122,4 +136,155 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${String(last)})`);
     await sleep(intervalMs);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dependency outages under load (tools/test/cluster/outages-*.test.ts): the test's own Postgres,
+// the shoppers of the proof with their history check, and every answer they got.
+
+/** Runs one of tools/infra's scripts with extra env; rejects with its output when it fails. */
+function infraScript(script: string, args: string[], env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [join(REPO_ROOT, 'tools/infra', script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d));
+    child.stderr.on('data', (d: Buffer) => (output += d));
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`tools/infra/${script} ${args.join(' ')} exited with ${String(code)}:\n${output.slice(-3000)}`))));
+  });
+}
+
+export interface OwnPostgres {
+  /** the port the server listens on (its data directory is keyed by it, so a restart keeps it) */
+  readonly port: number;
+  /** the connection URL for the server at `port` (default: its own port) — e.g. a ServiceAddress's */
+  url(port?: number): Promise<string>;
+  /** starts it (initialising the data directory the first time), or does nothing when it runs */
+  start(): Promise<void>;
+  /** a fast shutdown (pg_ctl stop -m fast): sessions are terminated, nothing acknowledged is lost */
+  stop(): Promise<void>;
+  /** stops it and deletes its data directory */
+  remove(): Promise<void>;
+}
+
+/**
+ * A Postgres cluster of the test's own, made and driven by tools/infra/postgres.sh (the same
+ * server, settings and login as the shared one) on a free port, with its data in a fresh
+ * directory of its own — never the shared server other tests use. Start it before use.
+ */
+export async function ownPostgres(): Promise<OwnPostgres> {
+  const port = await freePort();
+  // Its own directory directly under the temporary folder: postgres.sh hands it to the postgres
+  // user, who could not reach into a private (0700) directory of this process.
+  const runDir = await mkdtemp(join(tmpdir(), 'anypod-own-pg-'));
+  const env = { PG_PORT: String(port), ANYPOD_RUN_DIR: runDir };
+  const stop = async () => void (await infraScript('postgres.sh', ['stop'], env));
+  return {
+    port,
+    url: async (at = port) => (await infraScript('postgres.sh', ['url'], { ...env, PG_PORT: String(at) })).trim(),
+    start: async () => void (await infraScript('postgres.sh', ['start'], env)),
+    stop,
+    async remove() {
+      await stop();
+      await rm(runDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** tools/infra/seed.sh into the database at `databaseUrl`: the admin account and the catalog's products. */
+export async function seedDatabase(databaseUrl: string): Promise<void> {
+  await infraScript('seed.sh', [], { DATABASE_URL: databaseUrl });
+}
+
+/** One answer the shoppers got (or a request that got none: status 0). */
+export interface Answer {
+  method: string;
+  /** the path without its query */
+  route: string;
+  status: number;
+  contentType: string;
+  retryAfter: string | undefined;
+  servedBy: string | undefined;
+  /** Date.now() when the answer came */
+  atMs: number;
+}
+
+/** The load driver's client, keeping every answer (the history keeps statuses, not headers). */
+export function recordingClient(client: HttpClient): { client: HttpClient; answers: Answer[] } {
+  const answers: Answer[] = [];
+  return {
+    answers,
+    client: {
+      close: () => client.close(),
+      async send(request) {
+        const response = await client.send(request);
+        answers.push({
+          method: request.method,
+          route: request.path.split('?')[0] as string,
+          status: response.status,
+          contentType: response.headers['content-type'] ?? '',
+          retryAfter: response.headers['retry-after'],
+          servedBy: response.headers['x-served-by'],
+          atMs: Date.now(),
+        });
+        return response;
+      },
+    },
+  };
+}
+
+export interface ShoppingResult {
+  load: DriverResult;
+  /** every answer of the shopping and of the read-back */
+  answers: Answer[];
+  read: FinalReadResult;
+  /** the Jepsen-style set check of the proof (docs/reliability.md, "Lost writes") */
+  check: CheckResult;
+}
+
+/**
+ * The proof's shoppers (tools/load) through the cluster's Ingress for `durationMs`, while
+ * `disrupt` runs: it starts once every shopper has signed in, and the shopping ends no earlier
+ * than it. Then the read-back once the cluster has settled, and the history check.
+ */
+export async function shopDuring(cluster: Cluster, options: { vus: number; durationMs: number; runId: string; disrupt: () => Promise<void> }): Promise<ShoppingResult> {
+  const recording = recordingClient(createHttpClient({ baseUrl: cluster.ingressUrl, timeoutMs: 10_000, connections: options.vus * 2 }));
+  const t0 = performance.now();
+  let disruption: Promise<void> | undefined;
+  try {
+    const load = await runLoad({
+      client: recording.client,
+      vus: options.vus,
+      durationMs: options.durationMs,
+      clock: () => performance.now() - t0,
+      runId: options.runId,
+      // The proof's ceiling on requests (a few thousand here): bounded, whatever the machine's speed.
+      maxRequests: 20_000,
+      onMeasuredStart: () => {
+        disruption = options.disrupt();
+        // Surfaced below; a rejection must not go unhandled while the shoppers run.
+        disruption.catch(() => undefined);
+      },
+    });
+    if (!disruption) throw new Error('the shoppers never started shopping: nothing was disrupted');
+    await disruption;
+    await cluster.waitForFullStrength(60_000);
+    const writers = new Set(load.operations.filter(isWrite).map((op) => op.user));
+    const read = await finalRead({ client: recording.client, sessions: load.sessions.filter((s) => writers.has(s.user)) });
+    return { load, answers: recording.answers, read, check: checkHistory(load.operations, read.finals) };
+  } finally {
+    await recording.client.close();
+  }
+}
+
+/** One line for the test's output: the size of the shopping and what the history check found. */
+export function shoppingSummary(result: ShoppingResult, outage: { fromMs: number; toMs: number }): string {
+  const { load, answers, check } = result;
+  const inOutage = answers.filter((a) => a.atMs >= outage.fromMs && a.atMs <= outage.toMs);
+  const byStatus = (list: Answer[]) => Object.entries(list.reduce<Record<string, number>>((acc, a) => ({ ...acc, [a.status]: (acc[a.status] ?? 0) + 1 }), {})).map(([s, n]) => `${s}×${n}`).join(' ');
+  return [
+    `${load.operations.length} operations, ${load.requests} requests, ${answers.length} answers incl. read-back (${byStatus(answers)})`,
+    `outage ${((outage.toMs - outage.fromMs) / 1000).toFixed(1)} s: ${inOutage.length} answers (${byStatus(inOutage)})`,
+    `writes attempted ${check.writes.attempted}, acknowledged ${check.writes.acknowledged}, lost ${check.writes.lost}, duplicated ${check.writes.duplicated}, unexpected ${check.writes.unexpected}, recovered ${check.writes.recovered}; read-back failures ${result.read.failures.length}`,
+  ].join('\n  ');
 }
