@@ -9,10 +9,12 @@
 //   token-verifier  authenticate, requireRole, denyAccessToken                 needs redis
 //   session-pods    which pod served each session's previous request (metric)  needs token-verifier
 //   openapi         ${prefix}/openapi.json (before the service's routes, which it collects)
+//   api-reference   ${prefix}/docs: Swagger UI on that document                needs security
 // Redis and token verification stay mandatory: every service uses both, and REDIS_URL is part
 // of BaseConfig.
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import apiReference from './api-reference.ts';
 import type { BaseConfig } from './config.ts';
 import { podName } from './config.ts';
 import { drainConnectionsOnClose } from './graceful.ts';
@@ -44,6 +46,7 @@ async function platform(fastify: FastifyInstance, opts: PlatformOptions) {
   await fastify.register(tokenVerifier, opts.tokens);
   await fastify.register(sessionPods, { service: opts.service, podName: pod });
   await fastify.register(openapi, { service: opts.service, prefix: opts.prefix, description: opts.description });
+  await fastify.register(apiReference, { service: opts.service, prefix: opts.prefix });
   if (config.STATE_STORE === 'memory') {
     fastify.log.warn({ stateStore: 'memory' }, 'STATE_STORE=memory: DEMONSTRATION MODE — state lives in this process, is lost on restart and is invisible to other replicas');
   }
