@@ -138,7 +138,9 @@ function describeEvent(e: ClusterEvent): string {
     case 'replica-started':
       return `${e.replica} started on 127.0.0.1:${e.port} (pid ${e.pid})`;
     case 'replica-ready':
-      return `${e.replica} ready`;
+      return e.again ? `${e.replica} ready again: back in rotation` : `${e.replica} ready`;
+    case 'replica-unready':
+      return `${e.replica} unready after ${e.failures} failed readiness probes (${e.reason}): out of rotation`;
     case 'replica-deleting':
       return `${e.replica} deleting (${e.kill})`;
     case 'replica-exited':
@@ -406,7 +408,7 @@ async function status(): Promise<number> {
       () => 'not answering',
     );
     const alive = aliveAs(r.pid, REPLICA);
-    if (!alive || (r.phase === 'ready' && !ready.endsWith('200'))) healthy = false;
+    if (!alive || r.phase === 'unready' || (r.phase === 'ready' && !ready.endsWith('200'))) healthy = false;
     process.stdout.write(`  ${r.name.padEnd(14)} ${r.url}  pid ${r.pid} ${alive ? 'alive' : 'GONE'}  ${r.phase}${r.inRotation ? ', in rotation' : ''}  ${ready}\n`);
   }
   const obs = state.observability;

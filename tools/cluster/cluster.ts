@@ -1,7 +1,7 @@
 // The controller: a ReplicaSet per service (keep N replicas, replace any that is deleted or
-// dies) and the endpoint controller in front of the Ingress (a replica is routed to only once
-// its readiness probe passes, and taken out when it is deleted). Everything it starts is a child
-// of this process and dies with it.
+// dies), the kubelet's readiness probe, and the endpoint controller in front of the Ingress (a
+// replica is routed to only while its readiness probe passes, and taken out when it is deleted).
+// Everything it starts is a child of this process and dies with it.
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -25,8 +25,11 @@ export const DEFAULT_RUN_DIR = '/tmp/anypod/cluster';
 
 interface Member {
   replica: Replica;
+  /** passed its first readiness probe */
   ready: boolean;
-  /** wanted in the upstream: ready, and not deleted (or its removal lag has passed) */
+  /** since then failed failureThreshold probes in a row, and not passed successThreshold since */
+  unready: boolean;
+  /** wanted in the upstream: ready, not unready, and not deleted (or its removal lag has passed) */
   endpoint: boolean;
   terminating: boolean;
   deleting?: KillType;
@@ -40,6 +43,7 @@ interface Settings {
   ingressPort: number;
   secrets: ClusterSecrets;
   env: Record<string, string>;
+  envFor?: ClusterOptions['envFor'];
   /** STATE_STORE for every replica; undefined: the manifest's */
   stateStore?: 'shared' | 'memory';
   routing: Routing;
@@ -199,10 +203,13 @@ class LocalCluster implements Cluster {
     return this.nginx.sync();
   }
 
-  /** The manifest's env with the local differences (local-env.ts), the run's own variables and the replica's identity. */
-  private replicaEnv(service: ServiceName, name: string, port: number): Record<string, string> {
+  /**
+   * The manifest's env with the local differences (local-env.ts), the run's own variables (then
+   * `own`, the replica's own: envFor) and the replica's identity.
+   */
+  private replicaEnv(service: ServiceName, name: string, port: number, own: Record<string, string> = {}): Record<string, string> {
     const s = this.settings;
-    const run = s.stateStore ? { ...s.env, STATE_STORE: s.env.STATE_STORE ?? s.stateStore } : s.env;
+    const run = { ...s.env, ...(s.stateStore ? { STATE_STORE: s.env.STATE_STORE ?? s.stateStore } : {}), ...own };
     const ctx = {
       replica: name,
       port,
@@ -223,8 +230,8 @@ class LocalCluster implements Cluster {
     while (this.ports.has(port)) port = await freePort();
     this.ports.add(port);
     const runtime = this.settings.runtimes.get(service) as ServiceRuntime;
-    const replica = Replica.start({ service, name, port, cwd: serviceDir(service), runtime, env: this.replicaEnv(service, name, port), readinessPath: this.settings.manifests.service(service).probes.readiness, logFile: join(this.runDir, 'logs', `${name}.log`) });
-    const member: Member = { replica, ready: false, endpoint: false, terminating: false };
+    const replica = Replica.start({ service, name, port, cwd: serviceDir(service), runtime, env: this.replicaEnv(service, name, port, this.settings.envFor?.({ service, name })), readinessPath: this.settings.manifests.service(service).probes.readiness, logFile: join(this.runDir, 'logs', `${name}.log`) });
+    const member: Member = { replica, ready: false, unready: false, endpoint: false, terminating: false };
     (this.members.get(service) as Member[]).push(member);
     this.syncTargets();
     this.emit({ type: 'replica-started', service, replica: name, port, pid: replica.pid, atMs: replica.startedAtMs });
@@ -233,8 +240,9 @@ class LocalCluster implements Cluster {
   }
 
   /**
-   * Readiness gate: in the upstream once /readyz says 200. `strict` (initial start) rethrows a
-   * failure; otherwise a replica that never gets ready is killed and replaced like a crash.
+   * Readiness gate: in the upstream once /readyz passes, then probed every period (probeReadiness).
+   * `strict` (initial start) rethrows a failure; otherwise a replica that never gets ready is
+   * killed and replaced like a crash.
    */
   private async whenReady(member: Member, strict: boolean): Promise<void> {
     const { replica } = member;
@@ -251,7 +259,49 @@ class LocalCluster implements Cluster {
     member.endpoint = true;
     this.crashes.set(replica.service, 0);
     this.emit({ type: 'replica-ready', service: replica.service, replica: replica.name, port: replica.port, atMs: Date.now() });
+    this.background(this.probeReadiness(member));
     await this.syncIngress();
+  }
+
+  /** Still the kubelet's to probe: not deleted, crashed or exited, and the cluster not stopping. */
+  private probed(member: Member): boolean {
+    return !this.stopping && !member.terminating && member.replica.exit === null;
+  }
+
+  /**
+   * The kubelet's readiness probe after the first success, with the manifest's timing: a probe
+   * every periodSeconds (start to start), each failing after timeoutSeconds; failureThreshold
+   * failures in a row take the replica out of the endpoints (it keeps running: readiness never
+   * restarts anything), successThreshold successes in a row put it back. It ends when the replica is deleted, dies or the cluster stops: a
+   * terminating replica's endpoint belongs to the deletion, and is never put back from here.
+   */
+  private async probeReadiness(member: Member): Promise<void> {
+    const { replica } = member;
+    const timing = this.settings.manifests.service(replica.service).readinessTiming;
+    const periodMs = timing.periodSeconds * 1000;
+    let failures = 0;
+    let successes = 0;
+    for (let startedAt = Date.now(); ; ) {
+      await sleep(Math.max(0, startedAt + periodMs - Date.now()), undefined, { signal: this.abort.signal });
+      startedAt = Date.now();
+      if (!this.probed(member)) return;
+      const probe = await replica.probeReadiness(timing.timeoutSeconds * 1000);
+      if (!this.probed(member)) return;
+      failures = probe.ok ? 0 : failures + 1;
+      successes = probe.ok ? successes + 1 : 0;
+      const { service, name, port } = replica;
+      if (!member.unready && failures >= timing.failureThreshold) {
+        member.unready = true;
+        member.endpoint = false;
+        this.emit({ type: 'replica-unready', service, replica: name, port, failures, reason: probe.detail, atMs: Date.now() });
+        await this.syncIngress();
+      } else if (member.unready && successes >= timing.successThreshold) {
+        member.unready = false;
+        member.endpoint = true;
+        this.emit({ type: 'replica-ready', service, replica: name, port, again: true, atMs: Date.now() });
+        await this.syncIngress();
+      }
+    }
   }
 
   private background<T>(promise: Promise<T>): void {
@@ -310,7 +360,7 @@ class LocalCluster implements Cluster {
           port: m.replica.port,
           pid: m.replica.pid,
           inRotation: applied.has(m.replica.name),
-          phase: m.terminating ? 'terminating' : m.ready ? 'ready' : 'starting',
+          phase: m.terminating ? 'terminating' : m.unready ? 'unready' : m.ready ? 'ready' : 'starting',
           logFile: m.replica.logFile,
         });
       }
@@ -385,7 +435,7 @@ class LocalCluster implements Cluster {
     const applied = new Map(this.nginx.applied.map((r) => [r.service, new Set(r.servers.map((s) => s.name))]));
     for (const [service, want] of this.settings.replicas) {
       const members = this.members.get(service) as Member[];
-      const ready = members.filter((m) => m.ready && !m.terminating).map((m) => m.replica.name);
+      const ready = members.filter((m) => m.ready && !m.unready && !m.terminating).map((m) => m.replica.name);
       const routed = applied.get(service) ?? new Set<string>();
       if (ready.length !== want || routed.size !== want || !ready.every((n) => routed.has(n))) {
         problems.push(`${service}: ${ready.length}/${want} ready, in rotation: ${[...routed].join(', ') || 'none'}`);
@@ -458,6 +508,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       ingressPort,
       secrets: generateSecrets(),
       env: options.env ?? {},
+      envFor: options.envFor,
       stateStore: options.stateStore,
       routing: options.routing ?? 'round-robin',
       readyTimeoutMs: options.readyTimeoutMs ?? 60_000,

@@ -33,12 +33,29 @@ export interface ServiceManifest {
   replicasFrom: string;
   containerPort: number;
   probes: { readiness: string; liveness?: string; startup?: string };
+  /** how the readiness probe is repeated once the replica has first passed it (the kubelet's fields, its defaults when absent) */
+  readinessTiming: ProbeTiming;
   /** lifecycle.preStop.sleep.seconds: the replica keeps serving this long after its deletion starts */
   preStopSeconds: number;
   /** SIGKILL this long after the deletion started (the pre-stop sleep counts, like Kubernetes) */
   terminationGracePeriodSeconds: number;
   env: ManifestEnv[];
 }
+
+/** A probe's timing fields, as the kubelet applies them after the first success. */
+export interface ProbeTiming {
+  /** how often the probe runs */
+  periodSeconds: number;
+  /** how long one probe may take before it counts as a failure */
+  timeoutSeconds: number;
+  /** consecutive failures that take a ready replica out of its Service's endpoints */
+  failureThreshold: number;
+  /** consecutive successes that put an unready replica back */
+  successThreshold: number;
+}
+
+/** The kubelet's defaults for a probe's fields (the Probe type in the Kubernetes API reference). */
+export const KUBE_PROBE_DEFAULTS: ProbeTiming = { periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 1 };
 
 export interface ClusterManifests {
   dir: string;
@@ -151,6 +168,17 @@ function probePath(deployment: Located, container: Obj, field: string, probe: st
     fail(deployment, `${field}.${probe}.httpGet.port`, `is ${JSON.stringify(probePort)}, not the container's port (${port.name ? `${port.name} = ` : ''}${port.port})`);
   }
   return path;
+}
+
+/** The readiness probe's timing: each field the manifest sets (validated), the kubelet's default for the others. */
+function probeTiming(deployment: Located, container: Obj, field: string): ProbeTiming {
+  const probe = container.readinessProbe;
+  const timing = { ...KUBE_PROBE_DEFAULTS };
+  for (const key of Object.keys(timing) as (keyof ProbeTiming)[]) {
+    const value = at(probe, key);
+    if (value !== undefined) timing[key] = int(value, deployment, `${field}.readinessProbe.${key}`, 1, 3600, 'the local cluster probes with it');
+  }
+  return timing;
 }
 
 function envOf(deployment: Located, container: Obj, field: string, configMaps: Map<string, Located>): ManifestEnv[] {
@@ -340,6 +368,7 @@ export function loadManifests(dir = K8S_DIR): ClusterManifests {
         liveness: probePath(deployment, container, field, 'livenessProbe', port, false),
         startup: probePath(deployment, container, field, 'startupProbe', port, false),
       },
+      readinessTiming: probeTiming(deployment, container, field),
       preStopSeconds,
       terminationGracePeriodSeconds: grace,
       env: envOf(deployment, container, field, configMaps),

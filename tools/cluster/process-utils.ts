@@ -1,5 +1,5 @@
 // Small process and HTTP helpers shared by the replica, the Ingress and the CLI.
-import { existsSync, openSync, readSync, closeSync, fstatSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, readSync, closeSync, fstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { request } from 'node:http';
 
 /** A port that was free a moment ago on 127.0.0.1 (the usual, small race is accepted). */
@@ -7,19 +7,28 @@ export { freePort } from '@anypod/platform/local-infra';
 
 /**
  * One GET on a fresh connection (no keep-alive: a probe must not hold a socket that would make
- * the replica's close() wait). Resolves with the status and body, rejects on any network error.
+ * the replica's close() wait). Resolves with the status and body, rejects on any network error
+ * or when the whole exchange takes longer than `timeoutMs` (a deadline, like a probe's
+ * timeoutSeconds, not an idle timeout: an answer trickled byte by byte fails too).
  */
 export function httpGet(url: string, timeoutMs = 1000): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', agent: false, headers: { connection: 'close' }, timeout: timeoutMs }, (res) => {
+    const req = request(url, { method: 'GET', agent: false, headers: { connection: 'close' } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-      res.on('error', reject);
+      res.on('end', () => {
+        clearTimeout(deadline);
+        resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
+      });
+      res.on('error', fail);
     });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out after ${timeoutMs} ms`)));
-    req.on('error', reject);
+    const deadline = setTimeout(() => req.destroy(new Error(`GET ${url} timed out after ${timeoutMs} ms`)), timeoutMs);
+    function fail(error: Error): void {
+      clearTimeout(deadline);
+      reject(error);
+    }
+    req.on('error', fail);
     req.end();
   });
 }
@@ -64,6 +73,50 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   } catch {
     return false;
   }
+}
+
+/** The processes whose parent is `pid` (from /proc; an nginx master's workers). */
+export function childProcesses(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The command name in parentheses may hold spaces: the fields after it are fixed.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** The inodes of the TCP sockets listening on 127.0.0.1:`port` (/proc/net/tcp, state 0A = LISTEN). */
+export function listeningSockets(port: number): Set<string> {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const inodes = new Set<string>();
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[1] === local && fields[3] === '0A' && fields[9]) inodes.add(fields[9]);
+  }
+  return inodes;
+}
+
+/** Whether process `pid` holds one of these sockets (by inode) open; false once it is gone. */
+export function holdsSocket(pid: number, inodes: ReadonlySet<string>): boolean {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return false;
+  }
+  return fds.some((fd) => {
+    try {
+      return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? '');
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** The last `bytes` of a log file, for error messages. */

@@ -26,7 +26,7 @@ export interface ReplicaSpec {
   runtime: ServiceRuntime;
   /** the whole environment (nothing is inherited implicitly) */
   env: Record<string, string>;
-  /** the readiness probe's path (from the manifest), polled until it answers 200 */
+  /** the readiness probe's path (from the manifest): polled until it passes, then every period (cluster.ts) */
   readinessPath: string;
   logFile: string;
 }
@@ -114,8 +114,24 @@ export class Replica {
   }
 
   /**
-   * Polls the readiness path (/readyz) until it answers 200, like a readiness probe gating the endpoint. Rejects if
-   * the process exits first or the timeout passes (the log tail is in the message).
+   * One readiness probe, judged as the kubelet judges an httpGet probe: a status from 200 to 399
+   * within `timeoutMs` passes; another status, a network error or the deadline fails. `detail`
+   * says what was seen.
+   */
+  async probeReadiness(timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+    try {
+      const res = await httpGet(`${this.url}${this.readinessPath}`, timeoutMs);
+      const ok = res.status >= 200 && res.status < 400;
+      return { ok, detail: `${this.readinessPath} answered ${res.status}${ok ? '' : `: ${res.body.slice(0, 300)}`}` };
+    } catch (error) {
+      return { ok: false, detail: (error as Error).message };
+    }
+  }
+
+  /**
+   * Polls the readiness path (/readyz) until a probe passes, like a readiness probe gating the
+   * endpoint (quicker than the manifest's period, so a cluster starts in seconds). Rejects if the
+   * process exits first or the timeout passes (the log tail is in the message).
    */
   async waitUntilReady(opts: { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {}): Promise<number> {
     const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
@@ -123,13 +139,9 @@ export class Replica {
     while (Date.now() < deadline) {
       opts.signal?.throwIfAborted();
       if (this.exit) throw new Error(`${this.name} exited (code ${this.exit.code}, signal ${this.exit.signal}) before it was ready; log ${this.logFile}:\n${this.logTail()}`);
-      try {
-        const res = await httpGet(`${this.url}${this.readinessPath}`, 1000);
-        if (res.status === 200) return Date.now();
-        last = `${this.readinessPath} answered ${res.status}: ${res.body.slice(0, 300)}`;
-      } catch (error) {
-        last = (error as Error).message;
-      }
+      const probe = await this.probeReadiness(1000);
+      if (probe.ok) return Date.now();
+      last = probe.detail;
       await sleep(opts.intervalMs ?? 100);
     }
     throw new Error(`${this.name} was not ready within ${opts.timeoutMs ?? 60_000} ms (${last}); log ${this.logFile}:\n${this.logTail()}`);

@@ -50,6 +50,12 @@ export interface ClusterOptions {
   services?: ServiceName[];
   /** extra env for every replica, over the manifest's (local-env.ts says the order) */
   env?: Record<string, string>;
+  /**
+   * Extra env for one replica, over `env`: called as each replica starts (replacements too) with
+   * its service and name. A test gives one replica its own DATABASE_URL, through a TCP forwarder
+   * it can cut, to make that replica alone unready.
+   */
+  envFor?: (replica: { service: ServiceName; name: string }) => Record<string, string> | undefined;
   /** the rendered manifests the settings come from (default: the repository's k8s/) */
   manifestsDir?: string;
   /** where logs and nginx config go */
@@ -120,7 +126,10 @@ export interface ClusterObservability {
 /** atMs is an epoch time in milliseconds (Date.now()), comparable with the load driver's clock. */
 export type ClusterEvent =
   | { type: 'replica-started'; service: ServiceName; replica: string; port: number; pid: number; atMs: number }
-  | { type: 'replica-ready'; service: ServiceName; replica: string; port: number; atMs: number }
+  /** in rotation: its readiness probe passed (`again`: after it had turned unready, successThreshold probes in a row) */
+  | { type: 'replica-ready'; service: ServiceName; replica: string; port: number; again?: true; atMs: number }
+  /** out of rotation, still running: failureThreshold readiness probes in a row failed; `reason`: what the last one saw */
+  | { type: 'replica-unready'; service: ServiceName; replica: string; port: number; failures: number; reason: string; atMs: number }
   | { type: 'replica-deleting'; service: ServiceName; replica: string; kill: KillType; atMs: number }
   | { type: 'replica-exited'; service: ServiceName; replica: string; code: number | null; signal: string | null; atMs: number }
   | { type: 'replica-replaced'; service: ServiceName; replica: string; replacement: string; atMs: number }
@@ -134,8 +143,12 @@ export interface ReplicaInfo {
   pid: number;
   /** in the ingress upstream (ready and not terminating) */
   inRotation: boolean;
-  /** starting: not ready yet; ready: passed readiness; terminating: being deleted or crashed */
-  phase: 'starting' | 'ready' | 'terminating';
+  /**
+   * starting: not ready yet; ready: passes its readiness probe; unready: passed it, then failed it
+   * failureThreshold times in a row (out of rotation until it passes again); terminating: being
+   * deleted or crashed
+   */
+  phase: 'starting' | 'ready' | 'unready' | 'terminating';
   /** <runDir>/logs/<name>.log */
   logFile: string;
 }
