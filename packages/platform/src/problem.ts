@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import { Type } from '@sinclair/typebox';
 import { isDatabaseUnavailable } from './database-errors.ts';
+import { allowedMethods } from './method-not-allowed.ts';
 
 export const ProblemSchema = Type.Object(
   {
@@ -18,12 +19,35 @@ export const ProblemSchema = Type.Object(
   { $id: 'Problem', description: 'RFC 9457 problem details' },
 );
 
+export const PROBLEM_TYPE = 'application/problem+json';
+
 const titles: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict',
   412: 'Precondition Failed', 413: 'Content Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content',
   428: 'Precondition Required', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway',
   503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
+
+// Statuses whose answer carries Retry-After (the client waits that long before retrying).
+const RETRY_AFTER = new Set([429, 503]);
+
+/**
+ * The OpenAPI/Fastify response entry for an error status: the Problem schema under
+ * application/problem+json (what sendProblem sends), with Retry-After where the status carries
+ * it. Routes list their own statuses with problemResponses(); contract.ts adds the ones every
+ * route shares, so each status is described once, the same way everywhere.
+ */
+export function problemResponse(status: number) {
+  return {
+    description: titles[status] ?? 'Error',
+    ...(RETRY_AFTER.has(status) ? { headers: { 'retry-after': { type: 'string', description: 'seconds to wait before retrying' } } } : {}),
+    content: { [PROBLEM_TYPE]: { schema: { $ref: 'Problem#' } } },
+  };
+}
+
+export function problemResponses(...statuses: number[]): Record<number, ReturnType<typeof problemResponse>> {
+  return Object.fromEntries(statuses.map((status) => [status, problemResponse(status)]));
+}
 
 /** An error a handler throws on purpose; its message is safe to show to the client. */
 export class HttpProblem extends Error {
@@ -39,29 +63,53 @@ export class HttpProblem extends Error {
 export function sendProblem(reply: FastifyReply, status: number, detail?: string, errors?: Array<{ field: string; message: string }>) {
   return reply
     .code(status)
-    .type('application/problem+json')
+    .type(PROBLEM_TYPE)
     .send({ type: 'about:blank', title: titles[status] ?? 'Error', status, ...(detail ? { detail } : {}), instance: reply.request.url.slice(0, 2048), ...(errors ? { errors } : {}) });
 }
 
-function fieldOf(instancePath: string | undefined, missing: string | undefined, context: string | undefined): string {
+interface ValidationParams {
+  missingProperty?: string;
+  /** ajv's additionalProperties error: the property the schema does not allow */
+  additionalProperty?: string;
+}
+
+function fieldOf(instancePath: string | undefined, params: ValidationParams, context: string | undefined): string {
   const path = (instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-  const base = missing ? (path ? `${path}.${missing}` : missing) : path;
+  const named = params.missingProperty ?? params.additionalProperty;
+  const base = named ? (path ? `${path}.${named}` : named) : path;
   return base || context || 'body';
 }
+
+/**
+ * A write without If-Match could silently undo a change it never saw: that is 428 Precondition
+ * Required (RFC 6585 §3), not a malformed request, though the header schema is what notices it.
+ */
+const PRECONDITION_HEADERS = new Set(['if-match']);
+const isMissingPrecondition = (error: FastifyError) =>
+  error.validationContext === 'headers' && error.validation?.some((v) => PRECONDITION_HEADERS.has((v.params as ValidationParams).missingProperty ?? ''));
 
 async function problemPlugin(fastify: FastifyInstance) {
   fastify.addSchema(ProblemSchema);
 
-  fastify.setNotFoundHandler((request, reply) => sendProblem(reply, 404, `No route ${request.method} ${request.url.split('?')[0]}`));
+  fastify.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const allowed = allowedMethods(fastify, request.url);
+    if (allowed.length === 0) return sendProblem(reply, 404, `No route ${request.method} ${path}`);
+    reply.header('allow', allowed.join(', '));
+    return sendProblem(reply, 405, `${path} does not take ${request.method}; it takes ${allowed.join(', ')}.`);
+  });
 
   fastify.setErrorHandler((error: FastifyError | HttpProblem, request, reply) => {
     if (error instanceof HttpProblem) {
       if (error.extra.headers) reply.headers(error.extra.headers);
       return sendProblem(reply, error.status, error.message, error.extra.errors);
     }
+    if (error.validation && isMissingPrecondition(error)) {
+      return sendProblem(reply, 428, 'Send If-Match with the ETag from your last read of this resource.', [{ field: 'if-match', message: 'is required' }]);
+    }
     if (error.validation) {
       const errors = error.validation.map((v) => ({
-        field: fieldOf(v.instancePath, (v.params as { missingProperty?: string }).missingProperty, error.validationContext),
+        field: fieldOf(v.instancePath, v.params as ValidationParams, error.validationContext),
         message: v.message ?? 'is invalid',
       }));
       const first = errors[0];

@@ -26,7 +26,9 @@ export function serverOptions(opts: { logLevel: string; service: string; podName
     // Behind nginx / an Ingress: take the client address from X-Forwarded-For (for IP rate limits).
     trustProxy: true,
     ajv: {
-      customOptions: { removeAdditional: true, allErrors: false, coerceTypes: 'array', useDefaults: true },
+      // removeAdditional false: an unknown property is a 400 naming it, not silently dropped —
+      // a client that misspells a field learns so instead of getting the default.
+      customOptions: { removeAdditional: false, allErrors: false, coerceTypes: 'array', useDefaults: true },
     },
   };
 }

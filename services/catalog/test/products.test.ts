@@ -116,10 +116,10 @@ describe('GET /catalog/products', () => {
     expect(res.json().detail).toContain(field);
   });
 
-  it('ignores unknown query parameters', async () => {
+  it('rejects an unknown query parameter with 400 naming it (the document allows none)', async () => {
     const res = await list({ category: categoryId, colour: 'red' });
-    expect(res.statusCode).toBe(200);
-    expect(res.json().total).toBe(5);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([expect.objectContaining({ field: 'colour' })]);
   });
 });
 

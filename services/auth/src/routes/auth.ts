@@ -1,7 +1,7 @@
 // The auth API (architecture.md). Handlers stay thin: hashing, token families, sessions and
 // limits live in plugins/app.
 import { randomUUID } from 'node:crypto';
-import { HttpProblem } from '@anypod/platform';
+import { HttpProblem, problemResponses } from '@anypod/platform';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -10,8 +10,6 @@ import type { AccessTokenKeys } from '../signing-keys.ts';
 import { CredentialsSchema, JwksSchema, LoginSchema, RefreshSchema, SessionLoginSchema, TokenPairSchema, UserSchema } from '../schemas/auth.ts';
 
 export const SESSION_COOKIE = 'anypod_session';
-const problem = { $ref: 'Problem#' };
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, problem]));
 
 type Role = 'user' | 'admin';
 const asRole = (role: string): Role => (role === 'admin' ? 'admin' : 'user');
@@ -45,7 +43,7 @@ export default async function authRoutes(app: FastifyInstance, opts: { config: A
 
   fastify.post('/register', {
     config: loginRateLimit,
-    schema: { summary: 'Create an account', body: CredentialsSchema, response: { 201: UserSchema, ...errors(400, 409, 429) } },
+    schema: { summary: 'Create an account', body: CredentialsSchema, response: { 201: UserSchema, ...problemResponses(409, 429) } },
   }, async (request, reply) => {
     const email = request.body.email.toLowerCase();
     const passwordHash = await fastify.passwords.hash(request.body.password);
@@ -60,7 +58,7 @@ export default async function authRoutes(app: FastifyInstance, opts: { config: A
 
   fastify.post('/login', {
     config: loginRateLimit,
-    schema: { summary: 'Sign in: bearer tokens, or a session cookie with mode=cookie', body: LoginSchema, response: { 200: Type.Union([TokenPairSchema, SessionLoginSchema]), ...errors(400, 401, 429) } },
+    schema: { summary: 'Sign in: bearer tokens, or a session cookie with mode=cookie', body: LoginSchema, response: { 200: Type.Union([TokenPairSchema, SessionLoginSchema]), ...problemResponses(401, 429) } },
   }, async (request, reply) => {
     const email = request.body.email.toLowerCase();
     await fastify.loginLimits.assertAllowed(email);
@@ -80,7 +78,7 @@ export default async function authRoutes(app: FastifyInstance, opts: { config: A
   });
 
   fastify.post('/refresh', {
-    schema: { summary: 'Rotate a refresh token (retry-safe within a short grace window)', body: RefreshSchema, response: { 200: TokenPairSchema, ...errors(400, 401) } },
+    schema: { summary: 'Rotate a refresh token (retry-safe within a short grace window)', body: RefreshSchema, response: { 200: TokenPairSchema, ...problemResponses(401) } },
   }, async (request) => {
     const rotated = await fastify.refreshTokens.rotate(request.body.refreshToken);
     const user = await fastify.prisma.user.findUnique({ where: { id: rotated.userId }, select: { id: true, role: true } });
@@ -89,7 +87,7 @@ export default async function authRoutes(app: FastifyInstance, opts: { config: A
   });
 
   fastify.post('/logout', {
-    schema: { summary: 'Sign out: revokes the login on every replica', security: [{ bearer: [] }], response: { 204: Type.Null(), ...errors(401) } },
+    schema: { summary: 'Sign out: revokes the login on every replica', security: [{ bearer: [] }], response: { 204: Type.Null() } },
   }, async (request: FastifyRequest, reply: FastifyReply) => {
     const who = await currentUser(request);
     if (who.via === 'bearer') {
@@ -109,7 +107,7 @@ export default async function authRoutes(app: FastifyInstance, opts: { config: A
   });
 
   fastify.get('/me', {
-    schema: { summary: 'The signed-in user', security: [{ bearer: [] }], response: { 200: UserSchema, ...errors(401) } },
+    schema: { summary: 'The signed-in user', security: [{ bearer: [] }], response: { 200: UserSchema } },
   }, async (request) => {
     const { userId } = await currentUser(request);
     const user = await fastify.prisma.user.findUnique({ where: { id: userId }, select: { id: true, email: true, role: true } });

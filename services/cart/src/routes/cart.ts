@@ -1,6 +1,6 @@
 // The cart itself: read it (with an ETag), add to it (commutative, Idempotency-Key required),
 // and edit or remove a line (If-Match required, Idempotency-Key optional).
-import { HttpProblem } from '@anypod/platform';
+import { HttpProblem, problemResponses } from '@anypod/platform';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -8,7 +8,7 @@ import { cartEtag, ifNoneMatchHits, parseIfMatch } from '../lib/etag.ts';
 import { sendStored } from '../lib/stored-response.ts';
 import { AddItemSchema, CartSchema, EditHeadersSchema, ProductParamsSchema, ReadHeadersSchema, RequiredKeyHeadersSchema, SetQuantitySchema } from '../schemas/cart.ts';
 import type { CartEdit } from '../stores/cart-store.ts';
-import { bearer, cartView, errors, idempotencyOf, requireIdempotency, respondWithCart, userIdOf } from './request-context.ts';
+import { bearer, cartView, idempotencyOf, requireIdempotency, respondWithCart, userIdOf } from './request-context.ts';
 
 /** RFC 6585 §3: an edit without If-Match could silently overwrite a change it never saw. */
 function ifMatchVersions(request: FastifyRequest): number[] {
@@ -29,7 +29,7 @@ export default async function cartRoutes(app: FastifyInstance) {
       summary: 'The signed-in user’s cart (an empty cart, version 0, if nothing was ever added)',
       security: bearer,
       headers: ReadHeadersSchema,
-      response: { 200: CartSchema, 304: Type.Null({ description: 'Not modified: the If-None-Match ETag is current' }), ...errors(400, 401, 503) },
+      response: { 200: CartSchema, 304: Type.Null({ description: 'Not modified: the If-None-Match ETag is current' }) },
     },
   }, async (request, reply) => {
     const cart = await store.read(userIdOf(request));
@@ -47,7 +47,7 @@ export default async function cartRoutes(app: FastifyInstance) {
       security: bearer,
       headers: RequiredKeyHeadersSchema,
       body: AddItemSchema,
-      response: { 200: CartSchema, ...errors(400, 401, 409, 422, 503) },
+      response: { 200: CartSchema, ...problemResponses(409, 422) },
     },
   }, async (request, reply) => {
     const result = await store.add(userIdOf(request), request.body, requireIdempotency(request), respondWithCart(reply));
@@ -63,7 +63,7 @@ export default async function cartRoutes(app: FastifyInstance) {
       headers: EditHeadersSchema,
       params: ProductParamsSchema,
       body: SetQuantitySchema,
-      response: { 200: CartSchema, ...errors(400, 401, 404, 409, 412, 422, 428, 503) },
+      response: { 200: CartSchema, ...problemResponses(404, 409, 412, 422, 428) },
     },
   }, async (request, reply) => {
     const versions = ifMatchVersions(request);
@@ -80,7 +80,7 @@ export default async function cartRoutes(app: FastifyInstance) {
       security: bearer,
       headers: EditHeadersSchema,
       params: ProductParamsSchema,
-      response: { 200: CartSchema, ...errors(400, 401, 404, 409, 412, 422, 428, 503) },
+      response: { 200: CartSchema, ...problemResponses(404, 409, 412, 422, 428) },
     },
   }, async (request, reply) => {
     const versions = ifMatchVersions(request);

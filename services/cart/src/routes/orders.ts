@@ -1,10 +1,10 @@
 // Checkout (cart → order) and the user's orders.
-import { HttpProblem } from '@anypod/platform';
+import { HttpProblem, problemResponses } from '@anypod/platform';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { sendStored } from '../lib/stored-response.ts';
 import { OrderListQuerySchema, OrderListSchema, OrderParamsSchema, OrderSchema, RequiredKeyHeadersSchema } from '../schemas/cart.ts';
-import { bearer, errors, requireIdempotency, respondWithOrder, userIdOf } from './request-context.ts';
+import { bearer, requireIdempotency, respondWithOrder, userIdOf } from './request-context.ts';
 
 export default async function orderRoutes(app: FastifyInstance) {
   const fastify = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -26,7 +26,7 @@ export default async function orderRoutes(app: FastifyInstance) {
       headers: RequiredKeyHeadersSchema,
       // No body schema: checkout takes no parameters (what is ordered is the cart), and Fastify
       // would reject a body-less POST against any body schema. A body, if sent, is ignored.
-      response: { 201: OrderSchema, ...errors(400, 401, 409, 422, 502, 503) },
+      response: { 201: OrderSchema, ...problemResponses(409, 422, 502) },
     },
   }, async (request, reply) => {
     const result = await fastify.checkout({
@@ -40,11 +40,11 @@ export default async function orderRoutes(app: FastifyInstance) {
   });
 
   fastify.get('/orders', {
-    schema: { summary: 'The signed-in user’s orders, newest first', security: bearer, querystring: OrderListQuerySchema, response: { 200: OrderListSchema, ...errors(400, 401, 503) } },
+    schema: { summary: 'The signed-in user’s orders, newest first', security: bearer, querystring: OrderListQuerySchema, response: { 200: OrderListSchema } },
   }, async (request) => ({ orders: await store.listOrders(userIdOf(request), request.query.limit ?? 20) }));
 
   fastify.get('/orders/:id', {
-    schema: { summary: 'One of the signed-in user’s orders', security: bearer, params: OrderParamsSchema, response: { 200: OrderSchema, ...errors(400, 401, 404, 503) } },
+    schema: { summary: 'One of the signed-in user’s orders', security: bearer, params: OrderParamsSchema, response: { 200: OrderSchema, ...problemResponses(404) } },
   }, async (request) => {
     const order = await store.findOrder(userIdOf(request), request.params.id);
     // Someone else's order is indistinguishable from no order: ids are not secrets, but orders are.

@@ -8,8 +8,6 @@ import { JSON_TYPE } from '../lib/stored-response.ts';
 import type { Cart, Order } from '../schemas/cart.ts';
 import type { CartState, RespondWithCart, RespondWithOrder } from '../stores/cart-store.ts';
 
-export const problem = { $ref: 'Problem#' };
-export const errors = (...codes: number[]) => Object.fromEntries(codes.map((code) => [code, problem]));
 export const bearer = [{ bearer: [] }];
 
 /** The signed-in user (set by the bearer-token hook); ids are bounded like every stored string. */

@@ -24,7 +24,7 @@ export type AddItem = Static<typeof AddItemSchema>;
 export const SetQuantitySchema = Type.Object({ quantity: LineQuantity }, { additionalProperties: false });
 export type SetQuantity = Static<typeof SetQuantitySchema>;
 
-export const ProductParamsSchema = Type.Object({ productId: ProductId });
+export const ProductParamsSchema = Type.Object({ productId: ProductId }, { additionalProperties: false });
 
 // RFC 9110 §8.8.3 entity-tag (strong or weak), bounded; lists are allowed in If-Match.
 const EntityTagList = Type.String({ minLength: 1, maxLength: 512 });
@@ -35,7 +35,8 @@ const IdempotencyKey = Type.String({ pattern: IDEMPOTENCY_KEY_PATTERN, minLength
 
 export const RequiredKeyHeadersSchema = Type.Object({ 'idempotency-key': IdempotencyKey });
 export const EditHeadersSchema = Type.Object({
-  'if-match': Type.Optional(EntityTagList),
+  // Required, and its absence is 428 rather than 400 (problem.ts): RFC 6585 §3.
+  'if-match': EntityTagList,
   'idempotency-key': Type.Optional(IdempotencyKey),
 });
 export const ReadHeadersSchema = Type.Object({ 'if-none-match': Type.Optional(EntityTagList) });
@@ -57,4 +58,4 @@ export type Order = Static<typeof OrderSchema>;
 
 export const OrderListSchema = Type.Object({ orders: Type.Array(OrderSchema, { maxItems: 100 }) });
 export const OrderListQuerySchema = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })) }, { additionalProperties: false });
-export const OrderParamsSchema = Type.Object({ id: Type.String({ format: 'uuid' }) });
+export const OrderParamsSchema = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });

@@ -1,5 +1,5 @@
 // Products: public reads (cached, X-Cache says how), admin writes guarded by If-Match.
-import { HttpProblem } from '@anypod/platform';
+import { HttpProblem, problemResponses } from '@anypod/platform';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
@@ -15,8 +15,6 @@ import {
   UpdateProductSchema,
 } from '../schemas/products.ts';
 
-const problem = { $ref: 'Problem#' };
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, problem]));
 const tags = ['products'];
 const bearer = [{ bearer: [] }];
 
@@ -38,7 +36,7 @@ export default async function productRoutes(app: FastifyInstance) {
       tags,
       summary: 'Search and browse products (the whole query is in the URL, so any replica answers it)',
       querystring: ListProductsQuerySchema,
-      response: { 200: ProductPageSchema, ...errors(400) },
+      response: { 200: ProductPageSchema },
     },
   }, async (request, reply) => {
     const { value, cache } = await fastify.products.list(request.query);
@@ -52,7 +50,7 @@ export default async function productRoutes(app: FastifyInstance) {
       summary: 'One product, with a strong ETag; If-None-Match gives 304 when unchanged',
       params: ProductParamsSchema,
       headers: ConditionalReadHeadersSchema,
-      response: { 200: ProductSchema, 304: Type.Null({ description: 'Not Modified' }), ...errors(400, 404) },
+      response: { 200: ProductSchema, 304: Type.Null({ description: 'Not Modified' }), ...problemResponses(404) },
     },
   }, async (request, reply) => {
     const { value: product, cache } = await fastify.products.get(request.params.id);
@@ -72,7 +70,7 @@ export default async function productRoutes(app: FastifyInstance) {
       summary: 'Create a product (admin)',
       security: bearer,
       body: CreateProductSchema,
-      response: { 201: ProductSchema, ...errors(400, 401, 403, 409, 422) },
+      response: { 201: ProductSchema, ...problemResponses(403, 409, 422) },
     },
   }, async (request, reply) => {
     const product = await fastify.products.create(request.body);
@@ -88,7 +86,7 @@ export default async function productRoutes(app: FastifyInstance) {
       params: ProductParamsSchema,
       headers: ConditionalWriteHeadersSchema,
       body: UpdateProductSchema,
-      response: { 200: ProductSchema, ...errors(400, 401, 403, 404, 412, 422, 428) },
+      response: { 200: ProductSchema, ...problemResponses(403, 404, 412, 422, 428) },
     },
   }, async (request, reply) => {
     const versions = requireIfMatch(request.headers['if-match'], request.params.id);
@@ -104,7 +102,7 @@ export default async function productRoutes(app: FastifyInstance) {
       security: bearer,
       params: ProductParamsSchema,
       headers: ConditionalWriteHeadersSchema,
-      response: { 204: Type.Null(), ...errors(400, 401, 403, 404, 412, 428) },
+      response: { 204: Type.Null(), ...problemResponses(403, 404, 412, 428) },
     },
   }, async (request, reply) => {
     await fastify.products.remove(request.params.id, requireIfMatch(request.headers['if-match'], request.params.id));

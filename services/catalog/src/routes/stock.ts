@@ -9,12 +9,11 @@
 // holds it for a bounded time, and the Ingress need not expose /catalog/stock at all — only cart
 // has to reach it (NetworkPolicy). A service token issued to cart would be the next step if users
 // must not be able to reserve directly.
+import { problemResponses } from '@anypod/platform';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ReservationParamsSchema, ReservationRequestSchema, ReservationSchema } from '../schemas/stock.ts';
 
-const problem = { $ref: 'Problem#' };
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, problem]));
 const tags = ['stock'];
 const security = [{ bearer: [] }];
 
@@ -32,7 +31,7 @@ export default async function stockRoutes(app: FastifyInstance) {
         'Returns the unit prices at reservation time and holds the stock for holdSeconds (capped by the service). Retrying with the same reservationId and lines replays the result (201, Idempotent-Replayed: true) without taking stock again and holds it again; after a release or expiry the same id takes the stock anew. The same id with other lines is 422; not enough stock is 409 naming the product.',
       security,
       body: ReservationRequestSchema,
-      response: { 201: ReservationSchema, ...errors(400, 401, 409, 422) },
+      response: { 201: ReservationSchema, ...problemResponses(409, 422) },
     },
   }, async (request, reply) => {
     const { reservation, replayed } = await fastify.stock.reserve(request.body, request.user.sub);
@@ -47,7 +46,7 @@ export default async function stockRoutes(app: FastifyInstance) {
       description: 'Idempotent (a confirmed reservation answers 200, Idempotent-Replayed: true). A reservation that expired or was released is 409: its stock was returned and nothing was sold.',
       security,
       params: ReservationParamsSchema,
-      response: { 200: ReservationSchema, ...errors(400, 401, 404, 409) },
+      response: { 200: ReservationSchema, ...problemResponses(404, 409) },
     },
   }, async (request, reply) => {
     const { reservation, replayed } = await fastify.stock.confirm(request.params.reservationId, request.user.sub);
@@ -62,7 +61,7 @@ export default async function stockRoutes(app: FastifyInstance) {
       description: 'Held or confirmed stock is returned once; releasing a reservation that is already released or expired answers it as it is (Idempotent-Replayed: true).',
       security,
       params: ReservationParamsSchema,
-      response: { 200: ReservationSchema, ...errors(400, 401, 404) },
+      response: { 200: ReservationSchema, ...problemResponses(404) },
     },
   }, async (request, reply) => {
     const { reservation, replayed } = await fastify.stock.release(request.params.reservationId, request.user.sub);

@@ -34,7 +34,7 @@ export const UpdateProductSchema = Type.Partial(
 );
 export type UpdateProduct = Static<typeof UpdateProductSchema>;
 
-export const ProductParamsSchema = Type.Object({ id: ProductId });
+export const ProductParamsSchema = Type.Object({ id: ProductId }, { additionalProperties: false });
 
 export const SORTS = ['price', '-price', 'name', '-name', 'newest'] as const;
 export type Sort = (typeof SORTS)[number];
@@ -66,5 +66,6 @@ export const ConditionalReadHeadersSchema = Type.Object({
   'if-none-match': Type.Optional(Type.String({ maxLength: 1024, description: 'an ETag from an earlier read: 304 if unchanged' })),
 });
 export const ConditionalWriteHeadersSchema = Type.Object({
-  'if-match': Type.Optional(Type.String({ maxLength: 1024, description: 'required: the ETag of the version being changed (428 if missing, 412 if stale)' })),
+  // Required, and its absence is 428 rather than 400 (problem.ts): RFC 6585 §3.
+  'if-match': Type.String({ maxLength: 1024, description: 'the ETag of the version being changed (428 if missing, 412 if stale)' }),
 });

@@ -42,4 +42,4 @@ export type Reservation = Static<typeof ReservationSchema>;
 /** The lines and prices fixed when the stock was taken: what a reservation row stores. */
 export type ReservedLines = Pick<Reservation, 'reservationId' | 'lines' | 'totalCents' | 'createdAt'>;
 
-export const ReservationParamsSchema = Type.Object({ reservationId: ReservationId });
+export const ReservationParamsSchema = Type.Object({ reservationId: ReservationId }, { additionalProperties: false });
