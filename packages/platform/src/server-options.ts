@@ -4,6 +4,7 @@
 import type { FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { traceLogFields } from './log-trace-context.ts';
+import { serverLimitOptions } from './server-limits.ts';
 
 export function serverOptions(opts: { logLevel: string; service: string; podName: string }): FastifyServerOptions {
   return {
@@ -19,6 +20,8 @@ export function serverOptions(opts: { logLevel: string; service: string; podName
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     bodyLimit: 64 * 1024,
+    // Header size, timeouts and the connection cap against hostile clients (server-limits.ts).
+    ...serverLimitOptions(),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     requestIdHeader: 'x-request-id',

@@ -1,0 +1,232 @@
+// Hostile clients against ONE replica, straight at its port (like a pod reached from inside the
+// cluster, past the Ingress), while keep-alive clients use the service through the Ingress:
+// oversized bodies (413) and headers (431), slowloris sockets trickling headers or a body (408,
+// closed after the server's timeouts), and a burst of connections beyond the replica's cap
+// (answered or closed at once). What a user would notice is asserted: problem+json answers,
+// no crash (the pid alive, no `replica-exited`), memory inside the chart's headroom (RSS from
+// /proc), and 0 failed requests through the Ingress, with the other replicas serving throughout.
+// The limits are the services' own (packages/platform/src/server-limits.ts), at their real values.
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SERVER_LIMITS } from '@anypod/platform/server-limits';
+import { openRaw, parseResponse, responseOf, trickle, type RawConnection, type RawResponse } from '@anypod/platform/testing/raw-http';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster } from '../../cluster/cluster.ts';
+import { isAlive } from '../../cluster/process-utils.ts';
+import { keepAliveLoad, type LoadRequest, type LoadResult } from '../../cluster/testing.ts';
+import type { Cluster, ClusterEvent, ReplicaInfo, ServiceName } from '../../cluster/types.ts';
+
+const runDir = mkdtempSync(join(tmpdir(), 'anypod-abuse-'));
+// nginx's workers run as `nobody` when the tests run as root, and buffer bodies over 16 KiB to
+// files under the run directory: mkdtemp's 0700 would make every such request a 500.
+chmodSync(runDir, 0o755);
+const SERVICES: ServiceName[] = ['auth', 'catalog', 'cart'];
+// Memory a replica may gain under attack: the headroom the chart's memory limit (384 MiB) leaves
+// above the peak RSS measured under load (254 MiB, helm/anypod/values.yaml). More, and
+// Kubernetes would OOM-kill the pod an attacker aims at.
+const HEADROOM_BYTES = 128 * 1024 * 1024;
+// The Body limit (server-options.ts) every service runs with.
+const BODY_LIMIT = 64 * 1024;
+// How late after its timeout a slow socket may be cut: two sweeps of the check interval and the
+// scheduling noise of two busy cores.
+const CUT_SLACK_MS = 2 * SERVER_LIMITS.timeoutCheckIntervalMs + 3_000;
+const BURST = 2_000;
+
+const events: ClusterEvent[] = [];
+let cluster: Cluster;
+let target: ReplicaInfo;
+let load: { stop: () => Promise<LoadResult> };
+/** each auth replica's RSS when the attacks start, by pid */
+const rssBefore = new Map<number, number>();
+const conns: RawConnection[] = [];
+
+/** The load through the Ingress: auth's JWKS, and a POST nginx must not retry (answered 401). */
+function ingressRequests(client: number, n: number): LoadRequest {
+  return (client + n) % 2
+    ? { method: 'GET', path: '/auth/.well-known/jwks.json' }
+    : { method: 'POST', path: '/auth/refresh', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: 'not-a-real-refresh-token-0123456789' }), ok: [401] };
+}
+
+/** A field of /proc/<pid>/status in bytes (VmRSS: resident now; VmHWM: the peak since the last reset). */
+function procBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
+}
+
+async function raw(port: number): Promise<RawConnection> {
+  const conn = await openRaw(port);
+  conns.push(conn);
+  return conn;
+}
+
+function expectProblem(response: RawResponse | undefined, status: number, what: string) {
+  expect(response?.status, what).toBe(status);
+  expect(response?.headers['content-type'], what).toMatch(/^application\/problem\+json/);
+  expect(JSON.parse(response?.body ?? '{}'), what).toMatchObject({ type: 'about:blank', status });
+}
+
+/** GET /healthz on the target replica itself, answered 200 (a client the attacks must not starve). */
+async function targetAnswers(): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${target.port}/healthz`, { signal: AbortSignal.timeout(5_000) });
+  await res.arrayBuffer();
+  expect(res.status).toBe(200);
+}
+
+const post = (path: string, body: string, extra = '') => `POST ${path} HTTP/1.1\r\nHost: replica\r\nContent-Type: application/json\r\n${extra}\r\n${body}`;
+
+describe('hostile clients against one replica', { tags: ['timing'] }, () => {
+  beforeAll(async () => {
+    cluster = await startCluster({
+      services: SERVICES,
+      replicas: 2,
+      ingressPort: 0,
+      runDir,
+      env: { LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '100000' },
+      onEvent: (e) => events.push(e),
+    });
+    target = cluster.replicas('auth')[0] as ReplicaInfo;
+    load = keepAliveLoad(cluster.ingressUrl, 4, ingressRequests);
+    for (const r of cluster.replicas('auth')) {
+      rssBefore.set(r.pid, procBytes(r.pid, 'VmRSS'));
+      // Reset the peak (VmHWM) to the current RSS, so the peak read at the end is this run's.
+      writeFileSync(`/proc/${r.pid}/clear_refs`, '5');
+    }
+  });
+  afterEach((context) => {
+    console.log(`after "${context.task.name.slice(0, 30)}": ` + cluster.replicas('auth').map((r) => `${r.name} RSS ${procBytes(r.pid, 'VmRSS') >> 20} peak ${procBytes(r.pid, 'VmHWM') >> 20}`).join(', '));
+  });
+  afterAll(async () => {
+    for (const c of conns) c.socket.destroy();
+    await load?.stop();
+    await cluster?.stop();
+    rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it('oversized bodies are answered 413 problem+json, declared or chunked, many at once', async () => {
+    const body = `{"email":"a@b.test","password":"${'x'.repeat(8 * 1024 * 1024)}"}`;
+    // Like an HTTP client (curl, undici): send the body in pieces and stop once an answer has
+    // come. The replica answers 413 as soon as it knows and closes; a client that kept writing
+    // into the closed connection would get a reset, which can discard the answer unread.
+    const send = async (text: string) => {
+      const conn = await raw(target.port);
+      for (let at = 0; at < text.length && !parseResponse(conn.received()); at += 64 * 1024) {
+        if (!(await conn.write(text.slice(at, at + 64 * 1024)))) break;
+      }
+      return { response: await responseOf(conn, 15_000) };
+    };
+    const declared = Array.from({ length: 16 }, () => send(post('/auth/login', body, `Content-Length: ${body.length}\r\n`)));
+    const chunked = Array.from({ length: 4 }, () => send(post('/auth/login', `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`, 'Transfer-Encoding: chunked\r\n')));
+    const results = await Promise.all([...declared, ...chunked]);
+    results.forEach((r, i) => expectProblem(r.response, 413, `body ${i}`));
+    // Through the Ingress too: nginx sends the whole body (it buffers up to its own 1 MiB limit)
+    // before it reads the answer, so the replica must linger rather than reset (server-limits.ts).
+    const viaIngress = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const res = await fetch(`${cluster.ingressUrl}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"email":"a@b.test","password":"${'x'.repeat(512 * 1024)}"}` });
+        const text = await res.text();
+        return { status: res.status, type: res.headers.get('content-type'), problem: (text.startsWith('{') ? JSON.parse(text) : text) as { status?: number } };
+      }),
+    );
+    for (const r of viaIngress) expect(r).toMatchObject({ status: 413, type: expect.stringMatching(/^application\/problem\+json/), problem: { status: 413 } });
+    // And a body at the limit is read (the login fails on its merits: 400/401, not 413).
+    const atLimit = `{"email":"a@b.test","password":"${'x'.repeat(BODY_LIMIT - 40)}"}`;
+    const fits = await send(post('/auth/login', atLimit, `Content-Length: ${atLimit.length}\r\n`));
+    expect(fits.response?.status).not.toBe(413);
+    expect(fits.response?.status).toBeLessThan(500);
+  });
+
+  it('oversized headers are answered 431 problem+json on every service', async () => {
+    const header = 'x'.repeat(4 * SERVER_LIMITS.maxHeaderBytes);
+    const attacks = Array.from({ length: 20 }, async () => trickle(await raw(target.port), [`GET /healthz HTTP/1.1\r\nHost: replica\r\nCookie: ${header}\r\n\r\n`], 0, 10_000));
+    (await Promise.all(attacks)).forEach((r, i) => expectProblem(r.response, 431, `headers ${i}`));
+    for (const service of SERVICES) {
+      const replica = cluster.replicas(service)[0] as ReplicaInfo;
+      const result = await trickle(await raw(replica.port), [`GET /healthz HTTP/1.1\r\nHost: replica\r\nX-Pad: ${'y'.repeat(SERVER_LIMITS.maxHeaderBytes + 1)}\r\n\r\n`], 0, 10_000);
+      expectProblem(result.response, 431, service);
+    }
+  });
+
+  it('slowloris: sockets trickling headers or a body are cut after the timeouts (408), and the replica answers others meanwhile', async () => {
+    const headerSockets = 200;
+    const bodySockets = 50;
+    // Headers: a request line, then one more header line a second, forever (more lines than the timeout lasts).
+    const headerLines = ['GET /healthz HTTP/1.1\r\nHost: replica\r\n', ...Array.from({ length: 120 }, (_, i) => `X-Slow-${i}: 1\r\n`)];
+    const slowHeaders = Array.from({ length: headerSockets }, async () => trickle(await raw(target.port), headerLines, 1_000, CUT_SLACK_MS));
+    // A body: complete headers announcing 1 KiB, then one byte a second.
+    const declared = 1024;
+    const bodyParts = [`POST /auth/login HTTP/1.1\r\nHost: replica\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n`, ...Array.from({ length: declared }, () => 'x')];
+    const slowBodies = Array.from({ length: bodySockets }, async () => trickle(await raw(target.port), bodyParts, 1_000, CUT_SLACK_MS));
+    // A connection that never sends a byte, on one replica of every service: cut after headersTimeout.
+    const silent = SERVICES.map(async (service) => trickle(await raw((cluster.replicas(service)[0] as ReplicaInfo).port), [], 0, SERVER_LIMITS.headersTimeoutMs + CUT_SLACK_MS));
+    // Meanwhile the target answers a normal client, every half second.
+    let attacking = true;
+    const probes = (async () => {
+      let n = 0;
+      while (attacking) {
+        await targetAnswers();
+        n++;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      return n;
+    })();
+    const [headers, bodies, quiet] = await Promise.all([Promise.all(slowHeaders), Promise.all(slowBodies), Promise.all(silent)]);
+    attacking = false;
+    expect(await probes).toBeGreaterThan(SERVER_LIMITS.headersTimeoutMs / 1000);
+    for (const [i, r] of headers.entries()) {
+      expectProblem(r.response, 408, `slow headers ${i}`);
+      expect(r.closedAfterMs, `slow headers ${i}`).toBeGreaterThanOrEqual(SERVER_LIMITS.headersTimeoutMs - 100);
+      expect(r.closedAfterMs, `slow headers ${i}`).toBeLessThanOrEqual(SERVER_LIMITS.headersTimeoutMs + CUT_SLACK_MS);
+    }
+    for (const [i, r] of bodies.entries()) {
+      expectProblem(r.response, 408, `slow body ${i}`);
+      expect(r.closedAfterMs, `slow body ${i}`).toBeGreaterThanOrEqual(SERVER_LIMITS.requestTimeoutMs - 100);
+      expect(r.closedAfterMs, `slow body ${i}`).toBeLessThanOrEqual(SERVER_LIMITS.requestTimeoutMs + CUT_SLACK_MS);
+    }
+    for (const [i, r] of quiet.entries()) {
+      expect(r.closedAfterMs, `silent connection to ${SERVICES[i]}`).toBeGreaterThanOrEqual(SERVER_LIMITS.headersTimeoutMs - 100);
+      expect(r.closedAfterMs, `silent connection to ${SERVICES[i]}`).toBeLessThanOrEqual(SERVER_LIMITS.headersTimeoutMs + CUT_SLACK_MS);
+    }
+  });
+
+  it(`a burst of ${BURST} connections: each answered or closed at once, never more open than the cap; the replica serves again after`, async () => {
+    const burst = await Promise.all(Array.from({ length: BURST }, () => raw(target.port)));
+    // Every connection asks once, keep-alive, and stays open: the replica's connection count only grows.
+    await Promise.all(burst.map((c) => c.write('GET /healthz HTTP/1.1\r\nHost: replica\r\n\r\n')));
+    const outcomes = await Promise.all(burst.map((c) => responseOf(c, 30_000)));
+    const answered = outcomes.filter((r) => r?.status === 200).length;
+    const refused = burst.filter((c, i) => !outcomes[i] && c.isClosed() && c.received() === '').length;
+    console.log(`burst of ${BURST} connections to ${target.name}: ${answered} answered 200, ${refused} closed unanswered (cap ${SERVER_LIMITS.maxConnections})`);
+    expect(answered + refused).toBe(BURST);
+    expect(answered).toBeGreaterThan(0);
+    expect(answered).toBeLessThanOrEqual(SERVER_LIMITS.maxConnections);
+    for (const c of burst) c.socket.destroy();
+    await expect.poll(async () => targetAnswers().then(() => true, () => false), { timeout: 10_000, interval: 200 }).toBe(true);
+  });
+
+  it('the replica never crashed, its memory stayed inside the headroom, and the Ingress served everyone throughout', async () => {
+    expect(isAlive(target.pid)).toBe(true);
+    expect(events.filter((e) => e.type === 'replica-exited')).toEqual([]);
+    expect(cluster.replicas('auth').map((r) => r.pid)).toContain(target.pid);
+    const result = await load.stop();
+    const others = cluster.replicas('auth').filter((r) => r.name !== target.name);
+    console.log(`through the Ingress during the attacks: ${result.records.length} requests, ${result.failures.length} failed, by replica ${JSON.stringify(result.byReplica)}`);
+    expect(result.failures.slice(0, 5)).toEqual([]);
+    // Memory: the load alone grows a replica's heap (V8 collects lazily), so the attack's share is
+    // the attacked replica's growth beyond that of a replica that had the same load and no attack.
+    const control = others[0] as ReplicaInfo;
+    const growth = (r: ReplicaInfo) => procBytes(r.pid, 'VmHWM') - (rssBefore.get(r.pid) as number);
+    const mib = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`;
+    for (const r of [target, control]) console.log(`${r.name}${r === target ? ' (attacked)' : ' (same load, no attack)'}: RSS ${mib(rssBefore.get(r.pid) as number)} before, peak ${mib(procBytes(r.pid, 'VmHWM'))}, now ${mib(procBytes(r.pid, 'VmRSS'))}`);
+    const attackShare = growth(target) - growth(control);
+    console.log(`the attacks' share of the peak: ${mib(attackShare)} (headroom ${mib(HEADROOM_BYTES)})`);
+    expect(attackShare).toBeLessThanOrEqual(HEADROOM_BYTES);
+    for (const other of others) expect(result.byReplica[other.name] ?? 0).toBeGreaterThan(100);
+    // The other replicas served across the whole attack, not only before it: in each tenth of the run.
+    const start = Math.min(...result.records.map((r) => r.startMs));
+    const span = Math.max(...result.records.map((r) => r.endMs)) - start;
+    const tenths = new Set(result.records.filter((r) => others.some((o) => o.name === r.servedBy)).map((r) => Math.min(9, Math.floor(((r.endMs - start) / span) * 10))));
+    expect(tenths.size).toBe(10);
+  });
+});
