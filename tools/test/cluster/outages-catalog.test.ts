@@ -130,6 +130,10 @@ describe('catalog unreachable from cart, under load', { tags: ['timing'] }, () =
         // 3. Later, the same key again: one order, the stock taken once; again: the same order, replayed.
         seen.retried = await checkout(user.accessToken, key);
         seen.replayed = await checkout(user.accessToken, key);
+        // Read at once, while the lost attempt's reservation would still be held (catalog holds
+        // stock for cart's work deadline, ~9 s): a retry that reserved anew would show here
+        // before the sweep returned the first hold.
+        seen.stockAfterRetry = await stock();
       },
     });
     console.log(`catalog unreachable from cart under load:\n  ${shoppingSummary(result, outage)}`);
@@ -152,6 +156,7 @@ describe('catalog unreachable from cart, under load', { tags: ['timing'] }, () =
     expect(placed.map((o) => ({ id: o.id, lines: o.lines.map((l) => ({ productId: l.productId, quantity: l.quantity })) }))).toEqual([{ id: retried.json.id, lines: line }]);
     expect(await cartLines(user.accessToken)).toEqual([]);
     // Reserved once: the stock went down by the order's quantity, not once per call that landed.
+    expect(seen.stockAfterRetry).toBe(STOCK - QUANTITY);
     expect(await stock()).toBe(STOCK - QUANTITY);
 
     // The shoppers: their checkouts met the same 503s (and nothing else failed) …

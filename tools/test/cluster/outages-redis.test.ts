@@ -74,7 +74,7 @@ async function registrationsFrom(ip: string): Promise<number[]> {
 const limited = Array<number>(LOGIN_LIMIT).fill(400).concat(429);
 const unlimited = Array<number>(LOGIN_LIMIT + 1).fill(400);
 
-/** n reads of one product through the Ingress (both catalog replicas): their X-Cache values. */
+/** n reads of one product through the Ingress (both catalog replicas): their X-Cache values (or HTTP status). */
 async function cacheOf(productId: string, n: number): Promise<string[]> {
   const seen: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -85,6 +85,13 @@ async function cacheOf(productId: string, n: number): Promise<string[]> {
   return seen;
 }
 
+/** For `eventually`: true once `n` reads all answer `expected` (after `skip` reads that may warm the cache), else what they answered. */
+const readsAre = (productId: string, expected: string, n: number, skip = 0) => async () => {
+  const seen = await cacheOf(productId, n + skip);
+  if (seen.slice(skip).every((c) => c === expected)) return true;
+  throw new Error(`X-Cache: ${seen.join(' ')}`);
+};
+
 describe('Redis stopped and restarted under load', { tags: ['timing'] }, () => {
   it('loses nothing, bypasses the cache, fails the limits open and restarts nothing; caching and limits resume', async () => {
     const listing = await fetch(`${cluster.ingressUrl}/catalog/products?pageSize=1`);
@@ -92,7 +99,7 @@ describe('Redis stopped and restarted under load', { tags: ['timing'] }, () => {
     if (!productId) throw new Error('the catalog has no products: seed it first (make seed)');
 
     // Before: the cache answers and both limits hold.
-    await eventually('cache hits with Redis up', async () => ((await cacheOf(productId, 4)).slice(1).every((c) => c === 'hit') ? true : undefined));
+    await eventually('cache hits with Redis up', readsAre(productId, 'hit', 3, 1));
     expect(await registrationsFrom('192.0.2.1')).toEqual(limited);
     const locked = await newAccount(cluster.ingressUrl, 'outage-locked');
     const wrong = { email: locked.email, password: 'not the password at all' };
@@ -115,7 +122,7 @@ describe('Redis stopped and restarted under load', { tags: ['timing'] }, () => {
         service.route(undefined);
         await redis?.stop();
         // Every catalog replica serves from Postgres, each read on its own (nothing waits for Redis).
-        await eventually('cache bypass on every read', async () => ((await cacheOf(productId, 4)).every((c) => c === 'bypass') ? true : undefined), 5_000);
+        await eventually('cache bypass on every read', readsAre(productId, 'bypass', 4), 5_000);
         during.reads = await cacheOf(productId, 10);
         // The limits fail open: a fresh address goes past the per-IP limit, the locked account signs in.
         during.registrations = await registrationsFrom('192.0.2.3');
@@ -125,7 +132,7 @@ describe('Redis stopped and restarted under load', { tags: ['timing'] }, () => {
         redis = await startRedisServer();
         service.route(redis.port);
         outage.toMs = Date.now();
-        await eventually('caching again on every catalog replica', async () => ((await cacheOf(productId, 5)).slice(1).every((c) => c === 'hit') ? true : undefined), 15_000);
+        await eventually('caching again on every catalog replica', readsAre(productId, 'hit', 4, 1), 15_000);
         during.registrationsAfter = await registrationsFrom('192.0.2.4');
       },
     });
