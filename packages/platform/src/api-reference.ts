@@ -1,7 +1,3 @@
-// Brings swagger-ui-dist's declaration into every program that compiles this file (the services'
-// too, whose tsconfig includes only their own src).
-// eslint-disable-next-line @typescript-eslint/triple-slash-reference
-/// <reference path="./swagger-ui-dist.d.ts" />
 // The API reference page at ${prefix}/docs: Swagger UI reading the service's own
 // ${prefix}/openapi.json, so the page and the contract can never disagree, with "try it" requests
 // going to this same origin. Every file comes from the swagger-ui-dist package and is served by the
@@ -9,9 +5,13 @@
 // network beyond this origin. The page's own script is a file, not inline, so it runs under a CSP
 // with script-src 'self' (security.ts: referencePageHelmet, the only exception to the API's CSP).
 // None of these routes appears in the OpenAPI document.
-import { access } from 'node:fs/promises';
+// Brings swagger-ui-dist's declaration into every program that compiles this file (the services'
+// too, whose tsconfig includes only their own src).
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="./swagger-ui-dist.d.ts" />
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 // The package's main module would load the whole browser bundle into Node; this only names its folder.
@@ -24,8 +24,12 @@ export interface ApiReferenceOptions {
   prefix: string;
 }
 
-/** The only files of swagger-ui-dist the page loads; nothing else in the package is served. */
-const ASSETS = ['swagger-ui-bundle.js', 'swagger-ui.css', 'favicon-32x32.png'] as const;
+/** The only files of swagger-ui-dist the page loads, with their types; nothing else of the package is served. */
+const ASSETS = {
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'favicon-32x32.png': 'image/png',
+} as const;
 
 /** `${prefix}/docs` and what hangs under it: the page, its script and the package's assets. */
 export function referencePaths(prefix: string) {
@@ -77,23 +81,27 @@ async function apiReference(fastify: FastifyInstance, opts: ApiReferenceOptions)
     throw new Error(`api-reference: prefix ${JSON.stringify(opts.prefix)} / service ${JSON.stringify(opts.service)} must be lowercase path segments`);
   }
   const root = swaggerUiDir();
-  // Fail at start, not on a reader's first visit, if the installed package lacks a file.
-  await Promise.all(ASSETS.map((file) => access(join(root, file))));
   const paths = referencePaths(opts.prefix);
   const html = pageHtml(opts.service, paths);
   const init = initScript(opts.prefix);
 
   fastify.get(paths.page, { schema: { hide: true }, helmet: referencePageHelmet }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(html));
   fastify.get(paths.init, { schema: { hide: true } }, async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(init));
-  // One route per file, so any other path under assets/ is a plain 404 (no route) and nothing else
-  // of the package is reachable. @fastify/static only lends reply.sendFile (content type, ETag,
-  // HEAD, ranges), inside this encapsulated context: the rest of the service never sees it.
-  await fastify.register(async (assets) => {
-    await assets.register(fastifyStatic, { root, serve: false });
-    for (const file of ASSETS) {
-      assets.get(`${paths.assets}${file}`, { schema: { hide: true } }, (_request, reply) => reply.sendFile(file));
-    }
-  });
+  // One route per file: any other path under assets/ has no route (404). Each file is streamed
+  // from the package's folder; the browser keeps it and revalidates with its ETag: the package's
+  // version and the file's size (npm gives every file the same mtime, so that tells nothing).
+  // Stat'ed here, so a package that lacks a file stops the service at start, not on a reader's visit.
+  const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string };
+  for (const [file, type] of Object.entries(ASSETS)) {
+    const path = join(root, file);
+    const { size } = await stat(path);
+    const etag = `"${version}-${size.toString(16)}"`;
+    fastify.get(`${paths.assets}${file}`, { schema: { hide: true } }, async (request, reply) => {
+      reply.header('cache-control', 'no-cache').header('etag', etag);
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+      return reply.type(type).header('content-length', size).send(createReadStream(path));
+    });
+  }
 }
 
 export default fp(apiReference, { name: 'api-reference', fastify: '5.x', dependencies: ['@fastify/helmet'] });
