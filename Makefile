@@ -82,6 +82,7 @@ test-setup:
 	@bash $(INFRA)/timed.sh "dependencies" pnpm install --frozen-lockfile --reporter=silent
 	@bash $(INFRA)/timed.sh "prisma clients" bash $(INFRA)/migrate.sh generate
 	@bash $(INFRA)/timed.sh "go tools" bash tools/go/go-tools.sh build
+	@bash $(INFRA)/timed.sh "schemathesis venv" bash tools/schemathesis/venv.sh
 
 clean:
 	rm -rf out
@@ -94,3 +95,4 @@ clean:
 -include tools/kube/kube.mk
 -include tools/dashboards/dashboards.mk
 -include tools/load-tests/load-tests.mk
+-include tools/schemathesis/schemathesis.mk
