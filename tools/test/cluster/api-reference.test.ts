@@ -100,10 +100,18 @@ async function openReference(service: ServiceName): Promise<Opened> {
   return opened;
 }
 
-/** The operations the page shows, as "GET /catalog/products", once it has shown `expected` of them. */
-async function shownOperations(page: Page, expected: number): Promise<string[]> {
-  const blocks = page.locator('#swagger-ui .opblock');
-  await expect.poll(() => blocks.count(), { timeout: 30_000, message: 'operations shown' }).toBe(expected);
+/**
+ * The operations the page shows, as "GET /catalog/products", once it has shown `expected` of them.
+ * A page that never gets there says why: what the browser refused or reported meanwhile.
+ */
+async function shownOperations(o: Opened, expected: number): Promise<string[]> {
+  const blocks = o.page.locator('#swagger-ui .opblock');
+  try {
+    await expect.poll(() => blocks.count(), { timeout: 30_000, message: 'operations shown' }).toBe(expected);
+  } catch (error) {
+    const meanwhile = { cspViolations: await o.cspViolations(), consoleErrors: o.consoleErrors, pageErrors: o.pageErrors, failedRequests: o.failedRequests, errorResponses: o.errorResponses };
+    throw new Error(`${(error as Error).message}; meanwhile: ${JSON.stringify(meanwhile)}`, { cause: error });
+  }
   const shown = await blocks.evaluateAll((elements) =>
     elements.map((el) => {
       const method = el.querySelector('.opblock-summary-method')?.textContent ?? '?';
@@ -135,7 +143,7 @@ describe('API reference pages through the Ingress', { tags: ['timing'] }, () => 
       expect(Object.keys(doc.paths).filter((p) => p.includes('/docs')), `${service}: reference routes in the document`).toEqual([]);
 
       const o = await openReference(service);
-      expect(await shownOperations(o.page, expected.length)).toEqual(expected);
+      expect(await shownOperations(o, expected.length)).toEqual(expected);
       await expect.poll(() => o.page.locator('#swagger-ui .info .title').textContent()).toContain(doc.info.title);
       // The page read the service's own document, the one Schemathesis and client generators read.
       expect(o.requests).toContain(`GET ${cluster.ingressUrl}/${service}/openapi.json`);
