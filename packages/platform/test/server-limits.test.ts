@@ -143,6 +143,19 @@ describe('timeouts and the connection cap (shortened)', { tags: ['timing'] }, ()
     expect(quiet.closedAfterMs).toBeDefined();
   });
 
+  it('an idle keep-alive connection is not cut by the request timeouts: the next request after a long pause is served', async () => {
+    const { port } = await shortApp();
+    const conn = await raw(port);
+    await conn.write('GET /ok HTTP/1.1\r\nHost: t\r\n\r\n');
+    await expect.poll(() => parseResponse(conn.received())?.status).toBe(200);
+    // Idle for several times both timeouts (nginx keeps idle upstream connections for 60 s).
+    await new Promise((r) => setTimeout(r, 3 * short.requestTimeoutMs));
+    expect(conn.isClosed()).toBe(false);
+    const before = conn.received().length;
+    await conn.write('GET /ok HTTP/1.1\r\nHost: t\r\n\r\n');
+    await expect.poll(() => parseResponse(conn.received().slice(before))?.status).toBe(200);
+  });
+
   it('a body trickled past requestTimeout: 408 problem+json, then closed', async () => {
     const { port } = await shortApp();
     const body = jsonOf(200);
