@@ -49,7 +49,7 @@ export function eventRecorder(): EventRecorder {
     },
     first(type, matches = () => true) {
       const found = events.find((e): e is EventOf<typeof type> => e.type === type && matches(e as EventOf<typeof type>));
-      if (!found) throw new Error(`no ${type} event${matches.length ? ' that matches' : ''} yet`);
+      if (!found) throw new Error(`no matching ${type} event yet`);
       return found;
     },
   };

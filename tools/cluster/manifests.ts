@@ -2,7 +2,7 @@
 // `make k8s`): what `make demo` runs is what `kubectl apply -f k8s/` deploys. Per service:
 // its Deployment (found by the label app.kubernetes.io/component), the replica count (the
 // HPA's minimum when an HPA targets the Deployment), the container's port, env, probe paths,
-// pre-stop sleep and grace period; and its URL prefix from the HTTPRoute (or, when k8s/ has
+// readiness timing, pre-stop sleep and grace period; and its URL prefix from the HTTPRoute (or, when k8s/ has
 // no HTTPRoute, the Ingress). Anything missing or malformed stops here with the file, the
 // object and the field named: a chart change that the local cluster cannot mirror must not
 // turn into a replica that behaves differently.

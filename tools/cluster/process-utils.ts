@@ -13,19 +13,29 @@ export { freePort } from '@anypod/platform/local-infra';
  */
 export function httpGet(url: string, timeoutMs = 1000): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = () => {
+      settled = true;
+      clearTimeout(deadline);
+    };
     const req = request(url, { method: 'GET', agent: false, headers: { connection: 'close' } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
       res.on('end', () => {
-        clearTimeout(deadline);
+        settle();
         resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
       });
       res.on('error', fail);
     });
-    const deadline = setTimeout(() => req.destroy(new Error(`GET ${url} timed out after ${timeoutMs} ms`)), timeoutMs);
+    // Judged after the I/O that is already waiting has been read (setImmediate runs after the
+    // poll phase): this process's own stalls must not count against the server. The kubelet
+    // probes from a process of its own; here the prober shares its event loop with a test or
+    // the proof's load driver, and when a busy loop wakes, its timers run before its sockets
+    // are read — an answer that had arrived in time would be counted as a timeout.
+    const deadline = setTimeout(() => setImmediate(() => settled || req.destroy(new Error(`GET ${url} timed out after ${timeoutMs} ms`))), timeoutMs);
     function fail(error: Error): void {
-      clearTimeout(deadline);
+      settle();
       reject(error);
     }
     req.on('error', fail);

@@ -9,31 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from '../../cluster/cluster.ts';
-import { isAlive } from '../../cluster/process-utils.ts';
+import { eventRecorder } from '../../cluster/event-recorder.ts';
+import { childProcesses, isAlive } from '../../cluster/process-utils.ts';
 import { keepAliveLoad, newAccount, type LoadRequest, type RequestRecord } from '../../cluster/testing.ts';
 import { loadManifests } from '../../cluster/manifests.ts';
-import type { Cluster, ClusterEvent } from '../../cluster/types.ts';
+import type { Cluster } from '../../cluster/types.ts';
 
 const runDir = mkdtempSync(join(tmpdir(), 'anypod-cluster-deletes-'));
 const auth = loadManifests().service('auth');
 const REPLICAS = 3;
 const CLIENTS = 4;
-const events: ClusterEvent[] = [];
-const eventWaiters = new Set<(e: ClusterEvent) => void>();
+const events = eventRecorder();
 let cluster: Cluster;
 let token: string;
-
-/** The next event that matches (register it before causing the event). */
-function nextEvent(matches: (e: ClusterEvent) => boolean): Promise<ClusterEvent> {
-  return new Promise((resolve) => {
-    const waiter = (e: ClusterEvent) => {
-      if (!matches(e)) return;
-      eventWaiters.delete(waiter);
-      resolve(e);
-    };
-    eventWaiters.add(waiter);
-  });
-}
 
 /** GET the JWKS, GET /auth/me with a valid token, and a POST that must not be retried by nginx. */
 function mixedRequests(client: number, n: number): LoadRequest {
@@ -85,34 +73,13 @@ function within(records: RequestRecord[], fromMs: number, toMs: number): Request
   return records.filter((r) => r.endMs >= fromMs && r.startMs <= toMs);
 }
 
-function eventAt(type: ClusterEvent['type'], replica: string): number {
-  const e = events.find((x) => x.type === type && 'replica' in x && x.replica === replica);
-  if (!e) throw new Error(`no ${type} event for ${replica}`);
-  return e.atMs;
+function eventAt(type: 'replica-deleting' | 'replica-exited' | 'replica-ready', replica: string): number {
+  return events.first(type, (e) => e.replica === replica).atMs;
 }
 
 /** Every process in the tree under `pid` (nginx workers under their master). */
 function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const c of children.get(p) ?? []) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(pid);
-  return out;
+  return childProcesses(pid).flatMap((child) => [child, ...descendants(child)]);
 }
 
 beforeAll(async () => {
@@ -124,10 +91,7 @@ beforeAll(async () => {
     // Every client here is 127.0.0.1 and shares the per-IP login budget with every other test
     // on this machine (same Redis): lift it so account set-up never meets a 429.
     env: { LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '100000' },
-    onEvent: (e) => {
-      events.push(e);
-      for (const waiter of [...eventWaiters]) waiter(e);
-    },
+    onEvent: events.onEvent,
   });
   token = (await newAccount(cluster.ingressUrl, 'deletes')).accessToken;
 });
@@ -150,7 +114,7 @@ describe('a 3-replica auth cluster behind nginx', { tags: ['timing'] }, () => {
     const deletingAt = eventAt('replica-deleting', victim);
     const exitedAt = eventAt('replica-exited', victim);
     const windowed = within(result.records, deletingAt, exitedAt);
-    const exit = events.find((e) => e.type === 'replica-exited' && e.replica === victim) as Extract<ClusterEvent, { type: 'replica-exited' }>;
+    const exit = events.first('replica-exited', (e) => e.replica === victim);
     console.log(
       `graceful delete of ${victim}: ${result.failures.length} failed of ${result.records.length} requests ` +
         `(${windowed.length} between deletion and exit, ${exitedAt - deletingAt} ms; exit code ${exit.code}); replacement ${replacement} ready ` +
@@ -186,9 +150,9 @@ describe('a 3-replica auth cluster behind nginx', { tags: ['timing'] }, () => {
     await load.until(`the replacement ${replacement} serving`, servedBy(replacement));
     const result = await load.stop();
 
-    const exit = events.find((e) => e.type === 'replica-exited' && e.replica === victim.name) as Extract<ClusterEvent, { type: 'replica-exited' }>;
+    const exit = events.first('replica-exited', (e) => e.replica === victim.name);
     const killedAt = eventAt('replica-deleting', victim.name);
-    const removedAt = events.find((e) => e.type === 'ingress-reloaded' && e.atMs > killedAt && !(e.endpoints.auth ?? []).includes(victim.name))?.atMs ?? 0;
+    const removedAt = events.first('ingress-reloaded', (e) => e.atMs > killedAt && !(e.endpoints.auth ?? []).includes(victim.name)).atMs;
     const windowed = within(result.records, killedAt, removedAt);
     console.log(
       `SIGKILL delete of ${victim.name}: ${result.failures.length} failed of ${result.records.length} requests ` +
@@ -214,11 +178,11 @@ describe('a 3-replica auth cluster behind nginx', { tags: ['timing'] }, () => {
   it('a replica that crashes on its own is replaced too', async () => {
     const victim = cluster.replicas()[2] as { name: string; pid: number };
     // Once the cluster has seen the exit, full strength means the replacement is in rotation.
-    const exited = nextEvent((e) => e.type === 'replica-exited' && e.replica === victim.name);
+    const exited = events.next('replica-exited', (e) => e.replica === victim.name);
     process.kill(victim.pid, 'SIGKILL');
     await exited;
     await cluster.waitForFullStrength(60_000);
-    const replaced = events.find((e) => e.type === 'replica-replaced' && e.replica === victim.name) as Extract<ClusterEvent, { type: 'replica-replaced' }>;
+    const replaced = events.first('replica-replaced', (e) => e.replica === victim.name);
     expect(replaced).toBeDefined();
     expect(cluster.replicas().map((r) => r.name)).toContain(replaced.replacement);
     expect(cluster.replicas().map((r) => r.name)).not.toContain(victim.name);
