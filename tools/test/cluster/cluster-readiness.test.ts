@@ -108,8 +108,9 @@ describe('live readiness: the kubelet’s probe with the timing of k8s/', { tags
     const removed = events.next('ingress-reloaded', (e) => !(e.endpoints.auth ?? []).includes(name), { what: `${name} out of the upstream`, timeoutMs: UNREADY_WITHIN_MS });
     const cutAt = Date.now();
     await victimLink.cut();
-    const unreadyEvent = await unready;
-    const removedAt = (await removed).atMs;
+    // Both awaited at once: a test that fails on one leaves no rejection of the other unhandled.
+    const [unreadyEvent, removedEvent] = await Promise.all([unready, removed]);
+    const removedAt = removedEvent.atMs;
     // Out for longer than a probe period: the probes that keep failing keep it out.
     await sleep(periodMs + 500);
     const during = cluster.replicas('auth').find((r) => r.name === name);
@@ -118,8 +119,7 @@ describe('live readiness: the kubelet’s probe with the timing of k8s/', { tags
     const readded = events.next('ingress-reloaded', (e) => (e.endpoints.auth ?? []).includes(name), { what: `${name} back in the upstream`, timeoutMs: READY_WITHIN_MS });
     const restoredAt = Date.now();
     await victimLink.restore();
-    const readyAgainEvent = await readyAgain;
-    const readdedEvent = await readded;
+    const [readyAgainEvent, readdedEvent] = await Promise.all([readyAgain, readded]);
     // The new workers route to it from the reload's start, before the cluster knows it is live.
     const readdedAt = readdedEvent.atMs - readdedEvent.tookMs;
     await eventually(`${name} serving again`, async () => servedBy(load.records, name, readdedAt) || undefined, 30_000, 50);
@@ -131,7 +131,7 @@ describe('live readiness: the kubelet’s probe with the timing of k8s/', { tags
     const port = String(before?.port);
     console.log(
       `${name}: link cut, unready ${unreadyEvent.atMs - cutAt} ms later (${unreadyEvent.failures} failed probes, last: ${unreadyEvent.reason}), ` +
-        `out of the upstream for ${readdedAt - removedAt} ms (reloads ${(await removed).tookMs} and ${readdedEvent.tookMs} ms), ready again ${readyAgainEvent.atMs - restoredAt} ms after the link came back. ` +
+        `out of the upstream for ${readdedAt - removedAt} ms (reloads ${removedEvent.tookMs} and ${readdedEvent.tookMs} ms), ready again ${readyAgainEvent.atMs - restoredAt} ms after the link came back. ` +
         `While out: ${out.length} requests (${outLog.length} in the router's log), ${out.filter((r) => r.servedBy === name).length} served by ${name}, ` +
         `${out.filter((r) => r.status !== 200).length} failed. Whole run: ${result.records.length} requests, ${result.failures.length} failed ` +
         `(${JSON.stringify(result.failures.map((f) => `${f.path} ${f.status || f.error} by ${f.servedBy}`).slice(0, 10))}); served: ${JSON.stringify(result.byReplica)}`,
