@@ -1,7 +1,7 @@
 // Every error leaves as application/problem+json (RFC 9457). Validation errors name the field;
 // database outages become 503 + Retry-After (clients retry, orchestrators do not restart us);
 // unexpected errors become a 500 with no internals leaked.
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Type } from '@sinclair/typebox';
 import { isDatabaseUnavailable } from './database-errors.ts';
@@ -91,15 +91,20 @@ const isMissingPrecondition = (error: FastifyError) =>
 async function problemPlugin(fastify: FastifyInstance) {
   fastify.addSchema(ProblemSchema);
 
-  fastify.setNotFoundHandler((request, reply) => {
+  // 404 for an unknown path; 405 + Allow for a method a known path does not take.
+  const noRoute = (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0];
     const allowed = allowedMethods(fastify, request.url);
     if (allowed.length === 0) return sendProblem(reply, 404, `No route ${request.method} ${path}`);
     reply.header('allow', allowed.join(', '));
     return sendProblem(reply, 405, `${path} does not take ${request.method}; it takes ${allowed.join(', ')}.`);
-  });
+  };
+  fastify.setNotFoundHandler(noRoute);
 
   fastify.setErrorHandler((error: FastifyError | HttpProblem, request, reply) => {
+    // No route took the request, but reading its body failed first (QUERY without a
+    // Content-Type, …): it is still answered as a request no route takes.
+    if (request.is404) return noRoute(request, reply);
     if (error instanceof HttpProblem) {
       if (error.extra.headers) reply.headers(error.extra.headers);
       return sendProblem(reply, error.status, error.message, error.extra.errors);
