@@ -244,13 +244,15 @@ export interface ShoppingResult {
 
 /**
  * The proof's shoppers (tools/load) through the cluster's Ingress for `durationMs`, while
- * `disrupt` runs: it starts once every shopper has signed in, and the shopping ends no earlier
- * than it. Then the read-back once the cluster has settled, and the history check.
+ * `disrupt` runs: it starts once every shopper has signed in and must end before the shopping
+ * does (else the recovery was not under load: an error says so). Then the read-back once the
+ * cluster has settled, and the history check.
  */
 export async function shopDuring(cluster: Cluster, options: { vus: number; durationMs: number; runId: string; disrupt: () => Promise<void> }): Promise<ShoppingResult> {
   const recording = recordingClient(createHttpClient({ baseUrl: cluster.ingressUrl, timeoutMs: 10_000, connections: options.vus * 2 }));
   const t0 = performance.now();
   let disruption: Promise<void> | undefined;
+  let disruptedUntil = 0;
   try {
     const load = await runLoad({
       client: recording.client,
@@ -258,16 +260,17 @@ export async function shopDuring(cluster: Cluster, options: { vus: number; durat
       durationMs: options.durationMs,
       clock: () => performance.now() - t0,
       runId: options.runId,
-      // The proof's ceiling on requests (a few thousand here): bounded, whatever the machine's speed.
+      // A few thousand requests at most here: bounded, whatever the machine's speed.
       maxRequests: 20_000,
       onMeasuredStart: () => {
-        disruption = options.disrupt();
+        disruption = options.disrupt().then(() => void (disruptedUntil = performance.now() - t0));
         // Surfaced below; a rejection must not go unhandled while the shoppers run.
         disruption.catch(() => undefined);
       },
     });
     if (!disruption) throw new Error('the shoppers never started shopping: nothing was disrupted');
     await disruption;
+    if (disruptedUntil > load.endedAtMs) throw new Error(`the disruption ended ${((disruptedUntil - load.endedAtMs) / 1000).toFixed(1)} s after the shoppers stopped: lengthen durationMs`);
     await cluster.waitForFullStrength(60_000);
     const writers = new Set(load.operations.filter(isWrite).map((op) => op.user));
     const read = await finalRead({ client: recording.client, sessions: load.sessions.filter((s) => writers.has(s.user)) });

@@ -30,6 +30,8 @@ let cluster: Cluster;
 let admin: string;
 let productId: string | undefined;
 const events: ClusterEvent[] = [];
+/** set when the test passed: a failed run keeps its run directory (replica logs, nginx logs, events) */
+let passed = false;
 
 interface Answer {
   status: number;
@@ -81,15 +83,17 @@ afterAll(async () => {
   }
   await cluster?.stop();
   await link?.close();
-  rmSync(runDir, { recursive: true, force: true });
+  if (passed) rmSync(runDir, { recursive: true, force: true });
+  else console.log(`the cluster's logs and events are kept in ${runDir}`);
 });
 
 /** The documented answer of a checkout that could not reach catalog (services/cart/src/routes/orders.ts). */
 function expectCleanFailure(answer: Answer) {
-  expect(answer.status, JSON.stringify(answer.json)).toBe(503);
-  expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-  expect(answer.json).toMatchObject({ status: 503, detail: expect.stringMatching(/catalog is unavailable.*Nothing was ordered/) });
+  const seen = `${answer.status} ${JSON.stringify(Object.fromEntries(answer.headers))} ${JSON.stringify(answer.json)}`;
+  expect(answer.status, seen).toBe(503);
+  expect(answer.headers.get('content-type'), seen).toMatch(/^application\/problem\+json/);
+  expect(Number(answer.headers.get('retry-after')), seen).toBeGreaterThanOrEqual(1);
+  expect(answer.json, seen).toMatchObject({ status: 503, detail: expect.stringMatching(/catalog is unavailable.*Nothing was ordered/) });
 }
 
 describe('catalog unreachable from cart, under load', { tags: ['timing'] }, () => {
@@ -172,5 +176,6 @@ describe('catalog unreachable from cart, under load', { tags: ['timing'] }, () =
 
     expect(events.slice(eventsBefore).filter((e) => e.type !== 'ingress-reloaded')).toEqual([]);
     expect(cluster.replicas().map((r) => `${r.name}:${r.pid}`).sort()).toEqual(pids);
+    passed = true;
   });
 });

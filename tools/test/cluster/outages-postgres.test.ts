@@ -30,6 +30,8 @@ let service: ServiceAddress;
 let redis: RedisServer;
 let cluster: Cluster;
 const events: ClusterEvent[] = [];
+/** set when the test passed: a failed run keeps its run directory (replica logs, nginx logs, events) */
+let passed = false;
 
 beforeAll(async () => {
   const started = Date.now();
@@ -60,7 +62,8 @@ afterAll(async () => {
   await redis?.stop();
   await postgres?.remove();
   await service?.close();
-  rmSync(runDir, { recursive: true, force: true });
+  if (passed) rmSync(runDir, { recursive: true, force: true });
+  else console.log(`the cluster's logs and events are kept in ${runDir}`);
 });
 
 describe('Postgres stopped and restarted under load', { tags: ['timing'] }, () => {
@@ -73,7 +76,8 @@ describe('Postgres stopped and restarted under load', { tags: ['timing'] }, () =
     const outage = { fromMs: 0, toMs: 0 };
     const result = await shopDuring(cluster, {
       vus: 4,
-      durationMs: 24_000,
+      // 3 s + the outage + the recovery, with shopping left after it
+      durationMs: 28_000,
       runId: `pg${Date.now().toString(36)}`,
       disrupt: async () => {
         await sleep(3_000);
@@ -92,7 +96,11 @@ describe('Postgres stopped and restarted under load', { tags: ['timing'] }, () =
         }, RECOVERY_MS);
       },
     });
-    console.log(`Postgres outage under load:\n  ${shoppingSummary(result, outage)}`);
+    const unready = events.slice(eventsBefore).filter((e) => e.type === 'replica-unready').length;
+    const fromIngress = result.answers.filter((a) => a.status === 503 && a.servedBy === undefined).length;
+    console.log(
+      `Postgres outage under load:\n  ${shoppingSummary(result, outage)}\n  503s from the Ingress (no ready replica): ${fromIngress}; replicas taken out of rotation by readiness: ${unready}`,
+    );
 
     // The outage was felt: answers of 503 while Postgres was down …
     const unavailable = result.answers.filter((a) => a.status === 503);
@@ -117,5 +125,6 @@ describe('Postgres stopped and restarted under load', { tags: ['timing'] }, () =
     expect(events.slice(eventsBefore).filter((e) => e.type === 'replica-exited' || e.type === 'replica-started' || e.type === 'replica-replaced')).toEqual([]);
     expect(cluster.replicas().map((r) => `${r.name}:${r.pid}`).sort()).toEqual(pids);
     expect(cluster.replicas().filter((r) => !r.inRotation)).toEqual([]);
+    passed = true;
   });
 });

@@ -32,6 +32,8 @@ let service: ServiceAddress;
 let redis: RedisServer | undefined;
 let cluster: Cluster;
 const events: ClusterEvent[] = [];
+/** set when the test passed: a failed run keeps its run directory (replica logs, nginx logs, events) */
+let passed = false;
 
 beforeAll(async () => {
   service = await serviceAddress();
@@ -50,7 +52,8 @@ afterAll(async () => {
   service?.route(undefined);
   await redis?.stop();
   await service?.close();
-  rmSync(runDir, { recursive: true, force: true });
+  if (passed) rmSync(runDir, { recursive: true, force: true });
+  else console.log(`the cluster's logs and events are kept in ${runDir}`);
 });
 
 /** Straight to one auth replica, as the client at `ip` (X-Forwarded-For). */
@@ -92,6 +95,17 @@ const readsAre = (productId: string, expected: string, n: number, skip = 0) => a
   throw new Error(`X-Cache: ${seen.join(' ')}`);
 };
 
+/** Each replica's own readiness answer (straight to its port, as the kubelet asks): `name status redis-check`. */
+async function readiness(): Promise<string[]> {
+  return Promise.all(
+    cluster.replicas().map(async (r) => {
+      const res = await fetch(`http://127.0.0.1:${r.port}/readyz`);
+      const body = (await res.json()) as { status?: string; checks?: { redis?: string } };
+      return `${r.name} ${res.status} ${body.status} redis:${body.checks?.redis?.startsWith('failing') ? 'failing' : body.checks?.redis}`;
+    }),
+  );
+}
+
 describe('Redis stopped and restarted under load', { tags: ['timing'] }, () => {
   it('loses nothing, bypasses the cache, fails the limits open and restarts nothing; caching and limits resume', async () => {
     const listing = await fetch(`${cluster.ingressUrl}/catalog/products?pageSize=1`);
@@ -124,6 +138,12 @@ describe('Redis stopped and restarted under load', { tags: ['timing'] }, () => {
         // Every catalog replica serves from Postgres, each read on its own (nothing waits for Redis).
         await eventually('cache bypass on every read', readsAre(productId, 'bypass', 4), 5_000);
         during.reads = await cacheOf(productId, 10);
+        // Every replica knows Redis is gone and stays ready (degraded): none leaves the rotation.
+        during.readiness = await eventually('every replica sees Redis gone', async () => {
+          const seen = await readiness();
+          if (seen.every((r) => r.endsWith(' 200 degraded redis:failing'))) return seen.length;
+          throw new Error(seen.join(', '));
+        }, 5_000);
         // The limits fail open: a fresh address goes past the per-IP limit, the locked account signs in.
         during.registrations = await registrationsFrom('192.0.2.3');
         during.lockedLogin = await asClient('192.0.2.2', '/auth/login', { email: locked.email, password: TEST_PASSWORD });
@@ -132,6 +152,12 @@ describe('Redis stopped and restarted under load', { tags: ['timing'] }, () => {
         redis = await startRedisServer();
         service.route(redis.port);
         outage.toMs = Date.now();
+        // Every replica's client reconnects on its own (ioredis retries at most every 2 s), then caching resumes.
+        await eventually('every replica sees Redis back', async () => {
+          const seen = await readiness();
+          if (seen.every((r) => r.endsWith(' 200 ready redis:ok'))) return true;
+          throw new Error(seen.join(', '));
+        }, 15_000);
         await eventually('caching again on every catalog replica', readsAre(productId, 'hit', 4, 1), 15_000);
         during.registrationsAfter = await registrationsFrom('192.0.2.4');
       },
@@ -139,6 +165,7 @@ describe('Redis stopped and restarted under load', { tags: ['timing'] }, () => {
     console.log(`Redis outage under load:\n  ${shoppingSummary(result, outage)}`);
 
     expect(during.reads).toEqual(Array(10).fill('bypass'));
+    expect(during.readiness).toBe(6);
     expect(during.registrations).toEqual(unlimited);
     expect(during.lockedLogin).toBe(200);
     // Back: the fresh Redis counts again.
@@ -159,5 +186,6 @@ describe('Redis stopped and restarted under load', { tags: ['timing'] }, () => {
     // No replica exited or was replaced: the same processes throughout.
     expect(events.slice(eventsBefore).filter((e) => e.type !== 'ingress-reloaded')).toEqual([]);
     expect(cluster.replicas().map((r) => `${r.name}:${r.pid}`).sort()).toEqual(pids);
+    passed = true;
   });
 });
