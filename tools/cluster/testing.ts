@@ -2,7 +2,7 @@
 // that records every request, a throwaway account, and for the outage tests a Postgres of the
 // test's own and the proof's shoppers with their history check. Real HTTP on loopback, real
 // servers, nothing mocked.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,12 +179,23 @@ export async function ownPostgres(): Promise<OwnPostgres> {
   const runDir = await mkdtemp(join(tmpdir(), 'anypod-own-pg-'));
   const env = { PG_PORT: String(port), ANYPOD_RUN_DIR: runDir };
   const stop = async () => void (await infraScript('postgres.sh', ['stop'], env));
+  // pg_ctl detaches the server from this process: a test process that ends without its afterAll
+  // (an error, Ctrl-C) still stops it, synchronously, as 'exit' handlers must.
+  const stopOnExit = () => {
+    try {
+      execFileSync('bash', [join(REPO_ROOT, 'tools/infra/postgres.sh'), 'stop'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+    } catch {
+      // nothing more can be done while exiting
+    }
+  };
+  process.once('exit', stopOnExit);
   return {
     port,
     url: async (at = port) => (await infraScript('postgres.sh', ['url'], { ...env, PG_PORT: String(at) })).trim(),
     start: async () => void (await infraScript('postgres.sh', ['start'], env)),
     stop,
     async remove() {
+      process.off('exit', stopOnExit);
       await stop();
       await rm(runDir, { recursive: true, force: true });
     },
@@ -260,7 +271,7 @@ export async function shopDuring(cluster: Cluster, options: { vus: number; durat
       durationMs: options.durationMs,
       clock: () => performance.now() - t0,
       runId: options.runId,
-      // A few thousand requests at most here: bounded, whatever the machine's speed.
+      // A bound, whatever the machine's speed (a run here makes a few hundred to a thousand requests).
       maxRequests: 20_000,
       onMeasuredStart: () => {
         disruption = options.disrupt().then(() => void (disruptedUntil = performance.now() - t0));
