@@ -5,11 +5,14 @@
 // failureThreshold probes it leaves the rotation and nginx sends it nothing (X-Served-By and the
 // router's access log), while the two others answer every request; when the link is back it
 // passes its probe and serves again, the same process, never restarted. With every link cut the
-// Ingress answers for the service itself: 503, problem+json, Retry-After.
+// Ingress answers for the service itself: 503, problem+json, Retry-After. Last, the probe's
+// deadline: an answer that arrived in time counts as one even when the prober's own event loop
+// (shared with a test or the proof's load driver) was stalled past it.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import { parseAllDocuments, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tcpForwarder, type TcpFault } from '@anypod/platform/testing/tcp-fault';
@@ -17,7 +20,7 @@ import { DEFAULT_DATABASE_URL, startCluster } from '../../cluster/cluster.ts';
 import { eventRecorder } from '../../cluster/event-recorder.ts';
 import { KUBE_PROBE_DEFAULTS, loadManifests, ManifestError } from '../../cluster/manifests.ts';
 import { K8S_DIR, SERVICE_NAMES } from '../../cluster/paths.ts';
-import { isAlive } from '../../cluster/process-utils.ts';
+import { httpGet, isAlive } from '../../cluster/process-utils.ts';
 import { eventually, keepAliveLoad, newAccount, type LoadRequest, type RequestRecord } from '../../cluster/testing.ts';
 import type { Cluster } from '../../cluster/types.ts';
 
@@ -70,33 +73,33 @@ function accessLog(): AccessLine[] {
 
 const servedBy = (records: RequestRecord[], replica: string, afterMs = 0) => records.some((r) => r.servedBy === replica && r.startMs > afterMs);
 
-beforeAll(async () => {
-  const postgres = new URL(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
-  victimLink = await tcpForwarder(Number(postgres.port), postgres.hostname);
-  othersLink = await tcpForwarder(Number(postgres.port), postgres.hostname);
-  cluster = await startCluster({
-    services: ['auth'],
-    replicas: REPLICAS,
-    ingressPort: 0,
-    runDir,
-    env: { LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '100000' },
-    // The first replica started is the victim, with a link of its own.
-    envFor: ({ name }) => {
-      victim ??= name;
-      return { DATABASE_URL: through(victim === name ? victimLink : othersLink) };
-    },
-    onEvent: events.onEvent,
-  });
-  token = (await newAccount(cluster.ingressUrl, 'readiness')).accessToken;
-});
-
-afterAll(async () => {
-  await cluster?.stop();
-  await Promise.all([victimLink?.close(), othersLink?.close()]);
-  rmSync(runDir, { recursive: true, force: true });
-});
-
 describe('live readiness: the kubelet’s probe with the timing of k8s/', { tags: ['timing'] }, () => {
+  beforeAll(async () => {
+    const postgres = new URL(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
+    victimLink = await tcpForwarder(Number(postgres.port), postgres.hostname);
+    othersLink = await tcpForwarder(Number(postgres.port), postgres.hostname);
+    cluster = await startCluster({
+      services: ['auth'],
+      replicas: REPLICAS,
+      ingressPort: 0,
+      runDir,
+      env: { LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '100000' },
+      // The first replica started is the victim, with a link of its own.
+      envFor: ({ name }) => {
+        victim ??= name;
+        return { DATABASE_URL: through(victim === name ? victimLink : othersLink) };
+      },
+      onEvent: events.onEvent,
+    });
+    token = (await newAccount(cluster.ingressUrl, 'readiness')).accessToken;
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await Promise.all([victimLink?.close(), othersLink?.close()]);
+    rmSync(runDir, { recursive: true, force: true });
+  });
+
   it('a replica whose Postgres is cut leaves the rotation, gets no request until it is ready again, and comes back; the others answer everything', async () => {
     const name = victim as string;
     const before = cluster.replicas('auth').find((r) => r.name === name);
@@ -223,5 +226,41 @@ describe('the readiness timing comes from k8s/, with the kubelet’s defaults fo
     });
     expect(() => loadManifests(zero)).toThrow(ManifestError);
     expect(() => loadManifests(zero)).toThrow(/auth\.yaml: Deployment [^:]+: spec\.template\.spec\.containers\[\d\]\.readinessProbe\.periodSeconds must be an integer in 1\.\.3600, not 0/);
+  });
+});
+
+describe('a probe’s deadline counts the server’s time, not the prober’s own stalls', { tags: ['timing'] }, () => {
+  it('an answer that arrived while the prober’s event loop was blocked past the deadline passes', async () => {
+    // The server runs on an event loop of its own (a worker thread), as a replica does.
+    const worker = new Worker(
+      `const { createServer } = require('node:http');
+       const { parentPort } = require('node:worker_threads');
+       const server = createServer((_req, res) => setTimeout(() => res.end('ok'), 50));
+       server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));`,
+      { eval: true },
+    );
+    try {
+      const port = await new Promise<number>((resolve) => worker.once('message', resolve));
+      const timeoutMs = 200;
+      const answer = httpGet(`http://127.0.0.1:${port}/readyz`, timeoutMs);
+      // Once the request is out, this loop stalls for longer than the deadline (the load driver or
+      // a test sharing the prober's loop); the server answers meanwhile, 50 ms after the request,
+      // well within the deadline. The stall is in the loop's check phase (setImmediate), so the
+      // next turn starts with the expired deadline, before the answer waiting in the socket is read.
+      await new Promise<void>((resolve) => setTimeout(resolve, 20));
+      await new Promise<void>((resolve) =>
+        setImmediate(() => {
+          // Long enough for the answer to be in the socket even on a busy machine.
+          const until = Date.now() + 1500;
+          while (Date.now() < until) {
+            // busy: nothing else runs on this loop
+          }
+          resolve();
+        }),
+      );
+      await expect(answer).resolves.toMatchObject({ status: 200, body: 'ok' });
+    } finally {
+      await worker.terminate();
+    }
   });
 });
