@@ -36,7 +36,7 @@ function assertClosed(schema: unknown, where: string): void {
  * - a querystring schema on every route (an empty one when it takes none), so an unknown query
  *   parameter is a 400 everywhere, like an unknown body property;
  * - the error statuses every route shares: 400 (validation), 401 where it declares security,
- *   413/415 where Fastify reads a body, 429 where it is rate limited, 500, and 503 + Retry-After
+ *   413/415 where Fastify reads a body, 414 where the path has an id, 429 where it is rate limited, 500, and 503 + Retry-After
  *   (database unavailable here, or no ready replica at the Ingress);
  * - guards, failing at startup: a query/params/body object that would accept unknown properties,
  *   or an error status not described as problem+json (use problemResponses()).
@@ -58,6 +58,8 @@ export function completeContract(route: RouteOptions): void {
   const shared = [400, 500, 503];
   if (Array.isArray(schema.security) && schema.security.length > 0) shared.push(401);
   if (methods.some((m) => BODY_METHODS.has(m))) shared.push(413, 415);
+  // A path id longer than the router takes (maxParamLength, server-options.ts) never reaches its schema.
+  if (route.url.includes(':')) shared.push(414);
   if ((route.config as { rateLimit?: unknown } | undefined)?.rateLimit) shared.push(429);
   for (const [status, entry] of Object.entries(problemResponses(...shared))) response[status] ??= entry;
 }

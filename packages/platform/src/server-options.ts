@@ -4,6 +4,8 @@
 import type { FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { traceLogFields } from './log-trace-context.ts';
+import { sendProblem } from './problem.ts';
+import { buildValidator } from './request-validation.ts';
 import { serverLimitOptions } from './server-limits.ts';
 
 export function serverOptions(opts: { logLevel: string; service: string; podName: string }): FastifyServerOptions {
@@ -33,5 +35,13 @@ export function serverOptions(opts: { logLevel: string; service: string; podName
       // a client that misspells a field learns so instead of getting the default.
       customOptions: { removeAdditional: false, allErrors: false, coerceTypes: 'array', useDefaults: true },
     },
+    // Coercion for the string parts of a request only, never the JSON body (request-validation.ts).
+    schemaController: { compilersFactory: { buildValidator } },
+    // Above the longest path id any schema allows (a reservationId: 128), so an id that is too
+    // long is a 400 naming it, from its schema, not the router's 414.
+    routerOptions: { maxParamLength: 256 },
+    // The router's own refusals (an undecodable URL: 400, an id over maxParamLength: 414) leave
+    // as problem+json like every other error, not Fastify's plain JSON.
+    frameworkErrors: (error, _request, reply) => sendProblem(reply, error.statusCode ?? 400, error.message),
   };
 }

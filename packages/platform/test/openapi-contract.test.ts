@@ -101,6 +101,18 @@ describe('unknown properties are rejected with 400 naming them', () => {
     expect(res.json().errors).toEqual([expect.objectContaining({ field })]);
   });
 
+  it('the body is not coerced (false is not the string "false"); the query still is ("2" is 2)', async () => {
+    const body = await call('POST', '/demo/things', '/demo/things', { headers: { 'idempotency-key': 'k-12345678' }, payload: { name: false } });
+    expect(body.statusCode).toBe(400);
+    expect(body.json().errors).toEqual([expect.objectContaining({ field: 'name' })]);
+    expect((await call('GET', '/demo/things?page=2', '/demo/things')).statusCode).toBe(200);
+  });
+
+  it('a path id up to 256 characters reaches its schema; a longer one is the documented 414', async () => {
+    expect((await call('GET', `/demo/things/${'a'.repeat(256)}`, '/demo/things/{id}')).statusCode).toBe(404);
+    expect((await call('GET', `/demo/things/${'a'.repeat(257)}`, '/demo/things/{id}')).statusCode).toBe(414);
+  });
+
   it('extra request headers stay allowed (proxies and browsers add their own)', async () => {
     const res = await call('POST', '/demo/things', '/demo/things', { headers: { 'idempotency-key': 'k-12345678', 'x-anything': '1' }, payload: { name: 'a' } });
     expect(res.statusCode).toBe(201);
