@@ -26,7 +26,6 @@ import type { Cluster } from '../../cluster/types.ts';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const runDir = mkdtempSync(join(tmpdir(), 'anypod-cluster-readiness-'));
 const timing = loadManifests().service('auth').readinessTiming;
 const periodMs = timing.periodSeconds * 1000;
 /** From a cut to the replica's removal at the latest: the first failing probe within a period, then failureThreshold - 1 more, the last one taking up to its timeout; plus a reload. */
@@ -36,6 +35,7 @@ const READY_WITHIN_MS = timing.successThreshold * periodMs + timing.timeoutSecon
 const REPLICAS = 3;
 const CLIENTS = 4;
 const events = eventRecorder();
+let runDir: string;
 let cluster: Cluster;
 let token: string;
 let victimLink: TcpFault;
@@ -75,6 +75,7 @@ const servedBy = (records: RequestRecord[], replica: string, afterMs = 0) => rec
 
 describe('live readiness: the kubelet’s probe with the timing of k8s/', { tags: ['timing'] }, () => {
   beforeAll(async () => {
+    runDir = mkdtempSync(join(tmpdir(), 'anypod-cluster-readiness-'));
     const postgres = new URL(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
     victimLink = await tcpForwarder(Number(postgres.port), postgres.hostname);
     othersLink = await tcpForwarder(Number(postgres.port), postgres.hostname);
@@ -97,7 +98,7 @@ describe('live readiness: the kubelet’s probe with the timing of k8s/', { tags
   afterAll(async () => {
     await cluster?.stop();
     await Promise.all([victimLink?.close(), othersLink?.close()]);
-    rmSync(runDir, { recursive: true, force: true });
+    if (runDir) rmSync(runDir, { recursive: true, force: true });
   });
 
   it('a replica whose Postgres is cut leaves the rotation, gets no request until it is ready again, and comes back; the others answer everything', async () => {
@@ -187,7 +188,10 @@ describe('live readiness: the kubelet’s probe with the timing of k8s/', { tags
 });
 
 describe('the readiness timing comes from k8s/, with the kubelet’s defaults for what it leaves out', () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'anypod-readiness-manifests-'));
+  let tmp: string;
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'anypod-readiness-manifests-'));
+  });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   /** Each service's readiness probe, read from k8s/<service>.yaml without the cluster's loader. */
