@@ -240,7 +240,7 @@ class LocalCluster implements Cluster {
   }
 
   /**
-   * Readiness gate: in the upstream once /readyz passes, then probed every period (probeReadiness).
+   * Readiness gate: in the upstream once /readyz passes, then probed every period (watchReadiness).
    * `strict` (initial start) rethrows a failure; otherwise a replica that never gets ready is
    * killed and replaced like a crash.
    */
@@ -259,7 +259,7 @@ class LocalCluster implements Cluster {
     member.endpoint = true;
     this.crashes.set(replica.service, 0);
     this.emit({ type: 'replica-ready', service: replica.service, replica: replica.name, port: replica.port, atMs: Date.now() });
-    this.background(this.probeReadiness(member));
+    this.background(this.watchReadiness(member));
     await this.syncIngress();
   }
 
@@ -272,10 +272,11 @@ class LocalCluster implements Cluster {
    * The kubelet's readiness probe after the first success, with the manifest's timing: a probe
    * every periodSeconds (start to start), each failing after timeoutSeconds; failureThreshold
    * failures in a row take the replica out of the endpoints (it keeps running: readiness never
-   * restarts anything), successThreshold successes in a row put it back. It ends when the replica is deleted, dies or the cluster stops: a
-   * terminating replica's endpoint belongs to the deletion, and is never put back from here.
+   * restarts anything), successThreshold successes in a row put it back. It ends when the
+   * replica is deleted, dies or the cluster stops: a terminating replica's endpoint belongs to
+   * the deletion, and is never put back from here.
    */
-  private async probeReadiness(member: Member): Promise<void> {
+  private async watchReadiness(member: Member): Promise<void> {
     const { replica } = member;
     const timing = this.settings.manifests.service(replica.service).readinessTiming;
     const periodMs = timing.periodSeconds * 1000;
