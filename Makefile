@@ -78,7 +78,7 @@ test-repeat: test-setup
 
 test-setup:
 	@bash $(INFRA)/timed.sh "node $(NODE_VERSION)" bash $(INFRA)/ensure-node.sh
-	@bash $(INFRA)/timed.sh "packages (Debian, pnpm)" env WITH_CHROMIUM=1 WITH_IMAGES=1 WITH_KUBE=1 bash $(INFRA)/ensure-packages.sh
+	@bash $(INFRA)/timed.sh "packages (Debian, pnpm)" env WITH_CHROMIUM=1 WITH_PYTHON_VENV=1 WITH_IMAGES=1 WITH_KUBE=1 bash $(INFRA)/ensure-packages.sh
 	@bash $(INFRA)/timed.sh "dependencies" pnpm install --frozen-lockfile --reporter=silent
 	@bash $(INFRA)/timed.sh "prisma clients" bash $(INFRA)/migrate.sh generate
 	@bash $(INFRA)/timed.sh "go tools" bash tools/go/go-tools.sh build

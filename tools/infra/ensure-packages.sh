@@ -13,6 +13,8 @@ command -v shellcheck >/dev/null || need+=(shellcheck)
 # tests. The package starts no service (no systemd here); the project runs its own.
 [ -x /usr/bin/prometheus ] || need+=(prometheus)
 if [ "${WITH_CHROMIUM:-0}" = 1 ] && ! command -v chromium >/dev/null; then need+=(chromium); fi
+# Schemathesis runs in a virtualenv of the project's own (tools/schemathesis/venv.sh): Debian splits venv off.
+if [ "${WITH_PYTHON_VENV:-0}" = 1 ] && ! python3 -c 'import ensurepip' 2>/dev/null; then need+=(python3-venv); fi
 # make images without a Docker engine: podman with runc (crun fails here) and debootstrap for the
 # locally made base image (tools/images, environment.md "Containers").
 if [ "${WITH_IMAGES:-0}" = 1 ]; then

@@ -94,7 +94,9 @@ export async function runSchemathesis(run: SchemathesisRun): Promise<Schemathesi
     '--output-truncate', 'false',
   ];
   const started = Date.now();
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  // In the run's own folder: Schemathesis keeps a cache of earlier crashes in ./.schemathesis and
+  // replays them first, which would make a run depend on the ones before it (and litter the clone).
+  const child = spawn(bin, args, { cwd: run.workDir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

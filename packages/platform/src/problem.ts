@@ -61,6 +61,9 @@ export class HttpProblem extends Error {
 }
 
 export function sendProblem(reply: FastifyReply, status: number, detail?: string, errors?: Array<{ field: string; message: string }>) {
+  // The document promises Retry-After on every 429 and 503: a path that threw one without saying
+  // how long to wait (a library's own 503, say) still sends it, so clients never retry at once.
+  if (RETRY_AFTER.has(status) && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
   return reply
     .code(status)
     .type(PROBLEM_TYPE)

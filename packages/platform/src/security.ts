@@ -30,9 +30,10 @@ export const referencePageHelmet = {
 
 async function security(fastify: FastifyInstance, opts: { corsOrigins: string }) {
   // An API serves no HTML, so the strictest CSP costs nothing; the document route is JSON only.
-  // The API reference page relaxes it on its own route (referencePageHelmet above).
+  // The API reference page relaxes it on its own route (referencePageHelmet above). useDefaults
+  // off: helmet's defaults would add looser script-src/style-src lines next to default-src 'none'.
   await fastify.register(helmet, {
-    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] } },
     crossOriginResourcePolicy: { policy: 'same-site' },
   });
   const allowed = opts.corsOrigins.split(',').map((o) => o.trim()).filter(Boolean);

@@ -31,6 +31,10 @@ beforeAll(async () => {
   app = await demoApp((a) => {
     a.get('/demo/things', { schema: { querystring: closed({ page: { type: 'integer' } }), response: { 200: { type: 'object', properties: { items: { type: 'array' } } } } } }, async () => ({ items: [] }));
     a.get('/demo/plain', { schema: { response: { 200: Thing } } }, async () => ({ id: 'p' }));
+    // A 503 thrown without a Retry-After, as a library's error would be.
+    a.get('/demo/busy', { schema: { response: { 200: Thing } } }, async () => {
+      throw Object.assign(new Error('pool exhausted'), { statusCode: 503 });
+    });
     a.post('/demo/things', {
       schema: {
         security: [{ bearer: [] }],
@@ -85,6 +89,21 @@ describe('error answers are problem+json and documented on every operation', () 
     expect(bad.statusCode).toBe(400);
     const unsupported = await call('POST', '/demo/things', '/demo/things', { headers: { 'idempotency-key': 'k-12345678', 'content-type': 'text/csv' }, payload: 'a,b' });
     expect(unsupported.statusCode).toBe(415);
+  });
+});
+
+describe('every 503 says when to retry, as documented', () => {
+  it('a 503 thrown without Retry-After still sends one', async () => {
+    const res = await call('GET', '/demo/busy', '/demo/busy');
+    expect(res.statusCode).toBe(503);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('the API keeps the strictest CSP', () => {
+  it('sends exactly default-src, base-uri, form-action and frame-ancestors, all none', async () => {
+    const res = await app.inject({ method: 'GET', url: '/demo/plain' });
+    expect(res.headers['content-security-policy']).toBe("default-src 'none';base-uri 'none';form-action 'none';frame-ancestors 'none'");
   });
 });
 
