@@ -1,19 +1,18 @@
 // Opens report.html in a real headless Chromium from file://, the way a reader would, and
 // checks what they would notice: the verdict, charts with marks and kill markers, no errors,
 // no network, and report text shown as text even when it looks like markup.
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './chromium.ts';
 import type { ProofReport } from '../proof/report-types.ts';
 import { sampleReport } from '../proof/sample-report.ts';
 import { comparisonRows } from '../proof/words.ts';
 import { writeReport } from '../proof/write-report.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../out/proof/report.png');
 const HOSTILE_REPLICA = '<img src=x onerror=alert(1)>';
 const HOSTILE_RUN = '"><script>alert(2)</script>';
@@ -32,13 +31,7 @@ afterAll(async () => {
 
 /** Launched by the first test that needs it; each such test fails (never skips) without Chromium. */
 async function getBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}; install it with "apt-get install -y chromium" (the report test needs a real browser).`);
-  }
-  browser ??= await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser ??= await launchChromium('the report test needs a real browser');
   return browser;
 }
 

@@ -3,17 +3,16 @@
 // shows every operation of the service's own OpenAPI document, loads nothing from another origin,
 // breaks no rule of its Content-Security-Policy, logs no error, and its "try it out" gets a real
 // answer from the API.
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../chromium.ts';
 import { startCluster } from '../../cluster/cluster.ts';
 import type { Cluster, ServiceName } from '../../cluster/types.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../out/api-reference');
 const SERVICES: ServiceName[] = ['auth', 'catalog', 'cart'];
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
@@ -23,16 +22,11 @@ let cluster: Cluster;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}; install it with "apt-get install -y chromium" (or WITH_CHROMIUM=1 bash tools/infra/ensure-packages.sh): the reference pages are tested in a real browser.`);
-  }
+  // Before the cluster: without Chromium the test fails at once, naming the package.
+  browser = await launchChromium('the reference pages are tested in a real browser');
   runDir = await mkdtemp(join(tmpdir(), 'anypod-api-reference-'));
   // One replica per service: the page is the same on every replica, and the machine is shared.
   cluster = await startCluster({ replicas: 1, ingressPort: 0, runDir, env: { LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '100000' } });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
 }, 240_000);
 
 afterAll(async () => {
