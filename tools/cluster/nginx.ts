@@ -77,6 +77,11 @@ function httpCommon(dir: string, client: string, requestId: string): string {
   scgi_temp_path ${dir}/tmp/scgi;
   server_tokens off;
   client_max_body_size 1m;
+  # Bodies and answers stay in memory, never in temp files: a worker runs as nobody when nginx is
+  # started as root, and could not write under a private (0700) run directory such as a test's
+  # mkdtemp (every body over the default 16 KiB buffer became a 500). The services take 64 KiB.
+  client_body_buffer_size 1m;
+  proxy_max_temp_file_size 0;
 
   log_format ingress escape=json '{"time":"$time_iso8601","msec":$msec,"request_id":"${requestId}",'
     '"client":"${client}","method":"$request_method","uri":"$request_uri","status":$status,'
@@ -160,8 +165,28 @@ ${httpCommon(d, '$http_x_forwarded_for', '$http_x_request_id')}
 
 ${withServers.map((r) => upstreamBlock(r, cfg.routing)).join('\n\n')}
 
+  # nginx answers TRACE itself (405 without Allow, HTML) before any location is chosen; the
+  # services answer it like every method a path does not take (405 problem+json + Allow), so it
+  # is handed to the service whose prefix the path is under (error_page, which runs at server level).
+  map $uri $trace_upstream {
+${cfg.routes.map((r) => `    ~^${r.prefix}(/|$) ${r.servers.length > 0 ? r.service : 'no-endpoints'};`).join('\n')}
+    default '';
+  }
+
   server {
     listen 127.0.0.1:${cfg.port};
+    error_page 405 = @trace;
+    location @trace {
+      default_type application/problem+json;
+      if ($trace_upstream = '') {
+        return 404 ${problem(404, 'Not Found', 'no service is routed at this path')};
+      }
+      if ($trace_upstream = no-endpoints) {
+        add_header Retry-After 1 always;
+        return 503 ${problem(503, 'Service Unavailable', 'no ready replica')};
+      }
+      proxy_pass http://$trace_upstream;
+    }
 
     location = ${GENERATION_PATH} {
       access_log off;
@@ -221,6 +246,24 @@ ${httpCommon(d, '$remote_addr', '$anypod_request_id')}
 
   server {
     listen 127.0.0.1:${cfg.port};
+    # nginx refuses TRACE itself (405, no Allow); the router hands it to the service (see there).
+    error_page 405 = @router;
+    location @router {
+      proxy_pass http://router;
+    }
+    # The edge's own refusals speak the API's language (problem+json), like the services' own:
+    # a body over client_max_body_size, and headers over large_client_header_buffers (nginx's
+    # internal 494, answered as the standard 431).
+    error_page 413 @body_too_large;
+    location @body_too_large {
+      default_type application/problem+json;
+      return 413 ${problem(413, 'Content Too Large', 'the request body exceeds the Ingress limit of 1 MiB')};
+    }
+    error_page 494 =431 @headers_too_large;
+    location @headers_too_large {
+      default_type application/problem+json;
+      return 431 ${problem(431, 'Request Header Fields Too Large', 'a request header line exceeds the Ingress limit of 8 KiB')};
+    }
     location / {
       proxy_pass http://router;
     }

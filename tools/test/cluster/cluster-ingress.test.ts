@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from '../../cluster/cluster.ts';
 import { NGINX_BIN, renderEdgeConfig, renderRouterConfig, type RouteSpec } from '../../cluster/nginx.ts';
+import { openRaw, responseOf } from '@anypod/platform/testing/raw-http';
 import { keepAliveLoad, newAccount } from '../../cluster/testing.ts';
 import { loadManifests } from '../../cluster/manifests.ts';
 import type { Cluster } from '../../cluster/types.ts';
@@ -107,6 +108,40 @@ describe('routing through nginx (3 auth replicas)', { tags: ['timing'] }, () => 
       expect(res.headers.get('content-type')).toBe('application/problem+json');
       expect(res.headers.get('x-served-by')).toBeNull();
     }
+  });
+
+  it('TRACE reaches the service (405 + Allow, problem+json) instead of nginx refusing it; under no service it is the Ingress 404', async () => {
+    const url = new URL(roundRobin.ingressUrl);
+    const trace = async (path: string) => {
+      const conn = await openRaw(Number(url.port));
+      await conn.write(`TRACE ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+      return responseOf(conn, 5_000);
+    };
+    const known = await trace('/auth/me');
+    expect(known?.status).toBe(405);
+    expect(known?.headers.allow).toMatch(/GET/);
+    expect(known?.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(known?.headers['x-served-by']).toMatch(/^auth-/);
+    const unknown = await trace('/nowhere');
+    expect(unknown?.status).toBe(404);
+    expect(unknown?.headers['content-type']).toBe('application/problem+json');
+  });
+
+  it("oversized requests: the Ingress's own refusals are problem+json (413 over 1 MiB, 431 for a huge header); a body under it reaches the service's 413", async () => {
+    const post = (body: string, headers: Record<string, string> = {}) => fetch(`${roundRobin.ingressUrl}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const huge = await post(JSON.stringify({ email: 'x@example.test', password: 'p'.repeat(2 * 1024 * 1024) }));
+    expect(huge.status).toBe(413);
+    expect(huge.headers.get('content-type')).toBe('application/problem+json');
+    expect(huge.headers.get('x-served-by')).toBeNull();
+    const headers = await post('{}', { 'x-padding': 'h'.repeat(20 * 1024) });
+    expect(headers.status).toBe(431);
+    expect(headers.headers.get('content-type')).toBe('application/problem+json');
+    // Over nginx's 16 KiB default body buffer, under its 1 MiB limit: buffered in memory (this
+    // run directory is private, so a temp file would fail) and refused by the service (64 KiB).
+    const large = await post(JSON.stringify({ email: 'x@example.test', password: 'p'.repeat(100 * 1024) }));
+    expect(large.status).toBe(413);
+    expect(large.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(large.headers.get('x-served-by')).toMatch(/^auth-/);
   });
 
   it('sticky keeps one Authorization value on one replica, and spreads different clients', async () => {
