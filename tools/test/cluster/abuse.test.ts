@@ -7,7 +7,7 @@
 // /proc) beyond that of a replica with the same load and no attack stays inside the chart's
 // headroom, and 0 failed requests through the Ingress, with the other replica serving throughout.
 // The limits are the services' own (packages/platform/src/server-limits.ts), at their real values.
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serverOptions } from '@anypod/platform/server-options';
@@ -20,9 +20,6 @@ import { keepAliveLoad, type LoadRequest, type LoadResult } from '../../cluster/
 import type { Cluster, ClusterEvent, ReplicaInfo, ServiceName } from '../../cluster/types.ts';
 
 const runDir = mkdtempSync(join(tmpdir(), 'anypod-abuse-'));
-// nginx's workers run as `nobody` when the tests run as root, and buffer bodies over 16 KiB to
-// files under the run directory: mkdtemp's 0700 would make every such request a 500.
-chmodSync(runDir, 0o755);
 const SERVICES: ServiceName[] = ['auth', 'catalog', 'cart'];
 // Memory a replica may gain under attack: the headroom the chart's memory limit (384 MiB) leaves
 // above the peak RSS measured under load (254 MiB, helm/anypod/values.yaml). More, and
