@@ -291,6 +291,22 @@ export async function shopDuring(cluster: Cluster, options: { vus: number; durat
   }
 }
 
+/**
+ * Why the shopping does not show that nothing was lost (empty when it does): the read-back read
+ * every cart and order, the history check found no lost, duplicated or unexpected write, writes
+ * were acknowledged at all, and the request ceiling did not cut the shopping short.
+ */
+export function lossesIn(result: ShoppingResult): string[] {
+  const { read, check, load } = result;
+  return [
+    ...read.failures.map((failure) => `read-back failed: ${JSON.stringify(failure)}`),
+    ...check.anomalies.map((anomaly) => `anomaly: ${JSON.stringify(anomaly)}`),
+    ...(check.valid ? [] : [`history check invalid (lost ${check.writes.lost}, duplicated ${check.writes.duplicated}, unexpected ${check.writes.unexpected}, quantity violations ${check.quantityBoundViolations})`]),
+    ...(check.writes.acknowledged > 0 ? [] : ['no write was acknowledged: nothing was shown']),
+    ...(load.truncated ? ['the shopping hit its request ceiling (truncated)'] : []),
+  ];
+}
+
 /** One line for the test's output: the size of the shopping and what the history check found. */
 export function shoppingSummary(result: ShoppingResult, outage: { fromMs: number; toMs: number }): string {
   const { load, answers, check } = result;
