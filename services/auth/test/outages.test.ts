@@ -1,21 +1,21 @@
 // Postgres down: 503 with Retry-After (never 500), liveness stays green so nothing restarts the
 // pod, readiness turns red, and the service recovers by itself when the database returns.
 // Redis down: auth keeps working (cache bypass; denylist and limits fail open).
-import { tcpForwarder, type TcpFault } from '@anypod/platform/testing/tcp-fault';
+import { tcpLink, type TcpLink } from '@anypod/platform/testing/tcp-link';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '@anypod/platform/testing/env';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAuth, PASSWORD, uniqueEmail } from './helper.ts';
 
 let app: FastifyInstance;
-let pgLink: TcpFault;
-let redisLink: TcpFault;
+let pgLink: TcpLink;
+let redisLink: TcpLink;
 
 beforeAll(async () => {
   const pgUrl = new URL(TEST_DATABASE_URL);
   const redisUrl = new URL(TEST_REDIS_URL);
-  pgLink = await tcpForwarder(Number(pgUrl.port));
-  redisLink = await tcpForwarder(Number(redisUrl.port));
+  pgLink = await tcpLink(Number(pgUrl.port));
+  redisLink = await tcpLink(Number(redisUrl.port));
   pgUrl.port = String(pgLink.port);
   redisUrl.port = String(redisLink.port);
   app = await buildAuth({ DATABASE_URL: pgUrl.toString(), REDIS_URL: redisUrl.toString() });
@@ -32,7 +32,7 @@ describe('outages', () => {
   it('Postgres down → 503 + Retry-After, live but unready; recovers without restart', async () => {
     const email = uniqueEmail('outage');
     expect((await app.inject({ method: 'POST', url: '/auth/register', payload: { email, password: PASSWORD } })).statusCode).toBe(201);
-    await pgLink.cut();
+    pgLink.set('refuse');
     const down = await login(email);
     expect(down.statusCode).toBe(503);
     expect(down.headers['retry-after']).toBe('2');
@@ -40,7 +40,7 @@ describe('outages', () => {
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
 
-    await pgLink.restore();
+    pgLink.set('pass');
     let status = 0;
     for (let i = 0; i < 50 && status !== 200; i++) {
       status = (await login(email)).statusCode;
@@ -53,7 +53,7 @@ describe('outages', () => {
   it('Redis down → login, me and logout still work; readiness reports degraded, not unready', async () => {
     const email = uniqueEmail('redis-down');
     await app.inject({ method: 'POST', url: '/auth/register', payload: { email, password: PASSWORD } });
-    await redisLink.cut();
+    redisLink.set('refuse');
     try {
       const res = await login(email);
       expect(res.statusCode).toBe(200);
@@ -66,7 +66,7 @@ describe('outages', () => {
       // The family is revoked in Postgres, so auth refuses the token even without the denylist.
       expect((await app.inject({ method: 'GET', url: '/auth/me', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(401);
     } finally {
-      await redisLink.restore();
+      redisLink.set('pass');
     }
   });
 });

@@ -3,7 +3,7 @@
 // Redis comes back at the address the app was given, caching resumes without restarting the app.
 import { startTestAuth, type TestAuth } from '@anypod/auth/testing';
 import { startRedisServer, type RedisServer } from '@anypod/platform/testing/redis-server';
-import { serviceAddress, type ServiceAddress } from '@anypod/platform/testing/service-address';
+import { tcpLink, type TcpLink } from '@anypod/platform/testing/tcp-link';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bearer, buildCatalog, createTestData, removeTestData } from './helper.ts';
@@ -13,10 +13,10 @@ let app: FastifyInstance;
 let admin: string;
 let redis: RedisServer | undefined;
 /** The address the app is given for Redis (a Service in front of the current redis-server). */
-let service: ServiceAddress;
+let service: TcpLink;
 
 beforeAll(async () => {
-  service = await serviceAddress();
+  service = await tcpLink();
   redis = await startRedisServer();
   service.route(redis.port);
   auth = await startTestAuth();

@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { parseAllDocuments, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tcpForwarder, type TcpFault } from '@anypod/platform/testing/tcp-fault';
+import { tcpLink, type TcpLink } from '@anypod/platform/testing/tcp-link';
 import { DEFAULT_DATABASE_URL, startCluster } from '../../cluster/cluster.ts';
 import { eventRecorder } from '../../cluster/event-recorder.ts';
 import { KUBE_PROBE_DEFAULTS, loadManifests, ManifestError } from '../../cluster/manifests.ts';
@@ -38,8 +38,8 @@ const events = eventRecorder();
 let runDir: string;
 let cluster: Cluster;
 let token: string;
-let victimLink: TcpFault;
-let othersLink: TcpFault;
+let victimLink: TcpLink;
+let othersLink: TcpLink;
 let victim: string | undefined;
 
 /** /auth/me reads the user from Postgres, the JWKS does not: both kinds of request run on every replica. */
@@ -48,7 +48,7 @@ function requests(client: number, n: number): LoadRequest {
 }
 
 /** Where a link leads: the cluster's Postgres (the same URL its replicas get), through the forwarder. */
-function through(link: TcpFault): string {
+function through(link: TcpLink): string {
   const url = new URL(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
   url.port = String(link.port);
   return url.toString();
@@ -77,8 +77,8 @@ describe('live readiness: the kubelet’s probe with the timing of k8s/', { tags
   beforeAll(async () => {
     runDir = mkdtempSync(join(tmpdir(), 'anypod-cluster-readiness-'));
     const postgres = new URL(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
-    victimLink = await tcpForwarder(Number(postgres.port), postgres.hostname);
-    othersLink = await tcpForwarder(Number(postgres.port), postgres.hostname);
+    victimLink = await tcpLink(Number(postgres.port), postgres.hostname);
+    othersLink = await tcpLink(Number(postgres.port), postgres.hostname);
     cluster = await startCluster({
       services: ['auth'],
       replicas: REPLICAS,
@@ -111,7 +111,7 @@ describe('live readiness: the kubelet’s probe with the timing of k8s/', { tags
     const unready = events.next('replica-unready', (e) => e.replica === name, { what: `${name} unready after its link was cut`, timeoutMs: UNREADY_WITHIN_MS });
     const removed = events.next('ingress-reloaded', (e) => !(e.endpoints.auth ?? []).includes(name), { what: `${name} out of the upstream`, timeoutMs: UNREADY_WITHIN_MS });
     const cutAt = Date.now();
-    await victimLink.cut();
+    victimLink.set('refuse');
     // Both awaited at once: a test that fails on one leaves no rejection of the other unhandled.
     const [unreadyEvent, removedEvent] = await Promise.all([unready, removed]);
     const removedAt = removedEvent.atMs;
@@ -122,7 +122,7 @@ describe('live readiness: the kubelet’s probe with the timing of k8s/', { tags
     const readyAgain = events.next('replica-ready', (e) => e.replica === name, { what: `${name} ready again after its link came back`, timeoutMs: READY_WITHIN_MS });
     const readded = events.next('ingress-reloaded', (e) => (e.endpoints.auth ?? []).includes(name), { what: `${name} back in the upstream`, timeoutMs: READY_WITHIN_MS });
     const restoredAt = Date.now();
-    await victimLink.restore();
+    victimLink.set('pass');
     const [readyAgainEvent, readdedEvent] = await Promise.all([readyAgain, readded]);
     // The new workers route to it from the reload's start, before the cluster knows it is live.
     const readdedAt = readdedEvent.atMs - readdedEvent.tookMs;
@@ -169,7 +169,7 @@ describe('live readiness: the kubelet’s probe with the timing of k8s/', { tags
 
   it('with no ready replica the Ingress answers itself: 503, problem+json, Retry-After; all come back', async () => {
     const allOut = events.next('ingress-reloaded', (e) => (e.endpoints.auth ?? []).length === 0, { what: 'every auth replica out', timeoutMs: UNREADY_WITHIN_MS });
-    await Promise.all([victimLink.cut(), othersLink.cut()]);
+    for (const link of [victimLink, othersLink]) link.set('refuse');
     await allOut;
     expect(cluster.replicas('auth').map((r) => r.phase)).toEqual(Array.from({ length: REPLICAS }, () => 'unready'));
     const res = await fetch(`${cluster.ingressUrl}/auth/me`, { headers: { authorization: `Bearer ${token}` } });
@@ -179,7 +179,7 @@ describe('live readiness: the kubelet’s probe with the timing of k8s/', { tags
     expect(res.headers.get('x-served-by')).toBeNull();
     expect(await res.json()).toMatchObject({ status: 503, detail: 'no ready auth replica' });
 
-    await Promise.all([victimLink.restore(), othersLink.restore()]);
+    for (const link of [victimLink, othersLink]) link.set('pass');
     await cluster.waitForFullStrength(READY_WITHIN_MS);
     const me = await fetch(`${cluster.ingressUrl}/auth/me`, { headers: { authorization: `Bearer ${token}` } });
     expect(me.status).toBe(200);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@anypod/platform/testing/processes';
-import { lossyLink, type LossyLink } from '@anypod/platform/testing/lossy-link';
+import { tcpLink, type TcpLink } from '@anypod/platform/testing/tcp-link';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from '../../cluster/cluster.ts';
 import { eventually, newAccount, lossesIn, shopDuring, shoppingSummary } from '../../cluster/testing.ts';
@@ -25,7 +25,7 @@ const STOCK = 10;
 const QUANTITY = 2;
 
 const runDir = mkdtempSync(join(tmpdir(), 'anypod-outages-catalog-'));
-let link: LossyLink;
+let link: TcpLink;
 let cluster: Cluster;
 let admin: string;
 let productId: string | undefined;
@@ -52,7 +52,7 @@ const cartLines = async (token: string) => (await call('GET', '/cart', token)).j
 
 beforeAll(async () => {
   const ingressPort = await freePort();
-  link = await lossyLink(ingressPort);
+  link = await tcpLink(ingressPort);
   cluster = await startCluster({
     replicas: 2,
     ingressPort,

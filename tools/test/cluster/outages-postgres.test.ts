@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startRedisServer, type RedisServer } from '@anypod/platform/testing/redis-server';
-import { serviceAddress, type ServiceAddress } from '@anypod/platform/testing/service-address';
+import { tcpLink, type TcpLink } from '@anypod/platform/testing/tcp-link';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from '../../cluster/cluster.ts';
 import { eventually, newAccount, ownPostgres, seedDatabase, lossesIn, shopDuring, shoppingSummary, type OwnPostgres } from '../../cluster/testing.ts';
@@ -26,7 +26,7 @@ const RECOVERY_MS = 15_000;
 
 const runDir = mkdtempSync(join(tmpdir(), 'anypod-outages-postgres-'));
 let postgres: OwnPostgres;
-let service: ServiceAddress;
+let service: TcpLink;
 let redis: RedisServer;
 let cluster: Cluster;
 const events: ClusterEvent[] = [];
@@ -39,7 +39,7 @@ beforeAll(async () => {
   postgres = await ownPostgres();
   await postgres.start();
   const pgUp = took();
-  service = await serviceAddress();
+  service = await tcpLink();
   service.route(postgres.port);
   const databaseUrl = await postgres.url(service.port);
   // Its own Redis too: the catalog's cache must not hold products of another database.

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startRedisServer, type RedisServer } from '@anypod/platform/testing/redis-server';
-import { serviceAddress, type ServiceAddress } from '@anypod/platform/testing/service-address';
+import { tcpLink, type TcpLink } from '@anypod/platform/testing/tcp-link';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from '../../cluster/cluster.ts';
 import { eventually, newAccount, lossesIn, shopDuring, shoppingSummary, TEST_PASSWORD } from '../../cluster/testing.ts';
@@ -28,7 +28,7 @@ const ACCOUNT_FAILURES = 5;
 const OUTAGE_MS = 8_000;
 
 const runDir = mkdtempSync(join(tmpdir(), 'anypod-outages-redis-'));
-let service: ServiceAddress;
+let service: TcpLink;
 let redis: RedisServer | undefined;
 let cluster: Cluster;
 const events: ClusterEvent[] = [];
@@ -36,7 +36,7 @@ const events: ClusterEvent[] = [];
 let passed = false;
 
 beforeAll(async () => {
-  service = await serviceAddress();
+  service = await tcpLink();
   redis = await startRedisServer();
   service.route(redis.port);
   cluster = await startCluster({
