@@ -9,3 +9,4 @@ export * from './server-options.ts';
 export * from './token-verifier.ts';
 export { default as platform, type PlatformOptions } from './platform.ts';
 export { createRedis } from './redis.ts';
+export * from './text-schema.ts';

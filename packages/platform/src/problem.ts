@@ -4,7 +4,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Type } from '@sinclair/typebox';
-import { isDatabaseUnavailable } from './database-errors.ts';
+import { isDatabaseUnavailable, postgresCode } from './database-errors.ts';
+
+// character_not_in_repertoire, untranslatable_character: what Postgres says of a NUL in text.
+const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
 import { allowedMethods } from './method-not-allowed.ts';
 
 export const ProblemSchema = Type.Object(
@@ -122,6 +125,11 @@ async function problemPlugin(fastify: FastifyInstance) {
       }));
       const first = errors[0];
       return sendProblem(reply, 400, first ? `${error.validationContext ?? 'request'} ${first.field}: ${first.message}` : error.message, errors);
+    }
+    // A character Postgres cannot store (U+0000) in a field no schema rules it out of: the
+    // request's fault, never a 500 (text-schema.ts keeps the documented fields exact).
+    if (UNSTORABLE_TEXT.has(postgresCode(error) ?? '')) {
+      return sendProblem(reply, 400, 'The request contains a character that cannot be stored (U+0000).');
     }
     if (isDatabaseUnavailable(error)) {
       request.log.warn({ err: error }, 'database unavailable');

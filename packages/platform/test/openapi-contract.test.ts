@@ -31,6 +31,10 @@ beforeAll(async () => {
   app = await demoApp((a) => {
     a.get('/demo/things', { schema: { querystring: closed({ page: { type: 'integer' } }), response: { 200: { type: 'object', properties: { items: { type: 'array' } } } } } }, async () => ({ items: [] }));
     a.get('/demo/plain', { schema: { response: { 200: Thing } } }, async () => ({ id: 'p' }));
+    // What Postgres answers to a NUL in text (the adapter puts the SQLSTATE in cause.code).
+    a.get('/demo/unstorable', { schema: { response: { 200: Thing } } }, async () => {
+      throw new Error('invalid byte sequence', { cause: { code: '22021' } });
+    });
     // A 503 thrown without a Retry-After, as a library's error would be.
     a.get('/demo/busy', { schema: { response: { 200: Thing } } }, async () => {
       throw Object.assign(new Error('pool exhausted'), { statusCode: 503 });
@@ -89,6 +93,13 @@ describe('error answers are problem+json and documented on every operation', () 
     expect(bad.statusCode).toBe(400);
     const unsupported = await call('POST', '/demo/things', '/demo/things', { headers: { 'idempotency-key': 'k-12345678', 'content-type': 'text/csv' }, payload: 'a,b' });
     expect(unsupported.statusCode).toBe(415);
+  });
+});
+
+describe('text the database cannot store', () => {
+  it('is the request’s fault: 400, never a 500', async () => {
+    const res = await call('GET', '/demo/unstorable', '/demo/unstorable');
+    expect(res.statusCode).toBe(400);
   });
 });
 

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { StoredText } from '@anypod/platform';
 
 /** Product ids are URL-safe slugs such as "sku-00042" (they appear in paths, ETags and cache keys). */
 export const ProductId = Type.String({ pattern: '^[a-z0-9-]{1,64}$', minLength: 1, maxLength: 64, examples: ['sku-00042'] });
@@ -6,8 +7,8 @@ export const CategoryId = Type.String({ pattern: '^[a-z0-9-]{1,64}$', minLength:
 // Upper bounds keep sums of a whole order inside a 32-bit integer column and reject typos early.
 const PriceCents = Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'price in cents' });
 const Stock = Type.Integer({ minimum: 0, maximum: 1_000_000 });
-const Name = Type.String({ minLength: 1, maxLength: 200 });
-const Description = Type.String({ maxLength: 2000 });
+const Name = StoredText({ minLength: 1, maxLength: 200 });
+const Description = StoredText({ maxLength: 2000 });
 
 export const ProductSchema = Type.Object({
   id: ProductId,
@@ -41,7 +42,7 @@ export type Sort = (typeof SORTS)[number];
 
 export const ListProductsQuerySchema = Type.Object(
   {
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'words that must all appear in the name or description (case-insensitive)' })),
+    q: Type.Optional(StoredText({ minLength: 1, maxLength: 100, description: 'words that must all appear in the name or description (case-insensitive)' })),
     category: Type.Optional(CategoryId),
     minPrice: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'lowest price in cents, inclusive' })),
     maxPrice: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'highest price in cents, inclusive' })),
