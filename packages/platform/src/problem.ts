@@ -101,7 +101,8 @@ async function problemPlugin(fastify: FastifyInstance) {
   const noRoute = (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0];
     const allowed = allowedMethods(fastify, request.url);
-    if (allowed.length === 0) return sendProblem(reply, 404, `No route ${request.method} ${path}`);
+    // A route that takes this method and still found nothing (reply.callNotFound()) is a 404 too.
+    if (allowed.length === 0 || allowed.includes(request.method)) return sendProblem(reply, 404, `No route ${request.method} ${path}`);
     reply.header('allow', allowed.join(', '));
     return sendProblem(reply, 405, `${path} does not take ${request.method}; it takes ${allowed.join(', ')}.`);
   };

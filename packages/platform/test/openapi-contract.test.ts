@@ -31,6 +31,8 @@ beforeAll(async () => {
   app = await demoApp((a) => {
     a.get('/demo/things', { schema: { querystring: closed({ page: { type: 'integer' } }), response: { 200: { type: 'object', properties: { items: { type: 'array' } } } } } }, async () => ({ items: [] }));
     a.get('/demo/plain', { schema: { response: { 200: Thing } } }, async () => ({ id: 'p' }));
+    // A route that takes GET and finds nothing under its wildcard hands the request to not-found.
+    a.get('/demo/files/*', { schema: { hide: true } }, async (_request, reply) => reply.callNotFound());
     // What Postgres answers to a NUL in text (the adapter puts the SQLSTATE in cause.code).
     a.get('/demo/unstorable', { schema: { response: { 200: Thing } } }, async () => {
       throw new Error('invalid byte sequence', { cause: { code: '22021' } });
@@ -174,6 +176,12 @@ describe('an undeclared method on a known path', () => {
     expect(res.headers.allow).toBe(allow);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.json()).toMatchObject({ status: 405, title: 'Method Not Allowed' });
+  });
+
+  it('a route that takes the method but finds nothing answers 404, not 405', async () => {
+    const res = await app.inject({ method: 'GET', url: '/demo/files/missing.txt' });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers.allow).toBeUndefined();
   });
 
   it('an unknown path stays 404, whatever the method', async () => {
