@@ -3,6 +3,7 @@
 #   make test   every test, from a fresh machine (make test-repeat N=5: the timing-sensitive ones, N times)
 #   make up / make down / make status   a long-running local cluster
 #   make dev    the services from source behind the local Ingress, each restarting when its code changes
+#   make bench  throughput against a bare Fastify limit, telemetry cost, cold start, memory (bench/README.md)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 INFRA := tools/infra
@@ -96,3 +97,4 @@ clean:
 -include tools/dashboards/dashboards.mk
 -include tools/load-tests/load-tests.mk
 -include tools/schemathesis/schemathesis.mk
+-include bench/bench.mk

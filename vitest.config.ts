@@ -10,7 +10,7 @@ import { defineConfig } from 'vitest/config';
 // puts projects of group 0 into a group of its own that runs last.)
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'services/*', 'tools/vitest.config.ts', 'tools/vitest.k8s.config.ts', 'tools/vitest.cluster.config.ts', 'tools/vitest.kube.config.ts', 'tools/vitest.kube-cluster.config.ts'],
+    projects: ['packages/*', 'services/*', 'bench', 'tools/vitest.config.ts', 'tools/vitest.k8s.config.ts', 'tools/vitest.cluster.config.ts', 'tools/vitest.kube.config.ts', 'tools/vitest.kube-cluster.config.ts'],
     reporters: ['default', './tools/vitest/summary-reporter.ts'],
     // Builds the services: every test that starts one as a process runs what the images run.
     globalSetup: ['./tools/vitest/build-services.ts'],

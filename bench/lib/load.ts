@@ -10,7 +10,7 @@ const run = promisify(execFile);
 const WORKER = fileURLToPath(new URL('./load-worker.ts', import.meta.url));
 
 export interface RequestSpec {
-  method: string;
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /** path and query, e.g. /catalog/products/abc */
   path: string;
   headers?: Record<string, string>;

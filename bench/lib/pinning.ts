@@ -5,8 +5,9 @@
 // figure is its replica's own cost, as the hello-world's is. With taskset (util-linux); on one CPU
 // nothing is pinned, and the output says so.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { childProcesses } from '@anypod/tools/cluster/process-utils.ts';
 
 export type Side = 'servers' | 'load';
 
@@ -38,26 +39,27 @@ export function pinnedArgv(pinning: Pinning, side: Side, argv: string[]): string
 
 /**
  * Moves a running process, every thread of it, to one side's CPUs. Children it starts later
- * inherit the mask; children it already has do not (pin those by their own PIDs).
+ * inherit the mask; children it already has do not (pin those by their own PIDs). False when the
+ * process has exited meanwhile.
  */
-export function pinProcess(pinning: Pinning, pid: number, side: Side = 'servers'): void {
+export function pinProcess(pinning: Pinning, pid: number, side: Side = 'servers'): boolean {
   const cpus = pinning[side];
-  if (cpus === undefined) return;
-  execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+  // taskset -a succeeds on a PID that does not exist (no threads to move): look first.
+  if (!existsSync(`/proc/${pid}`)) return false;
+  if (cpus === undefined) return true;
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    if (!existsSync(`/proc/${pid}`)) return false; // gone meanwhile: nothing left to pin
+    throw error;
+  }
 }
 
 /** A process and every descendant it has now (Postgres' backends, nginx's workers), pinned. */
 export function pinTree(pinning: Pinning, pid: number, side: Side): void {
   pinProcess(pinning, pid, side);
-  for (const child of childrenOf(pid)) pinTree(pinning, child, side);
-}
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((task) => readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
-  } catch {
-    return []; // gone meanwhile
-  }
+  for (const child of childProcesses(pid)) pinTree(pinning, child, side);
 }
 
 /** The CPUs a process may run on now, as taskset prints them (for the output and the tests). */

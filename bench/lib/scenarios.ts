@@ -24,8 +24,7 @@ const PASSWORD = 'bench password, long enough';
  * connections act as different shoppers) and product ids — and returns the scenarios.
  */
 export async function prepareRouteScenarios(ctx: BenchContext, ingressUrl: string): Promise<RouteScenario[]> {
-  const page = await getJson<{ items: Array<{ id: string; stock: number }> }>(`${ingressUrl}/catalog/products?sort=name&pageSize=100`);
-  const products = page.items.filter((p) => p.stock > 0).map((p) => p.id);
+  const products = await productsInStock(ingressUrl);
   if (products.length < PRODUCTS_PER_CART) throw new Error(`the catalog has ${products.length} products in stock, the bench needs ${PRODUCTS_PER_CART}: load the seed data (make seed)`);
   const tokens: string[] = [];
   for (let i = 0; i < ctx.connections; i++) tokens.push(await newShopper(ingressUrl));
@@ -33,7 +32,7 @@ export async function prepareRouteScenarios(ctx: BenchContext, ingressUrl: strin
   const json = { 'content-type': 'application/json', accept: 'application/json' };
   const add: RequestSpec = { method: 'POST', path: '/cart/items', headers: json, body: JSON.stringify({ productId: products[0], quantity: 1 }), idempotencyKey: true, rotate: { field: 'productId', values: products.slice(0, PRODUCTS_PER_CART) } };
   return [
-    { subject: 'catalog cached GET', load: { requests: [{ method: 'GET', path: `/catalog/products/${products[0]}`, headers: { accept: 'application/json' } }] } },
+    cachedProductGet(products[0]!),
     { subject: 'catalog listing (query)', load: { requests: [{ method: 'GET', path: LISTING_QUERY, headers: { accept: 'application/json' } }] } },
     { subject: 'auth GET /me (token only)', load: { requests: [{ method: 'GET', path: '/auth/me', headers: { accept: 'application/json' } }], tokens } },
     { subject: 'cart add (Idempotency-Key)', load: { requests: [add], tokens } },
@@ -44,6 +43,17 @@ export async function prepareRouteScenarios(ctx: BenchContext, ingressUrl: strin
       note: 'add + checkout pairs; req/s counts both',
     },
   ];
+}
+
+/** The catalog's cached read of one product: the route the limit and the telemetry cost are about. */
+export function cachedProductGet(productId: string): RouteScenario {
+  return { subject: 'catalog cached GET', load: { requests: [{ method: 'GET', path: `/catalog/products/${productId}`, headers: { accept: 'application/json' } }] } };
+}
+
+/** Ids of the first 100 products by name that have stock (the seed data has 1,100). */
+export async function productsInStock(baseUrl: string): Promise<string[]> {
+  const page = await getJson<{ items: Array<{ id: string; stock: number }> }>(`${baseUrl}/catalog/products?sort=name&pageSize=100`);
+  return page.items.filter((p) => p.stock > 0).map((p) => p.id);
 }
 
 /** Registers a fresh shopper and logs in (waiting out a login rate limit): its access token. */
