@@ -104,4 +104,4 @@ async function apiReference(fastify: FastifyInstance, opts: ApiReferenceOptions)
   }
 }
 
-export default fp(apiReference, { name: 'api-reference', fastify: '5.x', dependencies: ['@fastify/helmet'] });
+export default fp(apiReference, { name: 'api-reference', fastify: '5.x', dependencies: ['security'] });
