@@ -26,6 +26,9 @@ export const BaseConfigSchema = Type.Object({
   CORS_ORIGINS: Type.String({ default: '', maxLength: 4096, description: 'comma-separated allowed origins; empty = no cross-origin access' }),
   SHUTDOWN_DELAY_MS: Type.Integer({ minimum: 0, maximum: 120_000, default: 0, description: 'keep serving this long after SIGTERM (only where no pre-stop hook exists)' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 300_000, default: 20_000, description: 'force exit if the delay and draining take longer, counted from SIGTERM' }),
+  // Off only to measure what the request metrics cost (make bench): a replica without them is
+  // invisible to the dashboards and alerts, which read /metrics.
+  METRICS_ENABLED: Type.Boolean({ default: true, description: 'true or false: serve /metrics and time every request for it (false only to measure their cost)' }),
   DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'Postgres connections per replica' }),
   STATE_STORE: Type.Union([Type.Literal('shared'), Type.Literal('memory')], {
     default: 'shared',

@@ -3,7 +3,7 @@
 //   problem         problem+json errors (first: a route keeps the error handler set before it)
 //   served-by       X-Served-By on every response
 //   security        security headers and CORS
-//   metrics         /metrics: request duration, counts and in-flight by route template
+//   metrics         /metrics: request duration, counts and in-flight by route template (METRICS_ENABLED)
 //   health          /healthz, /readyz, addReadinessCheck (then connection draining on close)
 //   redis           the shared connection and its readiness check              needs health
 //   token-verifier  authenticate, requireRole, denyAccessToken                 needs redis
@@ -39,7 +39,7 @@ async function platform(fastify: FastifyInstance, opts: PlatformOptions) {
   await fastify.register(problem);
   await fastify.register(servedBy, { podName: pod });
   await fastify.register(security, { corsOrigins: config.CORS_ORIGINS });
-  await fastify.register(metrics);
+  await fastify.register(metrics, { enabled: config.METRICS_ENABLED });
   await fastify.register(health);
   drainConnectionsOnClose(fastify);
   await fastify.register(redis, { url: config.REDIS_URL });

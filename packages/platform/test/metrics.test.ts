@@ -180,3 +180,16 @@ describe('the naming rules', () => {
     expect(namingProblems(exposition).join('\n')).toMatch(expected);
   });
 });
+
+describe('metrics disabled (METRICS_ENABLED=false, to measure their cost)', () => {
+  it('serve no /metrics and time no request, while the registry still takes the services’ own counters', async () => {
+    app = Fastify();
+    await app.register(metrics, { enabled: false });
+    app.get('/items/:id', async () => ({ ok: true }));
+    await app.ready();
+    expect((await app.inject('/items/1')).statusCode).toBe(200);
+    expect((await app.inject('/metrics')).statusCode).toBe(404);
+    expect(app.metrics.getSingleMetric('http_requests_total')).toBeUndefined();
+    expect(app.metrics.getSingleMetric('process_cpu_seconds_total')).toBeUndefined();
+  });
+});
