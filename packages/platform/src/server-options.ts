@@ -13,7 +13,10 @@ export function serverOptions(opts: { logLevel: string; service: string; podName
     logger: {
       level: opts.logLevel,
       base: { service: opts.service, pod: opts.podName },
-      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+      // No `redact`: Fastify's request and response serializers name the fields they log (method,
+      // url, host, remote address and port; status code), so no header — Authorization, Cookie,
+      // Set-Cookie — ever reaches a line (request-logging.test.ts shows it). Redaction paths under
+      // req.headers and res.headers matched nothing, and cost 12 % of a cached GET's throughput.
       // Called for every line (pino passes the line's own fields, which must not be taken for a context).
       mixin: () => traceLogFields(),
     },
