@@ -70,7 +70,7 @@ export function assembleRun(data: RunData): RunReport {
     quantityBoundViolations: check.quantityBoundViolations,
     sessions,
     traces: data.traces ?? notTraced(),
-    latencyMs: { p50: round1(latency.p50), p99: round1(latency.p99), p99DuringKills: round1(latency.p99DuringKills) },
+    latencyMs: { p50: round1(latency.p50), p99: round1(latency.p99), p99DuringKills: round1(latency.p99DuringKills), p99OutsideKills: round1(latency.p99OutsideKills) },
     timeline: roundTimeline(timeline(operations, TIMELINE_BUCKET_MS, data.durationMs)),
     checks: [],
     anomalies,

@@ -165,11 +165,11 @@ export function k6Run(input: K6RunInput): RunReport {
   if (series) {
     const attemptsOf = series.requests.durationMs.map((durationMs) => ({ startMs: 0, durationMs, status: 200 }));
     const l = attemptStats([{ attempts: attemptsOf } as Operation], []).latencyMs;
-    latencyMs = { p50: round1(l.p50), p99: round1(l.p99), p99DuringKills: 0 };
+    latencyMs = { p50: round1(l.p50), p99: round1(l.p99), p99DuringKills: 0, p99OutsideKills: 0 };
   } else {
     const v = metric('http_req_duration')?.values ?? {};
     if (v['p(99)'] === undefined) notMeasured.push('latency-p99');
-    latencyMs = { p50: round1(v.med ?? 0), p99: round1(v['p(99)'] ?? 0), p99DuringKills: 0 };
+    latencyMs = { p50: round1(v.med ?? 0), p99: round1(v['p(99)'] ?? 0), p99DuringKills: 0, p99OutsideKills: 0 };
   }
 
   // Operations by outcome: only the time series keeps the kind/outcome tags apart.

@@ -113,6 +113,8 @@ const GROUPS: Array<{ title: string; rows: Row[] }> = [
       { label: 'p50', cell: (r) => fmtMs(r.latencyMs.p50) },
       { label: 'p99', notMeasured: 'latency-p99', cell: (r) => fmtMs(r.latencyMs.p99) },
       { label: 'p99 during kills', notMeasured: 'attempts-during-deletions', cell: (r) => fmtMs(r.latencyMs.p99DuringKills) },
+      // An older report (a baseline) has no p99 outside kills.
+      { label: 'p99 outside kills', notMeasured: 'attempts-during-deletions', cell: (r) => (r.latencyMs.p99OutsideKills === undefined ? '—' : fmtMs(r.latencyMs.p99OutsideKills)) },
     ],
   },
 ];

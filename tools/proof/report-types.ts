@@ -40,7 +40,8 @@ export interface RunReport {
    * Always set by the proof; absent only in reports written before it (an older baseline).
    */
   traces?: RunTraces;
-  latencyMs: { p50: number; p99: number; p99DuringKills: number };
+  /** p99DuringKills / p99OutsideKills: attempts overlapping a deletion's window, and all the others */
+  latencyMs: { p50: number; p99: number; p99DuringKills: number; p99OutsideKills: number };
   /** requests per replica per time bucket (for the stacked chart) */
   timeline: { bucketMs: number; buckets: Array<{ atMs: number; byReplica: Record<string, number>; failed: number; p50: number; p99: number }> };
   /** checks this run must meet, and whether it did */

@@ -170,7 +170,7 @@ function buildRun(spec: Spec, checks: RunReport['checks'], anomalies: RunReport[
     quantityBoundViolations: spec.quantityBoundViolations,
     sessions: { total: 24, ...spec.sessions },
     traces,
-    latencyMs: { p50: spec.latency.p50, p99: spec.latency.p99 + 4, p99DuringKills: spec.latency.killP99 },
+    latencyMs: { p50: spec.latency.p50, p99: spec.latency.p99 + 4, p99DuringKills: spec.latency.killP99, p99OutsideKills: spec.latency.p99 },
     timeline,
     checks,
     anomalies,

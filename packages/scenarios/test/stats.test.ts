@@ -47,10 +47,10 @@ describe('attemptStats', () => {
       { startMs: 1000, durationMs: 50 },
     );
     expect(attemptStats(history, [{ startMs: 200, endMs: 300 }])).toEqual({
-      latencyMs: { p50: 30, p99: 400, p99DuringKills: 400 },
+      latencyMs: { p50: 30, p99: 400, p99DuringKills: 400, p99OutsideKills: 50 },
       attempts: { total: 7, failed: 2, duringKills: 3, failedDuringKills: 2 },
     });
-    expect(attemptStats(history, [])).toMatchObject({ latencyMs: { p99DuringKills: 0 }, attempts: { duringKills: 0 } });
+    expect(attemptStats(history, [])).toMatchObject({ latencyMs: { p99DuringKills: 0, p99OutsideKills: 400 }, attempts: { duringKills: 0 } });
   });
 });
 
