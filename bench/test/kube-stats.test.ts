@@ -57,8 +57,7 @@ describe("the kubelet's stats summary", () => {
 
 describe("a pod's start from the API", () => {
   it('times the container start and the creation to the Ready condition', () => {
-    const times = apiStartTimes(
-      {
+    const pod = {
         metadata: { creationTimestamp: '2026-12-01T01:00:00Z' },
         status: {
           conditions: [
@@ -70,10 +69,10 @@ describe("a pod's start from the API", () => {
             { name: 'sidecar', state: { running: { startedAt: '2026-12-01T01:00:03Z' } } },
           ],
         },
-      },
-      'catalog',
-    );
-    expect(times).toEqual({ containerToReadyMs: 2_000, createdToReadyMs: 4_000 });
+      };
+    expect(apiStartTimes(pod, 'catalog')).toEqual({ containerToReadyMs: 2_000, createdToReadyMs: 4_000 });
+    // no container named: the last one to start
+    expect(apiStartTimes(pod)).toEqual({ containerToReadyMs: 1_000, createdToReadyMs: 4_000 });
   });
 
   it('is undefined before the pod is Ready', () => {
