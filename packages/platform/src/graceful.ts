@@ -58,8 +58,9 @@ export function installGracefulShutdown(app: FastifyInstance, opts: GracefulOpti
 export function drainConnectionsOnClose(app: FastifyInstance): void {
   let closing = false;
   let sweeper: NodeJS.Timeout | undefined;
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, _payload, done) => {
     if (closing || app.readiness?.shuttingDown) reply.header('connection', 'close');
+    done();
   });
   app.addHook('preClose', async () => {
     closing = true;

@@ -46,20 +46,25 @@ async function metrics(fastify: FastifyInstance, opts: { enabled?: boolean }) {
     }
   });
 
-  fastify.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.url === METRICS_PATH) return;
-    startedAt.set(request, performance.now());
-    inFlight.inc();
-    // 'close' fires once the response is sent or the connection dropped; onResponse would miss
-    // a request whose client went away, and the gauge would creep up.
-    reply.raw.once('close', () => inFlight.dec());
+  // Callback hooks (served-by.ts says why).
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (request.routeOptions.url !== METRICS_PATH) {
+      startedAt.set(request, performance.now());
+      inFlight.inc();
+      // 'close' fires once the response is sent or the connection dropped; onResponse would miss
+      // a request whose client went away, and the gauge would creep up.
+      reply.raw.once('close', () => inFlight.dec());
+    }
+    done();
   });
-  fastify.addHook('onResponse', async (request, reply) => {
+  fastify.addHook('onResponse', (request, reply, done) => {
     const start = startedAt.get(request);
-    if (start === undefined) return;
-    const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
-    duration.observe({ method: request.method, route, status_code: reply.statusCode }, (performance.now() - start) / 1000);
-    requests.inc({ method: request.method, route, status_class: statusClassOf(reply.statusCode) });
+    if (start !== undefined) {
+      const route = request.routeOptions.url ?? UNMATCHED_ROUTE;
+      duration.observe({ method: request.method, route, status_code: reply.statusCode }, (performance.now() - start) / 1000);
+      requests.inc({ method: request.method, route, status_class: statusClassOf(reply.statusCode) });
+    }
+    done();
   });
   fastify.get(METRICS_PATH, { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => {
     reply.type(registry.contentType);

@@ -25,13 +25,16 @@ export function previousPodOf(previous: string | null, pod: string): PreviousPod
 
 async function sessionPods(fastify: FastifyInstance, opts: { service: string; podName: string }) {
   const counter = sessionRequestsCounter(fastify.metrics);
-  fastify.addHook('onResponse', async (request) => {
+  // A callback hook (served-by.ts says why); the Redis command is not awaited (see above).
+  fastify.addHook('onResponse', (request, _reply, done) => {
     const sid = fastify.tokenVerdicts.sessionOf(request);
-    if (!sid) return;
-    fastify.redis.set(lastPodKey(opts.service, sid), opts.podName, 'EX', SESSION_POD_TTL_SECONDS, 'GET').then(
-      (previous) => counter.inc({ previous_pod: previousPodOf(previous, opts.podName) }),
-      (error: Error) => request.log.debug({ err: error.message }, 'session pod not recorded: redis unavailable'),
-    );
+    if (sid) {
+      fastify.redis.set(lastPodKey(opts.service, sid), opts.podName, 'EX', SESSION_POD_TTL_SECONDS, 'GET').then(
+        (previous) => counter.inc({ previous_pod: previousPodOf(previous, opts.podName) }),
+        (error: Error) => request.log.debug({ err: error.message }, 'session pod not recorded: redis unavailable'),
+      );
+    }
+    done();
   });
 }
 

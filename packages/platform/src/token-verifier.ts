@@ -117,7 +117,10 @@ async function tokenVerifier(fastify: FastifyInstance, opts: TokenVerifierOption
 
   const verdicts = new TokenVerdicts(fastify.metrics);
   fastify.decorate('tokenVerdicts', verdicts);
-  fastify.addHook('onResponse', async (request) => verdicts.count(request));
+  fastify.addHook('onResponse', (request, _reply, done) => {
+    verdicts.count(request);
+    done();
+  });
 
   fastify.decorate('authenticate', async (request: FastifyRequest) => {
     try {
