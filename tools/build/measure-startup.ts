@@ -10,10 +10,8 @@
 // optionally another checkout of the project to run it from (an older commit, for "before";
 // prepared with its own `pnpm install` and Prisma clients). Default: this Node, each variant, this
 // checkout. Loopback only; every process it starts is stopped.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
@@ -22,6 +20,7 @@ import { generateSecrets } from '../cluster/secrets.ts';
 import { SERVICE_NAMES, serviceDir } from '../cluster/paths.ts';
 import type { ServiceName } from '../cluster/types.ts';
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '../cluster/cluster.ts';
+import { median, processRssMiB, startUntilReady } from './cold-start.ts';
 
 const { values } = parseArgs({
   options: {
@@ -79,24 +78,7 @@ function envFor(service: ServiceName, port: number): Record<string, string> {
   };
 }
 
-const rssMiB = (pid: number): number => {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
-  return Number(line?.replace(/\D+/g, '') ?? 0) / 1024;
-};
-
-async function ready(url: string, child: ChildProcess, deadline: number): Promise<void> {
-  while (performance.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
-    try {
-      const res = await fetch(`${url}/readyz`);
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(10);
-  }
-  throw new Error('not ready within 60 s');
-}
+const rssMiB = processRssMiB;
 
 interface Sample {
   startMs: number;
@@ -107,17 +89,10 @@ interface Sample {
 async function once({ node, variant, dir }: Case, service: ServiceName): Promise<Sample> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  let output = '';
-  const started = performance.now();
-  const child = spawn(node, COMMANDS[variant] as string[], { cwd: dir(service), env: envFor(service, port), stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (d) => (output += d));
-  child.stderr?.on('data', (d) => (output += d));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const started = await startUntilReady({ argv: [node, ...(COMMANDS[variant] as string[])], cwd: dir(service), env: envFor(service, port), url });
   try {
-    await ready(url, child, started + 60_000);
-    const startMs = performance.now() - started;
     await sleep(1000);
-    const idleMiB = rssMiB(child.pid as number);
+    const idleMiB = rssMiB(started.pid);
     const pool = new Pool(url, { connections: 16 });
     let peak = idleMiB;
     let sent = 0;
@@ -126,34 +101,27 @@ async function once({ node, variant, dir }: Case, service: ServiceName): Promise
         sent++;
         const res = await pool.request({ path: LOAD_PATH[service], method: 'GET' });
         await res.body.dump();
-        if (sent % 200 === 0) peak = Math.max(peak, rssMiB(child.pid as number));
+        if (sent % 200 === 0) peak = Math.max(peak, rssMiB(started.pid));
       }
     };
     await Promise.all(Array.from({ length: 16 }, worker));
-    peak = Math.max(peak, rssMiB(child.pid as number));
+    peak = Math.max(peak, rssMiB(started.pid));
     await pool.close();
-    return { startMs, idleMiB, loadMiB: peak };
+    return { startMs: started.readyMs, idleMiB, loadMiB: peak };
   } catch (error) {
-    throw new Error(`${service} (${variant}): ${(error as Error).message}\n${output.slice(-2000)}`, { cause: error });
+    throw new Error(`${service} (${variant}): ${(error as Error).message}\n${started.output().slice(-2000)}`, { cause: error });
   } finally {
-    child.kill('SIGTERM');
-    await exited;
+    await started.stop();
   }
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
 
 const services = SERVICE_NAMES;
 const rows: string[] = [];
 // Catalog and cart verify tokens against auth's JWKS: one auth stays up for them.
 const authPort = await freePort();
-const helper = spawn(process.execPath, COMMANDS.tsx as string[], { cwd: serviceDir('auth'), env: envFor('auth', authPort), stdio: 'ignore' });
+const helper = await startUntilReady({ argv: [process.execPath, ...(COMMANDS.tsx as string[])], cwd: serviceDir('auth'), env: envFor('auth', authPort), url: `http://127.0.0.1:${authPort}` });
 try {
-  await ready(`http://127.0.0.1:${authPort}`, helper, performance.now() + 60_000);
+
   authJwks = `http://127.0.0.1:${authPort}/auth/.well-known/jwks.json`;
   for (const service of services) {
     // Runs interleave the variants, so a machine that slows down mid-measurement slows all alike.
@@ -176,6 +144,6 @@ try {
     }
   }
 } finally {
-  helper.kill('SIGTERM');
+  await helper.stop();
 }
 console.log(`\nmedian of ${RUNS} runs each; under load = peak RSS over ${REQUESTS} GETs at concurrency 16 (${join('services', '<name>')})`);
