@@ -12,9 +12,14 @@
 // nginx >= 1.27.4 has keepalive_min_timeout for it; neither exists in Debian's nginx 1.22. The
 // edge-to-router hop uses a fresh connection per request: a connection that has not carried a
 // request yet is never closed by a reload, so nothing between the client and the replica is
-// cut when endpoints change.
+// cut when endpoints change. That hop goes over a Unix domain socket: a connect and a close over a
+// socket file cost both tiers far less than over TCP on loopback (no handshake, no TIME_WAIT), and
+// a reload keeps the socket as it keeps a TCP listener (the master passes it on to new workers).
+// With the edge's buffered log, the catalog cached GET costs edge + router 75 us of CPU per
+// request instead of 119 us (make bench's pinning, one replica behind the Ingress).
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -45,6 +50,8 @@ export interface RouteSpec {
 export interface RouterConfig {
   dir: string;
   port: number;
+  /** the socket file the edge connects to (the TCP port stays: generation checks, people) */
+  socket?: string;
   routing: Routing;
   generation: number;
   routes: RouteSpec[];
@@ -68,8 +75,11 @@ events {
 `;
 }
 
-/** `client` and `requestId`: the variables that hold them in this tier. */
-function httpCommon(dir: string, client: string, requestId: string): string {
+/**
+ * `client` and `requestId`: the variables that hold them in this tier; `logBuffer`: the access
+ * log's `buffer=... flush=...` parameters, or '' to write each line at once.
+ */
+function httpCommon(dir: string, client: string, requestId: string, logBuffer: string): string {
   return `  client_body_temp_path ${dir}/tmp/client_body;
   proxy_temp_path ${dir}/tmp/proxy;
   fastcgi_temp_path ${dir}/tmp/fastcgi;
@@ -88,7 +98,7 @@ function httpCommon(dir: string, client: string, requestId: string): string {
     '"bytes_sent":$body_bytes_sent,"request_time":$request_time,"upstream_addr":"$upstream_addr",'
     '"upstream_status":"$upstream_status","upstream_response_time":"$upstream_response_time",'
     '"upstream_connect_time":"$upstream_connect_time","served_by":"$upstream_http_x_served_by"}';
-  access_log ${dir}/access.log ingress;
+  access_log ${dir}/access.log ingress${logBuffer};
 `;
 }
 
@@ -144,7 +154,9 @@ export function renderRouterConfig(cfg: RouterConfig): string {
   const withServers = cfg.routes.filter((r) => r.servers.length > 0);
   return `${mainBlock(d, `the router, generation ${cfg.generation}; rewritten and reloaded on every endpoint change.`)}
 http {
-${httpCommon(d, '$http_x_forwarded_for', '$http_x_request_id')}
+${httpCommon(d, '$http_x_forwarded_for', '$http_x_request_id', '')}
+  # The router's log is written line by line (no buffer): the proof and the tests read it right
+  # after the requests they check.
   # The edge has set X-Forwarded-For, X-Real-IP, X-Forwarded-* and X-Request-Id; they pass through.
   proxy_http_version 1.1;
   # Clear the hop-by-hop header so the upstream keep-alive pool is used.
@@ -174,7 +186,8 @@ ${cfg.routes.map((r) => `    ~^${r.prefix}(/|$) ${r.servers.length > 0 ? r.servi
   }
 
   server {
-    listen 127.0.0.1:${cfg.port};
+    listen 127.0.0.1:${cfg.port};${cfg.socket ? `
+    listen unix:${cfg.socket};` : ''}
     error_page 405 = @trace;
     location @trace {
       default_type application/problem+json;
@@ -206,11 +219,14 @@ ${cfg.routes.map(locationBlock).join('\n\n')}
 }
 
 /** The edge: the public port; passes every request to the router. Written once, never reloaded. */
-export function renderEdgeConfig(cfg: { dir: string; port: number; routerPort: number }): string {
+export function renderEdgeConfig(cfg: { dir: string; port: number; routerPort: number; routerSocket?: string }): string {
   const d = cfg.dir;
+  const router = cfg.routerSocket ? `unix:${cfg.routerSocket}` : `127.0.0.1:${cfg.routerPort}`;
   return `${mainBlock(d, 'the edge (client connections); never reloaded.')}
 http {
-${httpCommon(d, '$remote_addr', '$anypod_request_id')}
+${httpCommon(d, '$remote_addr', '$anypod_request_id', ' buffer=64k flush=1s')}
+  # The edge's log is buffered (one write per 64 KiB or per second instead of one per request):
+  # nothing reads it while requests run; the router's log is the one the proof and tests read.
   # Keep a client's request id, or make one; the services log it (Fastify requestIdHeader).
   map $http_x_request_id $anypod_request_id {
     default $http_x_request_id;
@@ -221,7 +237,7 @@ ${httpCommon(d, '$remote_addr', '$anypod_request_id')}
   keepalive_requests 10000;
 
   upstream router {
-    server 127.0.0.1:${cfg.routerPort};
+    server ${router};
   }
 
   proxy_http_version 1.1;
@@ -370,6 +386,9 @@ export class Ingress {
   readonly edge: NginxMaster;
   readonly router: NginxMaster;
   private routerPort = 0;
+  /** where the edge reaches the router (set by start) */
+  private routerSocket: string | undefined;
+  private socketDir: string | undefined;
   private generation = 0;
   private appliedRoutes: RouteSpec[] = [];
   /** the reload waiting to start (it will include every change made before it starts) */
@@ -404,18 +423,24 @@ export class Ingress {
 
   async start(): Promise<void> {
     this.routerPort = await freePort();
+    // The socket file lives in a folder of its own that every user may traverse (0711, nothing to
+    // list): when nginx is started as root its workers run as nobody, and the run dir may be
+    // private (a test's mkdtemp is 0700). nginx makes the socket itself writable by all (0666).
+    this.socketDir = mkdtempSync(join(tmpdir(), 'anypod-ingress-'));
+    chmodSync(this.socketDir, 0o711);
+    this.routerSocket = join(this.socketDir, 'router.sock');
     const routes = this.opts.routes();
     await this.router.write(this.renderRouter(routes));
     this.router.start();
     await this.waitForGeneration(this.generation, 10_000);
-    await this.edge.write(renderEdgeConfig({ dir: this.edge.dir, port: this.port, routerPort: this.routerPort }));
+    await this.edge.write(renderEdgeConfig({ dir: this.edge.dir, port: this.port, routerPort: this.routerPort, routerSocket: this.routerSocket }));
     this.edge.start();
     await this.waitForGeneration(this.generation, 10_000, this.url);
     this.appliedRoutes = routes;
   }
 
   private renderRouter(routes: RouteSpec[]): string {
-    return renderRouterConfig({ dir: this.router.dir, port: this.routerPort, routing: this.opts.routing, generation: this.generation, routes });
+    return renderRouterConfig({ dir: this.router.dir, port: this.routerPort, socket: this.routerSocket, routing: this.opts.routing, generation: this.generation, routes });
   }
 
   /**
@@ -490,6 +515,7 @@ export class Ingress {
       await this.edge.stop();
     } finally {
       await this.router.stop();
+      if (this.socketDir) rmSync(this.socketDir, { recursive: true, force: true });
     }
   }
 
@@ -497,5 +523,6 @@ export class Ingress {
   killNow(): void {
     this.edge.killNow();
     this.router.killNow();
+    if (this.socketDir) rmSync(this.socketDir, { recursive: true, force: true });
   }
 }

@@ -45,6 +45,21 @@ describe('rendered nginx configs', { tags: ['timing'] }, () => {
       expect(text.includes('hash $http_authorization consistent;')).toBe(routing === 'sticky');
     }
     nginxAccepts('edge', renderEdgeConfig({ dir: join(tmp, 'edge'), port: 41010, routerPort: 41000 }));
+    const socket = join(tmp, 'router-socket', 'router.sock');
+    const router = renderRouterConfig({ dir: join(tmp, 'router-socket'), port: 41000, socket, routing: 'round-robin', generation: 1, routes });
+    nginxAccepts('router-socket', router);
+    expect(router).toContain(`listen unix:${socket};`);
+    expect(router).toContain('listen 127.0.0.1:41000;');
+    const edge = renderEdgeConfig({ dir: join(tmp, 'edge-socket'), port: 41010, routerPort: 41000, routerSocket: socket });
+    nginxAccepts('edge-socket', edge);
+    expect(edge).toMatch(new RegExp(`upstream router \\{\\s*server unix:${socket};\\s*\\}`));
+  });
+
+  it("write the router's access log line by line (the proof and tests read it at once) and buffer only the edge's", () => {
+    const router = renderRouterConfig({ dir: tmp, port: 41000, routing: 'round-robin', generation: 1, routes });
+    expect(router).toMatch(/^\s*access_log \S+\/access\.log ingress;$/m);
+    const edge = renderEdgeConfig({ dir: tmp, port: 41010, routerPort: 41000 });
+    expect(edge).toMatch(/^\s*access_log \S+\/access\.log ingress buffer=\S+ flush=\S+;$/m);
   });
 
   it('keep upstream keep-alive, never retry a sent POST, and answer 503 where no replica is ready', () => {
@@ -87,6 +102,12 @@ describe('routing through nginx (3 auth replicas)', { tags: ['timing'] }, () => 
       expect(environ.get('HOSTNAME')).toBe(replica.name);
       expect(environ.get('LOGIN_RATE_LIMIT_PER_MINUTE')).toBe('100000');
     }
+  });
+
+  it("the edge reaches the router over the router's socket file", () => {
+    const socket = /server unix:(\S+);/.exec(readFileSync(join(roundRobin.ingress.configDir, 'edge', 'nginx.conf'), 'utf8'))?.[1];
+    expect(socket).toBeDefined();
+    expect(readFileSync(join(roundRobin.ingress.configDir, 'router', 'nginx.conf'), 'utf8')).toContain(`listen unix:${socket};`);
   });
 
   it('round-robin spreads requests over every replica (X-Served-By)', async () => {
