@@ -3,6 +3,7 @@
 // again at the end. A cluster that was already up stays up, its release too.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '@anypod/tools/cluster/paths.ts';
@@ -17,7 +18,10 @@ async function script(name: string, args: string[], log: (line: string) => void,
   const started = Date.now();
   log(`kube: ${name} ${args.join(' ')} ...`);
   try {
-    await execFileAsync('bash', [join(KUBE, name), ...args], { cwd: REPO_ROOT, timeout: timeoutMs, killSignal: 'SIGTERM', maxBuffer: 64 * 1024 * 1024 });
+    // The bench runs pinned to the servers' CPU: the cluster's components (API server, kubelet,
+    // containerd and so every pod) must not inherit that, so the scripts get every CPU back.
+    const all = ['taskset', '-c', `0-${availableParallelism() - 1}`];
+    await execFileAsync(all[0]!, [...all.slice(1), 'bash', join(KUBE, name), ...args], { cwd: REPO_ROOT, timeout: timeoutMs, killSignal: 'SIGTERM', maxBuffer: 64 * 1024 * 1024 });
   } catch (error) {
     const e = error as { stderr?: string; stdout?: string; message: string };
     const tail = `${e.stdout ?? ''}\n${e.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
