@@ -52,6 +52,8 @@ async function releaseInstalled(): Promise<boolean> {
 export interface KubeSession {
   /** what this run started, for the output */
   started: string;
+  /** whether this run started the cluster (and so takes it down) */
+  broughtUp: boolean;
   /** takes down what this run brought up (nothing when the cluster was already up) */
   release: () => Promise<void>;
 }
@@ -64,11 +66,11 @@ export interface KubeSession {
 export async function ensureKube(log: (line: string) => void): Promise<KubeSession> {
   const up = await clusterUp();
   const deployArgs = ['--values', join(KUBE, 'proof-values.yaml')];
-  if (up && (await releaseInstalled())) return { started: 'nothing (the cluster and the release were up)', release: async () => undefined };
+  if (up && (await releaseInstalled())) return { started: 'nothing (the cluster and the release were up)', broughtUp: false, release: async () => undefined };
   if (up) {
     // The cluster was someone's: the release installed here stays, as the cluster does.
     await script('deploy.sh', deployArgs, log, 15 * 60_000);
-    return { started: 'the release (deploy.sh with proof-values.yaml; left installed, the cluster was already up)', release: async () => undefined };
+    return { started: 'the release (deploy.sh with proof-values.yaml; left installed, the cluster was already up)', broughtUp: false, release: async () => undefined };
   }
   if (process.getuid?.() !== 0) throw new Error('the one-node Kubernetes is not up and bringing it up needs root (tools/kube/up.sh): run make bench as root, or make kube-up && make kube-deploy first');
   const down = (): Promise<void> => script('down.sh', [], log, 5 * 60_000);
@@ -79,5 +81,5 @@ export async function ensureKube(log: (line: string) => void): Promise<KubeSessi
     await down().catch((e: Error) => log(`kube: down.sh after a failed start failed too: ${e.message}`));
     throw error;
   }
-  return { started: 'the cluster and the release (up.sh, deploy.sh with proof-values.yaml), taken down at the end', release: down };
+  return { started: 'the cluster and the release (up.sh, deploy.sh with proof-values.yaml), taken down at the end', broughtUp: true, release: down };
 }

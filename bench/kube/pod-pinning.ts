@@ -4,6 +4,7 @@
 // its descendants are pinned with it. Replacement pods are pinned as they appear (a pinner that
 // polls), so a deletion does not leave an unpinned pod behind.
 import { execFile } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { goToolPath } from '@anypod/tools/go/go-tools.ts';
 import type { KubeCluster } from '@anypod/tools/kube/proof/kube-cluster.ts';
@@ -46,7 +47,7 @@ export const sideOfPod: SideOfPod = (pod) => {
  * Pins every running container of `pods()` once (by container id), now and every `intervalMs`
  * until stopped; `pinned` lists what was pinned, for the output.
  */
-export function startPodPinner(pinning: Pinning, pods: () => Pod[], intervalMs = 1_000): { pinned: Map<string, { pod: string; side: Side; pids: number[] }>; ready: Promise<void>; stop: () => Promise<void> } {
+export function startPodPinner(pinning: Pinning, pods: () => Pod[], intervalMs = 1_000): { pinned: Map<string, { pod: string; side: Side; pids: number[] }>; ready: Promise<void>; stop: () => Promise<void>; unpin: () => void } {
   const pinned = new Map<string, { pod: string; side: Side; pids: number[] }>();
   let stopped = false;
   const round = async (): Promise<void> => {
@@ -74,6 +75,11 @@ export function startPodPinner(pinning: Pinning, pods: () => Pod[], intervalMs =
     stop: async () => {
       stopped = true;
       await loop;
+    },
+    // The cluster outlives the bench when it was up before: its pods get every CPU back.
+    unpin: () => {
+      const all: Pinning = { servers: `0-${availableParallelism() - 1}`, load: undefined, describe: '' };
+      for (const { pids } of pinned.values()) for (const pid of pids) pinTree(all, pid, 'servers');
     },
   };
 }

@@ -40,13 +40,13 @@ export async function kubeStage(ctx: BenchContext): Promise<Measurement[]> {
   const session = await ensureKube(ctx.log);
   ctx.log(`kube: started by this run: ${session.started}`);
   try {
-    return await measure(ctx);
+    return await measure(ctx, session.broughtUp);
   } finally {
     await session.release();
   }
 }
 
-async function measure(ctx: BenchContext): Promise<Measurement[]> {
+async function measure(ctx: BenchContext, broughtUp: boolean): Promise<Measurement[]> {
   const runDir = mkdtempSync(join(tmpdir(), 'anypod-bench-kube-'));
   const measurements: Measurement[] = [];
   const failed: string[] = [];
@@ -86,7 +86,7 @@ async function measure(ctx: BenchContext): Promise<Measurement[]> {
       await pinner?.stop();
       await cluster.stop();
     }
-    await part('deletions', () => deletions(ctx, join(runDir, 'proof')));
+    await part('deletions', () => deletions(ctx, join(runDir, 'proof'), broughtUp));
   } finally {
     rmSync(runDir, { recursive: true, force: true });
   }
@@ -226,7 +226,7 @@ async function waitFor<T>(timeoutMs: number, what: string, probe: () => T | unde
 }
 
 /** A short graceful proof run on the pods (the kube catalogue's): p99 during deletions against outside them. */
-async function deletions(ctx: BenchContext, runDir: string): Promise<Measurement[]> {
+async function deletions(ctx: BenchContext, runDir: string, broughtUp: boolean): Promise<Measurement[]> {
   const durationS = ctx.quick ? 15 : 40;
   const killEveryS = ctx.quick ? 5 : 10;
   let current: KubeCluster | undefined;
@@ -274,6 +274,7 @@ async function deletions(ctx: BenchContext, runDir: string): Promise<Measurement
     ];
   } finally {
     await pinner?.stop();
+    if (!broughtUp) pinner?.unpin();
     pinProcess(ctx.pinning, process.pid, 'servers');
   }
 }
