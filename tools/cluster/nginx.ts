@@ -18,7 +18,8 @@
 // With the edge's buffered log, the catalog cached GET costs edge + router 75 us of CPU per
 // request instead of 119 us (make bench's pinning, one replica behind the Ingress).
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -388,7 +389,6 @@ export class Ingress {
   private routerPort = 0;
   /** where the edge reaches the router (set by start) */
   private routerSocket: string | undefined;
-  private socketDir: string | undefined;
   private generation = 0;
   private appliedRoutes: RouteSpec[] = [];
   /** the reload waiting to start (it will include every change made before it starts) */
@@ -423,12 +423,11 @@ export class Ingress {
 
   async start(): Promise<void> {
     this.routerPort = await freePort();
-    // The socket file lives in a folder of its own that every user may traverse (0711, nothing to
-    // list): when nginx is started as root its workers run as nobody, and the run dir may be
-    // private (a test's mkdtemp is 0700). nginx makes the socket itself writable by all (0666).
-    this.socketDir = mkdtempSync(join(tmpdir(), 'anypod-ingress-'));
-    chmodSync(this.socketDir, 0o711);
-    this.routerSocket = join(this.socketDir, 'router.sock');
+    // The socket file is in the system temp dir, not the run dir: when nginx is started as root its
+    // workers run as nobody, who may not traverse a private run dir (a test's mkdtemp is 0700).
+    // nginx makes it writable by all (0666, like the loopback port) and removes it when it exits;
+    // only a SIGKILLed router leaves it, under a name no later run uses.
+    this.routerSocket = join(tmpdir(), `anypod-router-${randomBytes(6).toString('hex')}.sock`);
     const routes = this.opts.routes();
     await this.router.write(this.renderRouter(routes));
     this.router.start();
@@ -515,7 +514,7 @@ export class Ingress {
       await this.edge.stop();
     } finally {
       await this.router.stop();
-      if (this.socketDir) rmSync(this.socketDir, { recursive: true, force: true });
+      if (this.routerSocket) rmSync(this.routerSocket, { force: true });
     }
   }
 
@@ -523,6 +522,6 @@ export class Ingress {
   killNow(): void {
     this.edge.killNow();
     this.router.killNow();
-    if (this.socketDir) rmSync(this.socketDir, { recursive: true, force: true });
+    if (this.routerSocket) rmSync(this.routerSocket, { force: true });
   }
 }
