@@ -2,7 +2,7 @@
 // auth service's JWKS (fetched once, cached by kid — no call to auth per request), algorithm
 // pinned, iss/aud/exp/typ validated (RFC 8725), plus a Redis denylist by jti so a logout is
 // honoured by every replica. The auth service passes its own key pair instead of a JWKS URL.
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
 import jwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -84,6 +84,19 @@ async function tokenVerifier(fastify: FastifyInstance, opts: TokenVerifierOption
     });
   } else if (opts.jwksUrl) {
     const url = new URL(opts.jwksUrl);
+    // get-jwks caches the JWK (one object per kid until its ttl), but its getPublicKey() converts
+    // it to PEM on every call with jwk-to-pem, which builds the P-256 curve in JavaScript: 16–36 ms
+    // per verification here (bench/stages/jwt.ts: 61 verifications/s). Node's crypto converts in
+    // 0.4 ms, once per cached JWK object, so a refreshed or rotated JWKS is converted afresh.
+    const pems = new WeakMap<object, string>();
+    const publicKeyPem = (jwk: JsonWebKey): string => {
+      let pem = pems.get(jwk);
+      if (pem === undefined) {
+        pem = createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+        pems.set(jwk, pem);
+      }
+      return pem;
+    };
     const getJwks = buildGetJwks({ providerDiscovery: false, jwksPath: url.pathname, max: 20, ttl: 10 * 60_000, issuersWhitelist: [url.origin] });
     await fastify.register(jwt, {
       decode: { complete: true },
@@ -92,7 +105,7 @@ async function tokenVerifier(fastify: FastifyInstance, opts: TokenVerifierOption
         if (typeof header.kid !== 'string' || !KID_PATTERN.test(header.kid)) throw new TokenRejection('unknown_key', 401, 'The access token has no valid key id.');
         if (header.alg !== ACCESS_TOKEN_ALGORITHM) throw new TokenRejection('invalid_signature', 401, 'The access token uses an algorithm this service does not accept.');
         try {
-          return await getJwks.getPublicKey({ domain: url.origin, alg: header.alg, kid: header.kid });
+          return publicKeyPem(await getJwks.getJwk({ domain: url.origin, alg: header.alg, kid: header.kid }));
         } catch (error) {
           const code = (error as { code?: unknown }).code;
           if (code === 'JWK_NOT_FOUND' || code === 'NO_JWKS') {
