@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestFingerprint } from '../src/lib/idempotency.ts';
 import { orderIdFor, reservationIdFor } from '../src/lib/order-ids.ts';
-import type { Order } from '../src/schemas/cart.ts';
+import { MAX_CART_LINES, type Order } from '../src/schemas/cart.ts';
 import { cartErrors, type CheckoutClaim } from '../src/stores/cart-store.ts';
 import { startTestCatalog, type TestCatalog } from './catalog-fixture.ts';
 import { isConfirmation, startCatalogGate } from './catalog-gate.ts';
@@ -160,6 +160,19 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
       for (let i = 0; i < 10; i++) expect((await add(token, { productId: 'bulk', quantity: 100 })).statusCode).toBe(200);
       expectProblem(await add(token, { productId: 'bulk', quantity: 1 }), 409);
       expect((await getCart(token)).json()).toMatchObject({ lines: [{ productId: 'bulk', quantity: 1000 }], version: 10 });
+    });
+
+    it('answers 409 when a new line would pass the cart’s line limit, changing nothing and keeping the key free', async () => {
+      const { token } = await user();
+      for (let i = 0; i < MAX_CART_LINES; i++) expect((await add(token, { productId: `line-${i}`, quantity: 1 })).statusCode).toBe(200);
+      const key = newKey();
+      expectProblem(await add(token, { productId: 'one-too-many', quantity: 1 }, key), 409);
+      const cart = (await getCart(token)).json();
+      expect(cart.lines).toHaveLength(MAX_CART_LINES);
+      expect(cart.version).toBe(MAX_CART_LINES);
+      // The refused key was not recorded (a recorded one would answer another request with 422),
+      // and adding to a line the cart already has is still fine.
+      expect((await add(token, { productId: 'line-0', quantity: 1 }, key)).statusCode).toBe(200);
     });
   });
 
