@@ -25,7 +25,7 @@ import { runLoad } from '../lib/load.ts';
 import { serviceOfPath } from '../lib/local-cluster.ts';
 import { pinProcess, pinTree } from '../lib/pinning.ts';
 import { figure, loadFigures, median, ratio, type Measurement } from '../lib/results.ts';
-import { prepareRouteScenarios, productsInStock } from '../lib/scenarios.ts';
+import { prepareRouteScenarios } from '../lib/scenarios.ts';
 
 export const KUBE_CONTROLLER = 'real controller, 3 pods';
 export const KUBE_DIRECT = 'one pod, direct';
@@ -64,8 +64,18 @@ async function measure(ctx: BenchContext, broughtUp: boolean): Promise<Measureme
   };
   try {
     const events: ClusterEvent[] = [];
+    // One cluster view and one gateway for every part; the proof run gets it too, its events forwarded.
+    const forward: { to?: (event: ClusterEvent) => void } = {};
     ctx.log('kube: connecting to the release, starting the gateway (nginx fed by HTTPRoutes and EndpointSlices)');
-    const cluster = await startKubeCluster({ replicas: REPLICAS, runDir: join(runDir, 'routes'), log: ctx.log, onEvent: (event) => events.push(event) });
+    const cluster = await startKubeCluster({
+      replicas: REPLICAS,
+      runDir: join(runDir, 'cluster'),
+      log: ctx.log,
+      onEvent: (event) => {
+        events.push(event);
+        forward.to?.(event);
+      },
+    });
     let pinner: ReturnType<typeof startPodPinner> | undefined;
     try {
       await cluster.waitForFullStrength(180_000);
@@ -73,22 +83,25 @@ async function measure(ctx: BenchContext, broughtUp: boolean): Promise<Measureme
       pinner = startPodPinner(ctx.pinning, () => COMPONENTS.flatMap((c) => cluster.podsOf(c)));
       await pinner.ready;
       ctx.log(`kube: pinned — ${describePinned(pinner.pinned)}; the gateway's nginx (${cluster.ingress.pids.length} masters and their workers) on the servers' side`);
-      if ((await productsInStock(cluster.ingressUrl)).length < 50) {
-        ctx.log("kube: seeding the release's catalog (tools/infra/seed.sh against its Postgres pod)");
-        await seedReleaseCatalog(cluster);
-      }
+      // Seeded before anything reads the catalog: a listing read while it is empty would be cached
+      // empty (idempotent upserts: a seeded catalog stays as it is, its stock reset to the seed's).
+      ctx.log("kube: seeding the release's catalog (tools/infra/seed.sh against its Postgres pod)");
+      await seedReleaseCatalog(cluster);
       const idle = await statsSample();
       const underLoad: PodUsage[][] = [];
       await part('routes', () => routes(ctx, cluster, underLoad));
       await part('footprint', async () => footprint(idle, underLoad));
       await part('cold start', () => coldStart(ctx, cluster, events));
+      await part('deletions', () => deletions(ctx, join(runDir, 'proof'), cluster, forward));
     } finally {
       await pinner?.stop();
+      if (!broughtUp) pinner?.unpin();
       await cluster.stop();
     }
-    await part('deletions', () => deletions(ctx, join(runDir, 'proof'), broughtUp));
   } finally {
-    rmSync(runDir, { recursive: true, force: true });
+    // The gateways' nginx logs and the proof's history stay when something failed: they say why.
+    if (failed.length === 0) rmSync(runDir, { recursive: true, force: true });
+    else ctx.log(`kube: logs kept in ${runDir}`);
   }
   if (failed.length > 0) {
     // What measured is kept; the stage still fails, so make bench says what was not measured.
@@ -225,12 +238,13 @@ async function waitFor<T>(timeoutMs: number, what: string, probe: () => T | unde
   }
 }
 
-/** A short graceful proof run on the pods (the kube catalogue's): p99 during deletions against outside them. */
-async function deletions(ctx: BenchContext, runDir: string, broughtUp: boolean): Promise<Measurement[]> {
+/**
+ * A short graceful proof run on the pods (the kube catalogue's), on the stage's own cluster view and
+ * gateway: p99 during deletions against outside them.
+ */
+async function deletions(ctx: BenchContext, runDir: string, cluster: KubeCluster, forward: { to?: (event: ClusterEvent) => void }): Promise<Measurement[]> {
   const durationS = ctx.quick ? 15 : 40;
   const killEveryS = ctx.quick ? 5 : 10;
-  let current: KubeCluster | undefined;
-  let pinner: ReturnType<typeof startPodPinner> | undefined;
   // The proof's shoppers run in this process: on the load side for the run.
   pinProcess(ctx.pinning, process.pid, 'load');
   try {
@@ -246,17 +260,17 @@ async function deletions(ctx: BenchContext, runDir: string, broughtUp: boolean):
       runDir,
       log: (line) => ctx.log(`kube deletions: ${line}`),
       startCluster: async (options) => {
-        current = await startKubeCluster({ ...options, log: ctx.log });
-        for (const pid of current.ingress.pids) pinTree(ctx.pinning, pid, 'servers');
-        const cluster = current;
-        pinner = startPodPinner(ctx.pinning, () => COMPONENTS.flatMap((c) => cluster.podsOf(c)), 500);
-        await pinner.ready;
-        return current;
+        forward.to = options.onEvent;
+        // The stage stops its cluster itself, after this run.
+        return new Proxy(cluster, {
+          get: (target, key) => {
+            if (key === 'stop') return async () => undefined;
+            const value: unknown = Reflect.get(target, key, target);
+            return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+          },
+        });
       },
-      seedCatalog: () => {
-        if (!current) throw new Error('no cluster to seed');
-        return seedReleaseCatalog(current);
-      },
+      seedCatalog: () => seedReleaseCatalog(cluster),
     });
     const run = report.runs[0]!;
     return [
@@ -273,8 +287,7 @@ async function deletions(ctx: BenchContext, runDir: string, broughtUp: boolean):
       },
     ];
   } finally {
-    await pinner?.stop();
-    if (!broughtUp) pinner?.unpin();
+    forward.to = undefined;
     pinProcess(ctx.pinning, process.pid, 'servers');
   }
 }
