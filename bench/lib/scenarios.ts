@@ -18,14 +18,18 @@ const LISTING_QUERY = '/catalog/products?minPrice=1000&maxPrice=20000&sort=price
 /** Products a cart's adds cycle through (a line holds at most 1,000 units, a cart 100 lines). */
 const PRODUCTS_PER_CART = 50;
 const PASSWORD = 'bench password, long enough';
+/** A run checks out a few thousand units over hundreds of products: far below this each. */
+const CHECKOUT_MIN_STOCK = 100;
 
 /**
  * Prepares, through `ingressUrl`, what the routes need — an account per connection (so
  * connections act as different shoppers) and product ids — and returns the scenarios.
  */
 export async function prepareRouteScenarios(ctx: BenchContext, ingressUrl: string): Promise<RouteScenario[]> {
-  const products = await productsInStock(ingressUrl);
-  if (products.length < PRODUCTS_PER_CART) throw new Error(`the catalog has ${products.length} products in stock, the bench needs ${PRODUCTS_PER_CART}: load the seed data (make seed)`);
+  // Checkouts buy one unit each: only products with plenty left, so no shopper's cart holds one
+  // that sells out mid-run (its every later checkout would be a 409, rightly).
+  const products = await productsInStock(ingressUrl, { minStock: CHECKOUT_MIN_STOCK, pages: 11 });
+  if (products.length < PRODUCTS_PER_CART) throw new Error(`the catalog has ${products.length} products with ${CHECKOUT_MIN_STOCK} or more units, the bench needs ${PRODUCTS_PER_CART}: load the seed data again (make seed restores stock)`);
   const tokens: string[] = [];
   for (let i = 0; i < ctx.connections; i++) tokens.push(await newShopper(ingressUrl));
   ctx.log(`routes: ${tokens.length} shoppers registered, ${products.length} products to add`);
@@ -50,10 +54,18 @@ export function cachedProductGet(productId: string): RouteScenario {
   return { subject: 'catalog cached GET', load: { requests: [{ method: 'GET', path: `/catalog/products/${productId}`, headers: { accept: 'application/json' } }] } };
 }
 
-/** Ids of the first 100 products by name that have stock (the seed data has 1,100). */
-export async function productsInStock(baseUrl: string): Promise<string[]> {
-  const page = await getJson<{ items: Array<{ id: string; stock: number }> }>(`${baseUrl}/catalog/products?sort=name&pageSize=100`);
-  return page.items.filter((p) => p.stock > 0).map((p) => p.id);
+/**
+ * Ids of products, by name, with at least `minStock` units (the seed data has 1,100 with 50–500
+ * each, restored by every `make seed`), from the first `pages` pages of 100.
+ */
+export async function productsInStock(baseUrl: string, { minStock = 1, pages = 1 } = {}): Promise<string[]> {
+  const ids: string[] = [];
+  for (let page = 1; page <= pages; page++) {
+    const { items } = await getJson<{ items: Array<{ id: string; stock: number }> }>(`${baseUrl}/catalog/products?sort=name&pageSize=100&page=${page}`);
+    ids.push(...items.filter((p) => p.stock >= minStock).map((p) => p.id));
+    if (items.length < 100) break;
+  }
+  return ids;
 }
 
 /** Registers a fresh shopper and logs in (waiting out a login rate limit): its access token. */

@@ -9,6 +9,8 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+// `schema.hide` (kept out of the OpenAPI document) is @fastify/swagger's addition to FastifySchema.
+import type {} from '@fastify/swagger';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DURATION_BUCKETS_SECONDS, FAMILIES, HTTP_STATUS_CLASSES, statusClassOf } from './anypod-metrics.ts';
 
