@@ -118,6 +118,8 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     } catch (error) {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       failures.push({ stage: name, error: error instanceof Error ? error.message : String(error) });
+      // A stage whose parts failed one by one (kube) still hands over the rows its other parts measured.
+      measurements.push(...((error as { measurements?: Measurement[] }).measurements ?? []));
       ctx.log(`stage ${name} FAILED after ${Math.round((Date.now() - stageStarted) / 1000)} s: ${message}`);
     }
   }
