@@ -73,11 +73,18 @@ export function loadFigures(load: LoadFigures, limit?: LoadFigures): Record<stri
   return figures;
 }
 
+/** The statuses of a run's failed answers, for its row's note ('' when none failed). */
+export function failuresNote(load: LoadFigures, expected: (status: number) => boolean = (status) => status >= 200 && status < 300): string {
+  const parts = Object.entries(load.byStatus).filter(([status]) => !expected(Number(status))).map(([status, count]) => `${count} × ${status}`);
+  if (load.errors > 0) parts.push(`${load.errors} connection errors`);
+  return parts.length === 0 ? '' : `failed: ${parts.join(', ')}`;
+}
+
 /** A figure as the table shows it: ratios as percentages, small numbers with decimals. */
 export function formatFigure({ value, unit }: Figure): string {
   if (!Number.isFinite(value)) return '—';
   if (unit === 'ratio') return `${(value * 100).toFixed(value < 0.1 ? 1 : 0)} %`;
-  const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
+  const digits = Number.isInteger(value) || Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
   const number = value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   return unit === 'req/s' || unit === 'requests' || unit === 'verifications/s' ? number : `${number} ${unit}`;
 }

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchContext } from './context.ts';
 import type { LoadSpec, RequestSpec } from './load.ts';
+import { failuresNote, type LoadFigures } from './results.ts';
 
 export interface RouteScenario {
   /** 'catalog cached GET', ... */
@@ -32,7 +33,12 @@ export async function prepareRouteScenarios(ctx: BenchContext, ingressUrl: strin
   if (products.length < PRODUCTS_PER_CART) throw new Error(`the catalog has ${products.length} products with ${CHECKOUT_MIN_STOCK} or more units, the bench needs ${PRODUCTS_PER_CART}: load the seed data again (make seed restores stock)`);
   const tokens: string[] = [];
   for (let i = 0; i < ctx.connections; i++) tokens.push(await newShopper(ingressUrl));
-  ctx.log(`routes: ${tokens.length} shoppers registered, ${products.length} products to add`);
+  // Checkout's shoppers start with empty carts: the adders' carts hold hundreds of units over 50
+  // products, and checking those out would buy whole products out (then every later checkout of
+  // that cart is a rightful 409).
+  const checkoutTokens: string[] = [];
+  for (let i = 0; i < ctx.connections; i++) checkoutTokens.push(await newShopper(ingressUrl));
+  ctx.log(`routes: ${tokens.length + checkoutTokens.length} shoppers registered, ${products.length} products to add`);
   const json = { 'content-type': 'application/json', accept: 'application/json' };
   const add: RequestSpec = { method: 'POST', path: '/cart/items', headers: json, body: JSON.stringify({ productId: products[0], quantity: 1 }), idempotencyKey: true, rotate: { field: 'productId', values: products.slice(0, PRODUCTS_PER_CART) } };
   return [
@@ -43,10 +49,17 @@ export async function prepareRouteScenarios(ctx: BenchContext, ingressUrl: strin
     {
       subject: 'checkout (after an add)',
       // A checkout needs something in the cart: each connection adds one unit of the next product, then checks out.
-      load: { requests: [{ ...add, rotate: { field: 'productId', values: products } }, { method: 'POST', path: '/cart/checkout', headers: json, body: '{}', idempotencyKey: true }], tokens },
+      load: { requests: [{ ...add, rotate: { field: 'productId', values: products } }, { method: 'POST', path: '/cart/checkout', headers: json, body: '{}', idempotencyKey: true }], tokens: checkoutTokens },
       note: 'add + checkout pairs; req/s counts both',
     },
   ];
+}
+
+/** A route row's note: how the scenario counts, and the statuses of whatever failed. */
+export function routeNote(scenario: RouteScenario, load: LoadFigures): string | undefined {
+  const expected = scenario.load.expectStatus;
+  const failures = failuresNote(load, expected ? (status) => expected.includes(status) : undefined);
+  return [scenario.note, failures].filter(Boolean).join('; ') || undefined;
 }
 
 /** The catalog's cached read of one product: the route the limit and the telemetry cost are about. */

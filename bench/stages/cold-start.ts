@@ -64,7 +64,7 @@ export function phasesOf(spawnedAt: number, readyAt: number, marks: StartMarks):
 /** One row per service from its samples: medians, and how they were taken. */
 export function coldStartMeasurement(service: string, samples: readonly ColdStartSample[]): Measurement {
   const figures: Measurement['figures'] = {
-    'to ready': { value: median(samples.map((s) => s.readyMs)) / 1000, unit: 's' },
+    'median to ready': { value: median(samples.map((s) => s.readyMs)), unit: 'ms' },
     'RSS at ready': { value: median(samples.map((s) => s.rssMiB)), unit: 'MiB' },
   };
   const phased = samples.flatMap((s) => (s.phases ? [s.phases] : []));

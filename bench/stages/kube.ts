@@ -25,7 +25,7 @@ import { runLoad } from '../lib/load.ts';
 import { serviceOfPath } from '../lib/local-cluster.ts';
 import { pinProcess, pinTree } from '../lib/pinning.ts';
 import { figure, loadFigures, median, ratio, type Measurement } from '../lib/results.ts';
-import { prepareRouteScenarios } from '../lib/scenarios.ts';
+import { prepareRouteScenarios, routeNote } from '../lib/scenarios.ts';
 
 export const KUBE_CONTROLLER = 'real controller, 3 pods';
 export const KUBE_DIRECT = 'one pod, direct';
@@ -136,8 +136,8 @@ async function routes(ctx: BenchContext, cluster: KubeCluster, underLoad: PodUsa
     const controller = await run(cluster.ingressUrl);
     underLoad.push(...(await sampler.stop()));
     measurements.push(
-      { section: 'routes', subject: scenario.subject, via: KUBE_DIRECT, figures: loadFigures(direct, ctx.limit), note: scenario.note },
-      { section: 'routes', subject: scenario.subject, via: KUBE_CONTROLLER, figures: { ...loadFigures(controller, ctx.limit), 'of direct': figure(ratio(controller.rps, direct.rps), 'ratio') }, note: scenario.note },
+      { section: 'routes', subject: scenario.subject, via: KUBE_DIRECT, figures: loadFigures(direct, ctx.limit), note: routeNote(scenario, direct) },
+      { section: 'routes', subject: scenario.subject, via: KUBE_CONTROLLER, figures: { ...loadFigures(controller, ctx.limit), 'of direct': figure(ratio(controller.rps, direct.rps), 'ratio') }, note: routeNote(scenario, controller) },
     );
   }
   return measurements;
@@ -174,14 +174,14 @@ function footprint(idle: PodUsage[], underLoad: PodUsage[][]): Measurement[] {
   const idleTotal = totals(idle);
   const how = "the kubelet's stats/summary (what kubectl top shows): working set and RSS of every pod of the release, CPU in millicores";
   const rows: Measurement[] = [
-    { section: 'footprint', subject: 'release on Kubernetes, idle', via: 'pod', figures: { 'working set': figure(idleTotal.workingSet, 'MiB'), RSS: figure(idleTotal.rss, 'MiB'), CPU: figure(idleTotal.cpuMillicores, 'm'), pods: figure(idleTotal.pods, 'pods') }, note: `${how}; after the release settled, before any load` },
-    { section: 'footprint', subject: 'release on Kubernetes, under load', via: 'pod', figures: { 'working set': figure(peak.total.workingSet, 'MiB'), RSS: figure(peak.total.rss, 'MiB'), CPU: figure(peak.total.cpuMillicores, 'm'), pods: figure(peak.total.pods, 'pods') }, note: `${how}; the largest sum of one sample (every 2 s) during the runs through the controller (${underLoad.length} samples); the gateway's nginx runs on the host, outside the release` },
+    { section: 'footprint on Kubernetes', subject: 'release on Kubernetes, idle', via: 'pod', figures: { 'working set': figure(idleTotal.workingSet, 'MiB'), RSS: figure(idleTotal.rss, 'MiB'), CPU: figure(idleTotal.cpuMillicores, 'm'), pods: figure(idleTotal.pods, 'pods') }, note: `${how}; after the release settled, before any load` },
+    { section: 'footprint on Kubernetes', subject: 'release on Kubernetes, under load', via: 'pod', figures: { 'working set': figure(peak.total.workingSet, 'MiB'), RSS: figure(peak.total.rss, 'MiB'), CPU: figure(peak.total.cpuMillicores, 'm'), pods: figure(peak.total.pods, 'pods') }, note: `${how}; the largest sum of one sample (every 2 s) during the runs through the controller (${underLoad.length} samples); the gateway's nginx runs on the host, outside the release` },
   ];
   // Per workload, its largest pod: idle and under load.
   for (const workload of [...new Set(idle.map((u) => workloadOf(u.pod)))]) {
     const largest = (usage: PodUsage[], key: keyof Omit<PodUsage, 'pod'>): number => Math.max(...usage.filter((u) => workloadOf(u.pod) === workload).map((u) => u[key]));
     rows.push({
-      section: 'footprint',
+      section: 'footprint on Kubernetes',
       subject: `${workload} pod`,
       via: 'pod',
       figures: { 'working set idle': figure(largest(idle, 'workingSet'), 'MiB'), 'working set under load': figure(largest(peak.perPod, 'workingSet'), 'MiB'), 'RSS under load': figure(largest(peak.perPod, 'rss'), 'MiB'), 'CPU under load': figure(largest(peak.perPod, 'cpuMillicores'), 'm'), pods: figure(idle.filter((u) => workloadOf(u.pod) === workload).length, 'pods') },

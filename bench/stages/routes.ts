@@ -6,7 +6,7 @@ import { oneReplica, serviceOfPath, withLocalCluster } from '../lib/local-cluste
 import { runLoad } from '../lib/load.ts';
 import { figure, loadFigures, ratio, type Measurement } from '../lib/results.ts';
 import { rssMiB, sampleRss } from '../lib/rss.ts';
-import { prepareRouteScenarios } from '../lib/scenarios.ts';
+import { prepareRouteScenarios, routeNote } from '../lib/scenarios.ts';
 
 export const LOCAL_DIRECT = 'one replica, direct';
 export const LOCAL_INGRESS = 'local Ingress, 3 replicas';
@@ -30,8 +30,8 @@ export async function routesStage(ctx: BenchContext): Promise<Measurement[]> {
       const peaks = rss.stop();
       underLoad.set(service, Math.max(underLoad.get(service) ?? 0, ...peaks.perPid.values()));
       measurements.push(
-        { section: 'routes', subject: scenario.subject, via: LOCAL_DIRECT, figures: loadFigures(direct, ctx.limit), note: scenario.note },
-        { section: 'routes', subject: scenario.subject, via: LOCAL_INGRESS, figures: { ...loadFigures(ingress, ctx.limit), 'of direct': figure(ratio(ingress.rps, direct.rps), 'ratio') }, note: scenario.note },
+        { section: 'routes', subject: scenario.subject, via: LOCAL_DIRECT, figures: loadFigures(direct, ctx.limit), note: routeNote(scenario, direct) },
+        { section: 'routes', subject: scenario.subject, via: LOCAL_INGRESS, figures: { ...loadFigures(ingress, ctx.limit), 'of direct': figure(ratio(ingress.rps, direct.rps), 'ratio') }, note: routeNote(scenario, ingress) },
       );
     }
     for (const [service, idleMiB] of idle) {

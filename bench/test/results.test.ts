@@ -32,6 +32,7 @@ describe('results', () => {
     expect(formatFigure(figure(0.054, 'ratio'))).toBe('5.4 %');
     expect(formatFigure(figure(12345.6, 'req/s'))).toBe('12,346');
     expect(formatFigure(figure(1.234, 'ms'))).toBe('1.23 ms');
+    expect(formatFigure(figure(11, 'pods'))).toBe('11 pods');
     expect(formatFigure(figure(Number.NaN, 'ms'))).toBe('—');
   });
 
@@ -42,8 +43,8 @@ describe('results', () => {
       { section: 'limit', subject: 'hello', figures: { 'req/s': figure(100, 'req/s') } },
     ]);
     expect(text).toContain('### routes\n\n|  | via | req/s | of direct | how |');
-    expect(text).toContain('| a | direct | 10.0 |  |  |');
-    expect(text).toContain('| b | ingress | 5.00 | 50 % | x\\|y |');
+    expect(text).toContain('| a | direct | 10 |  |  |');
+    expect(text).toContain('| b | ingress | 5 | 50 % | x\\|y |');
     expect(text).toContain('### limit\n\n|  | req/s |\n| --- | --- |\n| hello | 100 |');
   });
 });

@@ -42,6 +42,10 @@ describe('make bench --quick on processes', { tags: ['timing'] }, () => {
     // Every target is listed; those that need the kube stage say so instead of passing.
     expect(results.targets).toHaveLength(7);
     expect(results.targets[1]).toMatchObject({ verdict: 'not measured' });
+    // The local rows the targets read are found (a renamed figure would leave them "not measured").
+    for (const index of [0, 2, 4, 5]) expect(results.targets[index]!.verdict, results.targets[index]!.target).not.toBe('not measured');
+    for (const service of ['auth', 'catalog', 'cart']) expect(results.targets[3]!.measured).toContain(`${service} (process)`);
+    expect(results.targets[6]!.measured).toContain('local Ingress, 3 replicas');
     expect(readFileSync(join(outDir, 'results.md'), 'utf8')).toContain('### targets');
   });
 });
