@@ -1,17 +1,10 @@
 // Resident memory from /proc: what the kernel charges a process now (VmRSS), in MiB, and the
 // peak of a set of processes sampled while something runs.
-import { readFileSync } from 'node:fs';
+import { processRssMiB } from '@anypod/tools/build/cold-start.ts';
 
-const MIB = 1024 * 1024;
-
-/** VmRSS of a process in MiB, or undefined once it is gone. */
+/** VmRSS of a process in MiB, or undefined once it is gone (tools/build's reader: 0 = no process). */
 export function rssMiB(pid: number): number | undefined {
-  try {
-    const line = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return line ? (Number(line[1]) * 1024) / MIB : undefined;
-  } catch {
-    return undefined;
-  }
+  return processRssMiB(pid) || undefined;
 }
 
 export interface RssPeaks {
