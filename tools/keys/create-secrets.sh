@@ -32,11 +32,8 @@ Needs kubectl (its current context selects the cluster) and openssl.
 EOF
 }
 
-die() {
-  echo "create-secrets: $*" >&2
-  exit 1
-}
-say() { echo "create-secrets: $*" >&2; }
+# shellcheck source=tools/keys/cli.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli.sh"
 
 namespace=anypod
 release=anypod
@@ -44,7 +41,6 @@ pg_user=anypod
 pg_database=anypod
 dry_run=false
 
-need_value() { [[ $# -ge 2 && -n $2 && $2 != --* ]] || die "$1 needs a value (see --help)"; }
 while [[ $# -gt 0 ]]; do
   case $1 in
     --namespace) need_value "$@"; namespace=$2; shift 2 ;;
@@ -57,10 +53,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-# Kubernetes object names (RFC 1123 labels) — checked here so a typo is named before anything runs.
-dns_label='^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
-[[ $namespace =~ $dns_label && ${#namespace} -le 63 ]] || die "--namespace '$namespace' is not a valid namespace name (lower-case letters, digits, '-')"
-[[ $release =~ $dns_label && ${#release} -le 40 ]] || die "--release '$release' is not a valid release name (lower-case letters, digits, '-', at most 40 characters)"
+check_names "$namespace" "$release"
 [[ $pg_user =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || die "--postgres-user '$pg_user' must be a plain lower-case identifier"
 [[ $pg_database =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || die "--postgres-database '$pg_database' must be a plain lower-case identifier"
 

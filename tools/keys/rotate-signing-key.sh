@@ -40,11 +40,8 @@ Needs kubectl (its current context selects the cluster) and openssl.
 EOF
 }
 
-die() {
-  echo "rotate-signing-key: $*" >&2
-  exit 1
-}
-say() { echo "rotate-signing-key: $*" >&2; }
+# shellcheck source=tools/keys/cli.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli.sh"
 
 [[ $# -gt 0 ]] || { usage >&2; die "a command is needed"; }
 command=$1
@@ -62,7 +59,6 @@ timeout=10m
 force=false
 dry_run=false
 secret_file=""
-need_value() { [[ $# -ge 2 && -n $2 && $2 != --* ]] || die "$1 needs a value (see --help)"; }
 while [[ $# -gt 0 ]]; do
   case $1 in
     --namespace) need_value "$@"; namespace=$2; shift 2 ;;
@@ -77,9 +73,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-dns_label='^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
-[[ $namespace =~ $dns_label ]] || die "--namespace '$namespace' is not a valid namespace name"
-[[ $release =~ $dns_label ]] || die "--release '$release' is not a valid release name"
+check_names "$namespace" "$release"
 [[ -z $ttl || $ttl =~ ^[1-9][0-9]{0,5}$ ]] || die "--access-token-ttl must be a number of seconds, got '$ttl'"
 command -v openssl >/dev/null || die "openssl not found on PATH"
 
