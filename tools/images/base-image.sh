@@ -40,12 +40,7 @@ if [ ! -x "$node_bin" ] && [ "$(node --version 2>/dev/null || true)" = "v$node_v
 [ -x "$node_bin" ] || die "no Node $node_version binary: not in $cache_dir/node-$node_version (tools/infra/ensure-node.sh), nor the machine's own node"
 
 log "making $tag (recipe $key): Debian bookworm minbase from $mirror, Node $node_version, npm $npm_version"
-mkdir -p "$containers_dir"
-work=$(mktemp -d "$containers_dir/base.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-rootfs="$work/rootfs"
-
-debootstrap_minbase "$rootfs" "$mirror" "$work/debootstrap.log"
+new_rootfs base "$mirror"
 
 # Node and npm where the official image has them.
 install -D -m 0755 "$node_bin" "$rootfs/usr/local/bin/node"

@@ -34,6 +34,17 @@ debootstrap_minbase() {
   log "  debootstrap: $(($(date +%s) - started)) s"
 }
 
+# new_rootfs NAME MIRROR: a work folder $containers_dir/NAME.XXXXXX, removed when the script exits,
+# holding a Debian bookworm minbase in $work/rootfs; sets `work` and `rootfs` for the caller.
+new_rootfs() {
+  # shellcheck disable=SC2154  # containers_dir: set by common.sh, sourced before this file
+  mkdir -p "$containers_dir"
+  work=$(mktemp -d "$containers_dir/$1.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  rootfs="$work/rootfs"
+  debootstrap_minbase "$rootfs" "$2" "$work/debootstrap.log"
+}
+
 # slim_rootfs ROOTFS: what debian:bookworm-slim leaves out — docs (but copyrights), man pages,
 # info, translations, lintian overrides — removed now and excluded from every later install.
 slim_rootfs() {

@@ -29,11 +29,7 @@ command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get 
 
 started=$(date +%s)
 log "  making $tag (recipe $key): Debian bookworm minbase from $mirror"
-mkdir -p "$containers_dir"
-work=$(mktemp -d "$containers_dir/standin-base.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-rootfs="$work/rootfs"
-debootstrap_minbase "$rootfs" "$mirror" "$work/debootstrap.log"
+new_rootfs standin-base "$mirror"
 
 # The host's sources instead of debootstrap's one line: bookworm-updates and -security as well.
 rm -f "$rootfs/etc/apt/sources.list"
