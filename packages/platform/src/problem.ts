@@ -3,7 +3,7 @@
 // unexpected errors become a 500 with no internals leaked.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { isDatabaseUnavailable, postgresCode } from './database-errors.ts';
 
 // character_not_in_repertoire, untranslatable_character: what Postgres says of a NUL in text.
@@ -57,20 +57,37 @@ export class HttpProblem extends Error {
   constructor(
     readonly status: number,
     detail: string,
-    readonly extra: { headers?: Record<string, string>; errors?: Array<{ field: string; message: string }> } = {},
+    readonly extra: { headers?: Record<string, string>; errors?: ProblemFieldError[] } = {},
   ) {
     super(detail);
   }
 }
 
-export function sendProblem(reply: FastifyReply, status: number, detail?: string, errors?: Array<{ field: string; message: string }>) {
+export type ProblemFieldError = { field: string; message: string };
+export type ProblemBody = Static<typeof ProblemSchema>;
+
+/**
+ * The one problem+json body (RFC 9457): every error answer — sendProblem's, cart's recorded
+ * idempotent outcomes, nginx's own errors in the local cluster — is built here, so the titles and
+ * the field order (type, title, status, detail, instance, errors) are the same everywhere. An empty
+ * detail is left out; instance is cut to what ProblemSchema allows.
+ */
+export function problemBody(status: number, detail?: string, instance?: string, errors?: ProblemFieldError[]): ProblemBody {
+  return {
+    type: 'about:blank',
+    title: titles[status] ?? 'Error',
+    status,
+    ...(detail ? { detail } : {}),
+    ...(instance !== undefined ? { instance: instance.slice(0, 2048) } : {}),
+    ...(errors ? { errors } : {}),
+  };
+}
+
+export function sendProblem(reply: FastifyReply, status: number, detail?: string, errors?: ProblemFieldError[]) {
   // The document promises Retry-After on every 429 and 503: a path that threw one without saying
   // how long to wait (a library's own 503, say) still sends it, so clients never retry at once.
   if (RETRY_AFTER.has(status) && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
-  return reply
-    .code(status)
-    .type(PROBLEM_TYPE)
-    .send({ type: 'about:blank', title: titles[status] ?? 'Error', status, ...(detail ? { detail } : {}), instance: reply.request.url.slice(0, 2048), ...(errors ? { errors } : {}) });
+  return reply.code(status).type(PROBLEM_TYPE).send(problemBody(status, detail, reply.request.url, errors));
 }
 
 interface ValidationParams {

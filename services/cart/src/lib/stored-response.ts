@@ -1,16 +1,15 @@
 // Responses that an Idempotency-Key remembers are built as bytes before they are sent, so the
 // first answer and every replay are the same bytes.
 import type { FastifyReply } from 'fastify';
+import { problemBody } from '@anypod/platform';
 import type { StoredResponse } from './idempotency.ts';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 
-const titles: Record<number, string> = { 409: 'Conflict', 422: 'Unprocessable Content' };
-
-/** A problem+json answer that is recorded as the key's final outcome (same shape as the platform's). */
+/** A problem+json answer that is recorded as the key's final outcome (the platform's body, as bytes). */
 export function problemResponse(status: number, detail: string, instance: string): StoredResponse {
-  const body = JSON.stringify({ type: 'about:blank', title: titles[status] ?? 'Error', status, detail, instance });
+  const body = JSON.stringify(problemBody(status, detail, instance));
   return { status, headers: { 'content-type': PROBLEM_TYPE }, body };
 }
 
