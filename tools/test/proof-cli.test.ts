@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig, selectRuns, summaryTable, UsageError } from '../proof/cli.ts';
-import { sampleReport } from '../proof/sample-report.ts';
+import { sampleReport } from './fixtures/sample-report.ts';
 
 describe('proof CLI configuration', () => {
   it('defaults to the five runs, 45 s each, a deletion every 10 s, 3 replicas', () => {

@@ -23,7 +23,7 @@ import { PROOF_RUNS, type RunSpec } from '../proof/runs.ts';
 import type { RunReport, RunTraces } from '../proof/report-types.ts';
 import { renderReportHtml } from '../proof/render-html.ts';
 import { tracesSection } from '../proof/render-tables.ts';
-import { sampleReport } from '../proof/sample-report.ts';
+import { sampleReport } from './fixtures/sample-report.ts';
 import { notTraced, readRunTraces, traceLink } from '../proof/traces.ts';
 import { checkWords } from '../proof/words.ts';
 

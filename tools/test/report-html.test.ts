@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './chromium.ts';
 import type { ProofReport } from '../proof/report-types.ts';
-import { sampleReport } from '../proof/sample-report.ts';
+import { sampleReport } from './fixtures/sample-report.ts';
 import { comparisonRows } from '../proof/words.ts';
 import { writeReport } from '../proof/write-report.ts';
 

@@ -6,7 +6,7 @@ import { esc } from '../proof/html.ts';
 import { replicaColours } from '../proof/palette.ts';
 import { renderReportHtml } from '../proof/render-html.ts';
 import type { RunReport } from '../proof/report-types.ts';
-import { sampleReport } from '../proof/sample-report.ts';
+import { sampleReport } from './fixtures/sample-report.ts';
 
 const NOT_A_NUMBER = /NaN|Infinity|undefined/;
 
