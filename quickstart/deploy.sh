@@ -143,32 +143,34 @@ if [[ "$SKIP_LOAD" == 0 ]]; then
     ARCHIVES=$(mktemp -d "${TMPDIR:-/tmp}/anypod-images.XXXXXX")
     trap 'rm -rf "$ARCHIVES"' EXIT
   fi
-  for name in "${IMAGES[@]}"; do
-    started=$SECONDS
-    wanted="docker.io/anypod/$name:$VERSION"
-    archive="$ARCHIVES/$name.tar"
+  # load_image REF ARCHIVE LABEL: REF saved by the engine into ARCHIVE, loaded into the cluster,
+  # the archive removed; the same for the project's images and the extra ones.
+  load_image() {
+    local ref=$1 archive=$2 label=$3
     if [[ "$ENGINE" == podman ]]; then
       # make images uses podman through the project's configuration (its own store), so do we.
-      run bash "$REPO_ROOT/tools/images/podman.sh" tag "localhost/anypod/$name:$VERSION" "$wanted"
-      run bash "$REPO_ROOT/tools/images/podman.sh" save --format docker-archive --output "$archive" "$wanted"
-    else
-      run docker save --output "$archive" "anypod/$name:$VERSION"
-    fi
-    run "${LOADER_WORDS[@]}" "$archive"
-    [[ "$DRY_RUN" == 1 ]] || rm -f "$archive"
-    log "    anypod/$name:$VERSION loaded in $((SECONDS - started)) s"
-  done
-  for ref in "${EXTRA_IMAGES[@]}"; do
-    started=$SECONDS
-    archive="$ARCHIVES/extra-$(printf '%s' "$ref" | tr -c 'A-Za-z0-9._-' '_').tar"
-    if [[ "$ENGINE" == podman ]]; then
       run bash "$REPO_ROOT/tools/images/podman.sh" save --format docker-archive --output "$archive" "$ref"
     else
       run docker save --output "$archive" "$ref"
     fi
     run "${LOADER_WORDS[@]}" "$archive"
     [[ "$DRY_RUN" == 1 ]] || rm -f "$archive"
-    log "    $ref loaded in $((SECONDS - started)) s"
+    log "    $label loaded in $((SECONDS - started)) s"
+  }
+  for name in "${IMAGES[@]}"; do
+    started=$SECONDS
+    archive="$ARCHIVES/$name.tar"
+    if [[ "$ENGINE" == podman ]]; then
+      wanted="docker.io/anypod/$name:$VERSION"
+      run bash "$REPO_ROOT/tools/images/podman.sh" tag "localhost/anypod/$name:$VERSION" "$wanted"
+      load_image "$wanted" "$archive" "anypod/$name:$VERSION"
+    else
+      load_image "anypod/$name:$VERSION" "$archive" "anypod/$name:$VERSION"
+    fi
+  done
+  for ref in "${EXTRA_IMAGES[@]}"; do
+    started=$SECONDS
+    load_image "$ref" "$ARCHIVES/extra-$(printf '%s' "$ref" | tr -c 'A-Za-z0-9._-' '_').tar" "$ref"
   done
 fi
 

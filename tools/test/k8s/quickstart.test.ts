@@ -361,7 +361,7 @@ describe('deploy.sh for real (podman, stand-ins for the cluster)', () => {
   });
 
   it('mutant: saved under podman\'s own name (no tag) is caught', () => {
-    const root = mutant('deploy.sh', /run bash "\$REPO_ROOT\/tools\/images\/podman\.sh" save --format docker-archive --output "\$archive" "\$wanted"/, 'run bash "$$REPO_ROOT/tools/images/podman.sh" save --format docker-archive --output "$$archive" "localhost/anypod/$$name:$$VERSION"');
+    const root = mutant('deploy.sh', /load_image "\$wanted"/, 'load_image "localhost/anypod/$$name:$$VERSION"');
     expect(realDeployProblems(root).join('\n')).toMatch(/carries \["localhost\/anypod\/auth/);
   });
 });
