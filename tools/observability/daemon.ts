@@ -112,6 +112,37 @@ export class Daemon {
   }
 }
 
+/** What every started helper hands its owner (JaegerProcess and PrometheusProcess extend it). */
+export interface RunningDaemon {
+  readonly pid: number;
+  /** the config file it was started with (written by its module, rewritten on every start) */
+  readonly configPath: string;
+  readonly logFile: string;
+  stop(): Promise<void>;
+  killNow(): void;
+}
+
+/**
+ * Starts a daemon and resolves once `check` reports it ready (30 s unless `timeoutMs`); a daemon
+ * that never gets there is stopped before the error is thrown, so no caller leaks one.
+ */
+export async function startWhenReady(spec: DaemonSpec & { configPath: string }, check: ReadyCheck, timeoutMs = 30_000): Promise<RunningDaemon> {
+  const daemon = Daemon.start(spec);
+  try {
+    await daemon.waitUntilReady(check, timeoutMs);
+  } catch (error) {
+    await daemon.stop();
+    throw error;
+  }
+  return {
+    pid: daemon.pid,
+    configPath: spec.configPath,
+    logFile: spec.logFile,
+    stop: () => daemon.stop(),
+    killNow: () => daemon.killNow(),
+  };
+}
+
 /**
  * Stops a recorded daemon by pid from another process (`make down`): SIGTERM to its group, SIGKILL
  * after `graceMs`. Only if the pid still runs `pattern`. Resolves true if it was running.

@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { Daemon } from './daemon.ts';
+import { startWhenReady, type RunningDaemon } from './daemon.ts';
 import { httpGet } from '../cluster/process-utils.ts';
 import { freePorts } from './ports.ts';
 import { goToolPathAsync } from '../go/go-tools.ts';
@@ -50,18 +50,13 @@ export interface JaegerInternalPorts {
   metrics: number;
 }
 
-export interface JaegerProcess {
+export interface JaegerProcess extends RunningDaemon {
   /** http://host:port of the UI and the query API (/api/...) */
   readonly queryUrl: string;
   /** http://host:port: the value of OTEL_EXPORTER_OTLP_ENDPOINT (the exporter adds /v1/traces) */
   readonly otlpUrl: string;
   /** http://127.0.0.1:<port>: Jaeger's own Prometheus metrics (/metrics), spans received, refused, dropped */
   readonly metricsUrl: string;
-  readonly pid: number;
-  readonly configPath: string;
-  readonly logFile: string;
-  stop(): Promise<void>;
-  killNow(): void;
 }
 
 /** The binary: JAEGER_BIN, or the pinned build (built on first use: minutes, its progress on our stderr). */
@@ -115,29 +110,15 @@ export async function startJaeger(options: JaegerOptions): Promise<JaegerProcess
   const logFile = join(options.dir, 'jaeger.log');
   const queryUrl = `http://${hostPort(options.query)}`;
   const otlpUrl = `http://${hostPort(options.otlp)}`;
-  const daemon = Daemon.start({ name: 'jaeger', command: bin, args: ['--config', configPath], cwd: options.dir, logFile, outlive: options.outlive });
-  try {
-    await daemon.waitUntilReady(async () => {
-      const health = await httpGet(`http://127.0.0.1:${internal.health}/status`, 1000);
-      if (health.status !== 200) return `health check answered ${health.status}: ${health.body.trim()}`;
-      const services = await httpGet(`${queryUrl}/api/services`, 1000);
-      if (services.status !== 200) return `${queryUrl}/api/services answered ${services.status}`;
-      // The receiver answers a GET on its traces path with 405: it is listening.
-      const otlp = await httpGet(`${otlpUrl}/v1/traces`, 1000);
-      return otlp.status === 405 || `${otlpUrl}/v1/traces answered ${otlp.status}`;
-    }, options.readyTimeoutMs ?? 30_000);
-  } catch (error) {
-    await daemon.stop();
-    throw error;
-  }
-  return {
-    queryUrl,
-    otlpUrl,
-    metricsUrl: `http://127.0.0.1:${internal.metrics}`,
-    pid: daemon.pid,
-    configPath,
-    logFile,
-    stop: () => daemon.stop(),
-    killNow: () => daemon.killNow(),
-  };
+  const spec = { name: 'jaeger', command: bin, args: ['--config', configPath], configPath, cwd: options.dir, logFile, outlive: options.outlive };
+  const running = await startWhenReady(spec, async () => {
+    const health = await httpGet(`http://127.0.0.1:${internal.health}/status`, 1000);
+    if (health.status !== 200) return `health check answered ${health.status}: ${health.body.trim()}`;
+    const services = await httpGet(`${queryUrl}/api/services`, 1000);
+    if (services.status !== 200) return `${queryUrl}/api/services answered ${services.status}`;
+    // The receiver answers a GET on its traces path with 405: it is listening.
+    const otlp = await httpGet(`${otlpUrl}/v1/traces`, 1000);
+    return otlp.status === 405 || `${otlpUrl}/v1/traces answered ${otlp.status}`;
+  }, options.readyTimeoutMs);
+  return { ...running, queryUrl, otlpUrl, metricsUrl: `http://127.0.0.1:${internal.metrics}` };
 }

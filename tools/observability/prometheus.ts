@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { Daemon } from './daemon.ts';
+import { startWhenReady, type RunningDaemon } from './daemon.ts';
 import { httpGet } from '../cluster/process-utils.ts';
 
 export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN || '/usr/bin/prometheus';
@@ -43,16 +43,11 @@ export interface PrometheusOptions {
   readyTimeoutMs?: number;
 }
 
-export interface PrometheusProcess {
+export interface PrometheusProcess extends RunningDaemon {
   /** http://127.0.0.1:<port> */
   readonly url: string;
-  readonly pid: number;
-  readonly configPath: string;
-  readonly logFile: string;
   /** re-reads the config and the rule files (POST /-/reload, enabled by --web.enable-lifecycle) */
   reload(): Promise<void>;
-  stop(): Promise<void>;
-  killNow(): void;
 }
 
 export function renderPrometheusConfig(options: Pick<PrometheusOptions, 'scrapeIntervalSeconds' | 'scrapeConfigs' | 'ruleFiles'>): string {
@@ -93,7 +88,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   const configPath = join(options.dir, 'prometheus.yml');
   writeFileSync(configPath, renderPrometheusConfig(options));
   const logFile = join(options.dir, 'prometheus.log');
-  const daemon = Daemon.start({
+  const spec = {
     name: 'prometheus',
     command: PROMETHEUS_BIN,
     args: [
@@ -104,29 +99,21 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
       // POST /-/reload re-reads the rule files; /-/quit is there too, but stop() signals instead.
       '--web.enable-lifecycle',
     ],
+    configPath,
     cwd: options.dir,
     logFile,
     outlive: options.outlive,
-  });
-  try {
-    await daemon.waitUntilReady(async () => {
-      const res = await httpGet(`${url}/-/ready`, 1000);
-      return res.status === 200 || `/-/ready answered ${res.status}: ${res.body.trim()}`;
-    }, options.readyTimeoutMs ?? 30_000);
-  } catch (error) {
-    await daemon.stop();
-    throw error;
-  }
+  };
+  const running = await startWhenReady(spec, async () => {
+    const res = await httpGet(`${url}/-/ready`, 1000);
+    return res.status === 200 || `/-/ready answered ${res.status}: ${res.body.trim()}`;
+  }, options.readyTimeoutMs);
   return {
+    ...running,
     url,
-    pid: daemon.pid,
-    configPath,
-    logFile,
     async reload() {
       const res = await fetch(`${url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
       if (res.status !== 200) throw new Error(`Prometheus rejected the reload (${res.status}): ${(await res.text()).trim()}`);
     },
-    stop: () => daemon.stop(),
-    killNow: () => daemon.killNow(),
   };
 }
