@@ -31,6 +31,15 @@ export function postgresCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * A unique constraint refused the write: the request's conflict (409), never the database's
+ * trouble. A model query reports it as Prisma's P2002, a raw query as P2010 around SQLSTATE 23505;
+ * with the driver adapter both carry the 23505 underneath.
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  return postgresCode(error) === '23505' || chain(error).some((node) => node.code === 'P2002');
+}
+
 // Connection exceptions (class 08), admin shutdown / crash recovery, too many connections, out of
 // resources, statement or lock timeout, serialization failure and deadlock (Postgres rolled the
 // transaction back; running it again is safe).
