@@ -1,5 +1,6 @@
 export * from './config.ts';
 export * from './problem.ts';
+export * from './conditional-requests.ts';
 export * from './database-errors.ts';
 export * from './graceful.ts';
 export * from './health.ts';
