@@ -1,6 +1,6 @@
 // Products: reads go through the read-through cache, writes go to Postgres with optimistic
 // concurrency (version column, If-Match) and then invalidate the cache.
-import { HttpProblem } from '@anypod/platform';
+import { HttpProblem, isUniqueViolation } from '@anypod/platform';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
@@ -90,7 +90,7 @@ export class ProductRepository {
       await this.cache.invalidate([row.id]);
       return toProduct(row);
     } catch (error) {
-      if (isPrismaError(error, 'P2002')) throw new HttpProblem(409, `A product with id "${input.id}" already exists.`);
+      if (isUniqueViolation(error)) throw new HttpProblem(409, `A product with id "${input.id}" already exists.`);
       if (isPrismaError(error, 'P2003')) throw unknownCategory(input.categoryId);
       throw error;
     }
