@@ -6,7 +6,8 @@
 //   node --import tsx bench/lib/load-worker.ts '<LoadSpec as JSON>'
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
-import { quantile, type LoadFigures } from './results.ts';
+import { quantile } from '@anypod/tools/build/stats.ts';
+import type { LoadFigures } from './results.ts';
 import type { LoadSpec } from './load.ts';
 
 const spec = JSON.parse(process.argv[2] ?? '') as LoadSpec;

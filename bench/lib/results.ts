@@ -114,19 +114,3 @@ export function renderTargets(targets: TargetVerdict[]): string {
 }
 
 const row = (cells: string[]): string => `| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`;
-
-/** The median of a list (the mean of the middle two for an even count); NaN for none. */
-export function median(values: number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-/** The q-quantile (0..1) of a list by the nearest-rank method; NaN for none. */
-export function quantile(values: ArrayLike<number>, q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = Float64Array.from(values).sort();
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
-  return sorted[rank - 1]!;
-}

@@ -24,7 +24,8 @@ import type { BenchContext } from '../lib/context.ts';
 import { runLoad } from '../lib/load.ts';
 import { serviceOfPath } from '../lib/local-cluster.ts';
 import { pinProcess, pinTree } from '../lib/pinning.ts';
-import { figure, loadFigures, median, ratio, type Measurement } from '../lib/results.ts';
+import { median } from '@anypod/tools/build/stats.ts';
+import { figure, loadFigures, ratio, type Measurement } from '../lib/results.ts';
 import { prepareRouteScenarios, routeNote } from '../lib/scenarios.ts';
 
 export const KUBE_CONTROLLER = 'real controller, 3 pods';

@@ -4,7 +4,8 @@
 import type { BenchContext } from '../lib/context.ts';
 import { oneReplica, withLocalCluster } from '../lib/local-cluster.ts';
 import { runLoad } from '../lib/load.ts';
-import { figure, loadFigures, median, ratio, type LoadFigures, type Measurement } from '../lib/results.ts';
+import { median } from '@anypod/tools/build/stats.ts';
+import { figure, loadFigures, ratio, type LoadFigures, type Measurement } from '../lib/results.ts';
 import { cachedProductGet, productsInStock } from '../lib/scenarios.ts';
 
 const SETTINGS = {

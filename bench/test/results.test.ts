@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { figure, formatFigure, loadFigures, median, quantile, ratio, renderTables, type LoadFigures } from '../lib/results.ts';
+import { median, quantile } from '@anypod/tools/build/stats.ts';
+import { figure, formatFigure, loadFigures, ratio, renderTables, type LoadFigures } from '../lib/results.ts';
 
 const load = (rps: number): LoadFigures => ({ requests: rps * 10, durationS: 10, rps, p50Ms: 1.234, p99Ms: 12.5, errors: 0, unexpectedStatus: 0, byStatus: { 200: rps * 10 } });
 

@@ -41,13 +41,6 @@ export function processRssMiB(pid: number): number {
   }
 }
 
-export const median = (xs: readonly number[]): number => {
-  if (xs.length === 0) throw new Error('median of nothing');
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
-
 export interface ColdStartSpec {
   /** the full command, e.g. [taskset, -c, 0, node, --enable-source-maps, dist/server.js] */
   argv: string[];

@@ -20,7 +20,8 @@ import { generateSecrets } from '../cluster/secrets.ts';
 import { SERVICE_NAMES, serviceDir } from '../cluster/paths.ts';
 import type { ServiceName } from '../cluster/types.ts';
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from '../cluster/cluster.ts';
-import { median, processRssMiB, startUntilReady } from './cold-start.ts';
+import { processRssMiB, startUntilReady } from './cold-start.ts';
+import { median } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
