@@ -5,5 +5,5 @@ export { checkServices, migrateServices } from './prepare.ts';
 export { loadManifests, ManifestError, type ClusterManifests, type ServiceManifest, type ManifestEnv } from './manifests.ts';
 export { replicaEnv, DEFAULT_INGRESS_PORT } from './local-env.ts';
 export { Replica, newReplicaName } from './replica.ts';
-export { renderRouterConfig, renderEdgeConfig } from './nginx.ts';
+export { renderRouterConfig, renderEdgeConfig } from './nginx-config.ts';
 export type * from './types.ts';

@@ -3,7 +3,8 @@
 // change of the watched objects schedules a reload; the changes of one short window (a rollout
 // touches several EndpointSlices at once) become one reload, and a change that leaves the routes
 // as they are (a resourceVersion bump, a slice of another Service) reloads nothing.
-import { Ingress, type RouteSpec } from '../../cluster/nginx.ts';
+import { Ingress } from '../../cluster/nginx.ts';
+import type { RouteSpec } from '../../cluster/nginx-config.ts';
 import { freePort } from '../../cluster/process-utils.ts';
 import type { ClusterEvent, Routing } from '../../cluster/types.ts';
 import { endpointNames, translate, type Problem } from './translate.ts';

@@ -1,5 +1,5 @@
 // Pure translation: the chart's routing objects and the EndpointSlices of their backends, as the
-// API server holds them, into the nginx routes of tools/cluster/nginx.ts. No I/O here, so every
+// API server holds them, into the nginx routes of tools/cluster/nginx-config.ts. No I/O here, so every
 // rule of what is supported is unit-tested with objects taken from k8s/.
 //
 // Supported (what helm/anypod/templates/routes.yaml renders, nothing more):
@@ -10,7 +10,7 @@
 // Everything else is refused with a problem naming the object, never guessed at. Hostnames and
 // TLS are ignored with a problem (this fixture answers plain HTTP on any host).
 import type { V1EndpointSlice, V1Ingress, V1Service, V1ServicePort } from '@kubernetes/client-node';
-import type { RouteSpec, UpstreamServer } from '../../cluster/nginx.ts';
+import type { RouteSpec, UpstreamServer } from '../../cluster/nginx-config.ts';
 import { SERVICE_NAMES } from '../../cluster/paths.ts';
 import type { ServiceName } from '../../cluster/types.ts';
 
