@@ -1,7 +1,8 @@
 // What the routes need from storage, whatever holds it. STATE_STORE=shared (default) is Postgres,
 // reachable by every replica; STATE_STORE=memory is a per-process Map, the deliberately
-// stateful demonstration. Routes never know which one they talk to.
-import type { IdempotencyRequest, StoredResponse } from '../lib/idempotency.ts';
+// stateful demonstration. Routes never know which one they talk to. The rules both stores apply
+// the same way (errors, replays, "does the cart still hold the order") are written here once.
+import { resolveExisting, unfinishedCheckout, type ExistingRecord, type IdempotencyObserver, type IdempotencyRequest, type StoredResponse } from '../lib/idempotency.ts';
 import type { AddItem, CartLine, Order, OrderLine } from '../schemas/cart.ts';
 
 export interface CartState {
@@ -102,3 +103,20 @@ export const cartErrors = {
   cartChanged: 'The cart changed while this checkout was in flight or interrupted (its lines were ordered by another checkout or edited); nothing was ordered. Check your orders.',
   reservationExpired: 'The stock held for this checkout expired before the order could be completed; nothing was ordered. Check out again with a new Idempotency-Key.',
 };
+
+/**
+ * An add or edit whose key was taken before: the earlier answer, replayed. A key that names an
+ * unfinished checkout whose owner stopped is not an add's or edit's to take over: 409, retry later.
+ */
+export function replayEarlier(existing: ExistingRecord, fingerprint: string, observe: IdempotencyObserver): MutationResult {
+  const earlier = resolveExisting(existing, fingerprint, observe);
+  if (earlier === 'lease-expired') {
+    observe('in_progress');
+    throw unfinishedCheckout();
+  }
+  return { response: earlier, replayed: true };
+}
+
+/** Whether a cart's lines (product → quantity; none when there is no cart) still hold every ordered line with at least the ordered quantity. */
+export const holdsEvery = (held: ReadonlyMap<string, number> | undefined, ordered: CartLine[]): boolean =>
+  ordered.every((line) => (held?.get(line.productId) ?? 0) >= line.quantity);

@@ -6,10 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { HttpProblem } from '@anypod/platform';
 import { cartEtag } from '../lib/etag.ts';
-import { resolveExisting, unfinishedCheckout, type IdempotencyObserver, type IdempotencyRequest, type StoredResponse } from '../lib/idempotency.ts';
+import { resolveExisting, type IdempotencyObserver, type IdempotencyRequest, type StoredResponse } from '../lib/idempotency.ts';
 import type { AddItem, CartLine, Order } from '../schemas/cart.ts';
 import {
   cartErrors,
+  holdsEvery,
+  replayEarlier,
   type CartEdit,
   type CartState,
   type CartStore,
@@ -72,14 +74,7 @@ export class InMemoryCartStore implements CartStore {
   private mutate(userId: string, idem: IdempotencyRequest | null, effect: (draft: MemoryCart) => void, respond: RespondWithCart): MutationResult {
     if (idem) {
       const record = this.liveRecord(userId, idem.key);
-      if (record) {
-        const earlier = resolveExisting(this.existing(record), idem.fingerprint, this.observe);
-        if (earlier === 'lease-expired') {
-          this.observe('in_progress');
-          throw unfinishedCheckout();
-        }
-        return { response: earlier, replayed: true };
-      }
+      if (record) return replayEarlier(this.existing(record), idem.fingerprint, this.observe);
       this.observe('first');
     }
     const current = this.carts.get(userId);
@@ -156,7 +151,7 @@ export class InMemoryCartStore implements CartStore {
       // An earlier life of this key already ordered: answer with that order, leave the cart alone.
       const { userId: _owner, ...view } = existing;
       response = respond(view);
-    } else if (stockConfirmed && this.cartStillHolds(userId, claimed)) {
+    } else if (stockConfirmed && holdsEvery(this.carts.get(userId)?.lines, claimed)) {
       const lines = [...order.lines].sort((a, b) => (a.productId < b.productId ? -1 : 1));
       const created = { userId, id: order.id, lines, totalCents: order.totalCents, createdAt: order.createdAt.toISOString() };
       this.orders.set(order.id, created);
@@ -180,12 +175,6 @@ export class InMemoryCartStore implements CartStore {
     }
     Object.assign(record, { status: 'done', leaseToken: null, leaseExpiresAt: 0, response });
     return response;
-  }
-
-  /** Whether the cart still holds every ordered line with at least the ordered quantity. */
-  private cartStillHolds(userId: string, ordered: CartLine[]): boolean {
-    const cart = this.carts.get(userId);
-    return ordered.every((line) => (cart?.lines.get(line.productId) ?? 0) >= line.quantity);
   }
 
   async failCheckout(userId: string, key: string, leaseToken: string, response: StoredResponse): Promise<boolean> {

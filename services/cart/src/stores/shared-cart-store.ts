@@ -13,10 +13,12 @@ import { HttpProblem } from '@anypod/platform';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
 import { cartEtag } from '../lib/etag.ts';
 import type { IdempotencyResult } from '@anypod/platform/anypod-metrics';
-import { resolveExisting, unfinishedCheckout, type ExistingRecord, type IdempotencyObserver, type IdempotencyRequest, type StoredResponse } from '../lib/idempotency.ts';
+import { resolveExisting, type ExistingRecord, type IdempotencyObserver, type IdempotencyRequest, type StoredResponse } from '../lib/idempotency.ts';
 import type { AddItem, CartLine, Order } from '../schemas/cart.ts';
 import {
   cartErrors,
+  holdsEvery,
+  replayEarlier,
   type CartEdit,
   type CartState,
   type CartStore,
@@ -148,14 +150,7 @@ export class SharedCartStore implements CartStore {
     return this.keyed(async (tx, decide) => {
       if (idem) {
         const claim = await this.claim(tx, userId, idem, null);
-        if (claim !== 'claimed') {
-          const earlier = resolveExisting(existingFrom(claim), idem.fingerprint, decide);
-          if (earlier === 'lease-expired') {
-            decide('in_progress');
-            throw unfinishedCheckout();
-          }
-          return { response: earlier, replayed: true };
-        }
+        if (claim !== 'claimed') return replayEarlier(existingFrom(claim), idem.fingerprint, decide);
         decide('first');
       }
       const check = await effect(tx);
@@ -329,8 +324,7 @@ async function cartStillHolds(tx: Db, userId: string, ordered: CartLine[]): Prom
   if (!cart) return ordered.length === 0;
   // Read after the lock: under READ COMMITTED this statement sees every change committed before it.
   const lines = await tx.cartLine.findMany({ where: { cartId: cart.id }, select: { productId: true, quantity: true } });
-  const held = new Map(lines.map((line) => [line.productId, line.quantity]));
-  return ordered.every((line) => (held.get(line.productId) ?? 0) >= line.quantity);
+  return holdsEvery(new Map(lines.map((line) => [line.productId, line.quantity])), ordered);
 }
 
 /**
