@@ -14,10 +14,10 @@ import { serverOptions } from '@anypod/platform/server-options';
 import { SERVER_LIMITS } from '@anypod/platform/server-limits';
 import { openRaw, parseResponse, responseOf, trickle, type RawConnection, type RawResponse } from '@anypod/platform/testing/raw-http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster } from '../../cluster/cluster.ts';
 import { isAlive } from '../../cluster/process-utils.ts';
 import { keepAliveLoad, type LoadRequest, type LoadResult } from '../../cluster/testing.ts';
 import type { Cluster, ClusterEvent, ReplicaInfo, ServiceName } from '../../cluster/types.ts';
+import { startTestCluster } from './test-cluster.ts';
 
 const runDir = mkdtempSync(join(tmpdir(), 'anypod-abuse-'));
 const SERVICES: ServiceName[] = ['auth', 'catalog', 'cart'];
@@ -77,14 +77,7 @@ const post = (path: string, body: string, extra = '') => `POST ${path} HTTP/1.1\
 
 describe('hostile clients against one replica', { tags: ['timing'] }, () => {
   beforeAll(async () => {
-    cluster = await startCluster({
-      services: SERVICES,
-      replicas: 2,
-      ingressPort: 0,
-      runDir,
-      env: { LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '100000' },
-      onEvent: (e) => events.push(e),
-    });
+    cluster = await startTestCluster({ services: SERVICES, replicas: 2, runDir, env: { LOG_LEVEL: 'warn' }, onEvent: (e) => events.push(e) });
     target = cluster.replicas('auth')[0] as ReplicaInfo;
     load = keepAliveLoad(cluster.ingressUrl, 4, ingressRequests);
     for (const r of cluster.replicas('auth')) {

@@ -8,12 +8,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster } from '../../cluster/cluster.ts';
 import { eventRecorder } from '../../cluster/event-recorder.ts';
 import { childProcesses, isAlive } from '../../cluster/process-utils.ts';
 import { keepAliveLoad, newAccount, type LoadRequest, type RequestRecord } from '../../cluster/testing.ts';
 import { loadManifests } from '../../cluster/manifests.ts';
 import type { Cluster } from '../../cluster/types.ts';
+import { startTestCluster } from './test-cluster.ts';
 
 const runDir = mkdtempSync(join(tmpdir(), 'anypod-cluster-deletes-'));
 const auth = loadManifests().service('auth');
@@ -83,16 +83,7 @@ function descendants(pid: number): number[] {
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({
-    services: ['auth'],
-    replicas: REPLICAS,
-    ingressPort: 0,
-    runDir,
-    // Every client here is 127.0.0.1 and shares the per-IP login budget with every other test
-    // on this machine (same Redis): lift it so account set-up never meets a 429.
-    env: { LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '100000' },
-    onEvent: events.onEvent,
-  });
+  cluster = await startTestCluster({ services: ['auth'], replicas: REPLICAS, runDir, env: { LOG_LEVEL: 'warn' }, onEvent: events.onEvent });
   token = (await newAccount(cluster.ingressUrl, 'deletes')).accessToken;
 });
 

@@ -16,13 +16,14 @@ import { Worker } from 'node:worker_threads';
 import { parseAllDocuments, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tcpLink, type TcpLink } from '@anypod/platform/testing/tcp-link';
-import { DEFAULT_DATABASE_URL, startCluster } from '../../cluster/cluster.ts';
+import { DEFAULT_DATABASE_URL } from '../../cluster/cluster.ts';
 import { eventRecorder } from '../../cluster/event-recorder.ts';
 import { KUBE_PROBE_DEFAULTS, loadManifests, ManifestError } from '../../cluster/manifests.ts';
 import { K8S_DIR, SERVICE_NAMES } from '../../cluster/paths.ts';
 import { httpGet, isAlive } from '../../cluster/process-utils.ts';
 import { eventually, keepAliveLoad, newAccount, type LoadRequest, type RequestRecord } from '../../cluster/testing.ts';
 import type { Cluster } from '../../cluster/types.ts';
+import { startTestCluster } from './test-cluster.ts';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -79,12 +80,11 @@ describe('live readiness: the kubelet’s probe with the timing of k8s/', { tags
     const postgres = new URL(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
     victimLink = await tcpLink(Number(postgres.port), postgres.hostname);
     othersLink = await tcpLink(Number(postgres.port), postgres.hostname);
-    cluster = await startCluster({
+    cluster = await startTestCluster({
       services: ['auth'],
       replicas: REPLICAS,
-      ingressPort: 0,
       runDir,
-      env: { LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '100000' },
+      env: { LOG_LEVEL: 'warn' },
       // The first replica started is the victim, with a link of its own.
       envFor: ({ name }) => {
         victim ??= name;

@@ -12,13 +12,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster } from '../../cluster/cluster.ts';
 import { loadManifests } from '../../cluster/manifests.ts';
 import { eventually, newAccount } from '../../cluster/testing.ts';
 import type { Cluster, ClusterObservability, ServiceName } from '../../cluster/types.ts';
 import { JaegerQuery, parentOf, podOf, podsOf, serviceCalls, serviceOf, spanKind, type Trace } from '../../observability/jaeger-query.ts';
 import { PromQL } from '../../observability/promql.ts';
 import { isAlive } from '../../cluster/process-utils.ts';
+import { startTestCluster } from './test-cluster.ts';
 
 const runDir = mkdtempSync(join(tmpdir(), 'anypod-observability-'));
 const SERVICES: ServiceName[] = ['auth', 'catalog', 'cart'];
@@ -70,13 +70,12 @@ async function shop(shopper: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({
+  cluster = await startTestCluster({
     services: SERVICES,
     replicas: 2,
-    ingressPort: 0,
     runDir,
     // Spans leave a replica every 0.5 s instead of 5 s: the checks find them sooner.
-    env: { LOGIN_RATE_LIMIT_PER_MINUTE: '100000', LOG_LEVEL: 'info', OTEL_BSP_SCHEDULE_DELAY: '500' },
+    env: { LOG_LEVEL: 'info', OTEL_BSP_SCHEDULE_DELAY: '500' },
     observability: { prometheusPort: 0, jaegerPort: 0, otlpPort: 0, scrapeIntervalSeconds: 2 },
   });
   stack = cluster.observability as ClusterObservability;
