@@ -21,12 +21,10 @@ import { peakOf, podUsage, totals, workloadOf, type PodUsage, type StatsSummary 
 import { startPodPinner, type Pod } from '../kube/pod-pinning.ts';
 import { apiStartTimes } from '../kube/pod-timing.ts';
 import type { BenchContext } from '../lib/context.ts';
-import { runLoad } from '../lib/load.ts';
-import { serviceOfPath } from '../lib/local-cluster.ts';
 import { pinProcess, pinTree } from '../lib/pinning.ts';
 import { median } from '@anypod/tools/build/stats.ts';
-import { figure, loadFigures, ratio, type Measurement } from '../lib/results.ts';
-import { prepareRouteScenarios, routeNote } from '../lib/scenarios.ts';
+import { figure, ratio, type Measurement } from '../lib/results.ts';
+import { measureRoutes } from '../lib/route-runs.ts';
 
 export const KUBE_CONTROLLER = 'real controller, 3 pods';
 export const KUBE_DIRECT = 'one pod, direct';
@@ -117,31 +115,28 @@ const describePinned = (pinned: Map<string, { pod: string; side: string; pids: n
   return [...bySide].map(([side, pods]) => `${side}: ${pods.join(', ')}`).join('; ');
 };
 
-/** A ready pod of the service (its pod IP on the bridge), to load directly. */
+/** A ready pod of the service (its pod IP on the bridge), to load directly; named with its address for the log. */
 function onePod(cluster: KubeCluster, service: ServiceName): { url: string; name: string } {
   const pod = cluster.podsOf(service).find((p) => !p.metadata?.deletionTimestamp && p.status?.podIP && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
   if (!pod) throw new Error(`no ready ${service} pod`);
-  return { url: `http://${pod.status!.podIP!}:${POD_PORT}`, name: pod.metadata!.name! };
+  const url = `http://${pod.status!.podIP!}:${POD_PORT}`;
+  return { url, name: `${pod.metadata!.name!}, ${url}` };
 }
 
-async function routes(ctx: BenchContext, cluster: KubeCluster, underLoad: PodUsage[][]): Promise<Measurement[]> {
-  const measurements: Measurement[] = [];
-  const scenarios = await prepareRouteScenarios(ctx, cluster.ingressUrl);
-  for (const scenario of scenarios) {
-    const pod = onePod(cluster, serviceOfPath(scenario.load.requests[0]!.path));
-    const run = (baseUrl: string) => runLoad({ baseUrl, ...scenario.load, durationS: ctx.durationS, warmupS: ctx.warmupS, connections: ctx.connections }, ctx.pinning);
-    ctx.log(`kube routes: ${scenario.subject} — ${KUBE_DIRECT} (${pod.name}, ${pod.url}), ${ctx.durationS} s`);
-    const direct = await run(pod.url);
-    ctx.log(`kube routes: ${scenario.subject} — ${KUBE_CONTROLLER} (${cluster.ingressUrl}), ${ctx.durationS} s`);
-    const sampler = sampleStats(ctx.warmupS * 1000);
-    const controller = await run(cluster.ingressUrl);
-    underLoad.push(...(await sampler.stop()));
-    measurements.push(
-      { section: 'routes', subject: scenario.subject, via: KUBE_DIRECT, figures: loadFigures(direct, ctx.limit), note: routeNote(scenario, direct) },
-      { section: 'routes', subject: scenario.subject, via: KUBE_CONTROLLER, figures: { ...loadFigures(controller, ctx.limit), 'of direct': figure(ratio(controller.rps, direct.rps), 'ratio') }, note: routeNote(scenario, controller) },
-    );
-  }
-  return measurements;
+function routes(ctx: BenchContext, cluster: KubeCluster, underLoad: PodUsage[][]): Promise<Measurement[]> {
+  return measureRoutes(ctx, {
+    stage: 'kube routes',
+    direct: { via: KUBE_DIRECT, target: (service) => onePod(cluster, service) },
+    front: { via: KUBE_CONTROLLER, url: cluster.ingressUrl },
+    // The kubelet's stats while the controller's load runs (the footprint part reads them).
+    watch: {
+      from: 'front',
+      start: () => {
+        const sampler = sampleStats(ctx.warmupS * 1000);
+        return { stop: async () => underLoad.push(...(await sampler.stop())) };
+      },
+    },
+  });
 }
 
 async function statsSample(): Promise<PodUsage[]> {
