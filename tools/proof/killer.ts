@@ -1,8 +1,10 @@
-// The chaos half of a proof run: deletes one replica every few seconds, rotating over the
-// services (mostly cart and auth, which hold the state that matters), like `kubectl delete pod`
-// in a loop. One disruption per service at a time — the next delete of a service waits until its
-// replacement is in rotation, as a PodDisruptionBudget with maxUnavailable 1 would — so the run
-// measures replica deletion, not a service with no replica left.
+// The chaos half of a proof run: deletes one replica every few seconds, like `kubectl delete pod`
+// in a loop, and records each deletion (when, what, the replacement and when it joined the
+// Ingress) for the report. Which replica and whether a service can take it (one disruption per
+// service at a time, as a PodDisruptionBudget with maxUnavailable 1 would, so the run measures
+// replica deletion, not a service with no replica left) is the deletion policy,
+// tools/cluster/deletion-policy.ts; this file is the schedule and the records.
+import { DEFAULT_ROTATION, nextDeletion } from '../cluster/deletion-policy.ts';
 import { KILL_LABELS, type Cluster, type ClusterEvent, type KillType, type ServiceName } from '../cluster/types.ts';
 
 /** What a deletion hit: a service's replica, or (an operations run on Kubernetes) a data store or the whole release. */
@@ -39,8 +41,6 @@ export interface KillerOptions {
   log?: (line: string) => void;
 }
 
-export const DEFAULT_ROTATION: ServiceName[] = ['cart', 'auth', 'cart', 'catalog'];
-
 export interface Killer {
   /** feed the cluster's events here (ingress-reloaded tells when a replacement joined the rotation) */
   onEvent(event: ClusterEvent): void;
@@ -70,18 +70,6 @@ export function startKiller(options: KillerOptions): Killer {
         resolve();
       };
     });
-
-  function eligible(service: ServiceName): boolean {
-    if (deleting.has(service)) return false;
-    const replicas = cluster.replicas(service);
-    return replicas.length >= options.replicasPerService && replicas.every((r) => r.inRotation);
-  }
-
-  function victimOf(service: ServiceName): string | undefined {
-    const live = cluster.replicas(service).filter((r) => r.inRotation);
-    live.sort((a, b) => (readyAt.get(a.name) ?? -Infinity) - (readyAt.get(b.name) ?? -Infinity) || a.name.localeCompare(b.name));
-    return live[0]?.name;
-  }
 
   function remove(service: ServiceName, replica: string): void {
     const record: KillRecord = { atMs: clock(), kind: options.kind, service, replica };
@@ -115,12 +103,10 @@ export function startKiller(options: KillerOptions): Killer {
       await pause(at - clock());
       // The next service in the rotation that can take a disruption; wait if none can yet.
       while (!stopped && clock() <= options.untilMs) {
-        const offset = rotation.findIndex((_, i) => eligible(rotation[(turn + i) % rotation.length] as ServiceName));
-        const service = offset < 0 ? undefined : (rotation[(turn + offset) % rotation.length] as ServiceName);
-        const replica = service ? victimOf(service) : undefined;
-        if (service && replica) {
-          turn = (turn + offset + 1) % rotation.length;
-          remove(service, replica);
+        const next = nextDeletion(rotation, turn, { replicas: (service) => cluster.replicas(service), replicasPerService: options.replicasPerService, deleting, joinedAt: readyAt });
+        if (next) {
+          turn = next.nextTurn;
+          remove(next.service, next.replica);
           break;
         }
         await pause(200);

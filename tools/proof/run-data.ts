@@ -5,7 +5,7 @@
 import type { FinalState, Operation } from '@anypod/scenarios';
 import type { Observation } from '@anypod/scenarios/journeys/index';
 import type { ServiceName } from '../cluster/types.ts';
-import type { KillRecord } from '../load/killer.ts';
+import type { KillRecord } from './killer.ts';
 import type { RunTraces } from './report-types.ts';
 import type { RunSpec } from './runs.ts';
 

@@ -15,7 +15,7 @@ import { startLocalObservability, type LocalObservability } from '../cluster/obs
 import { runLoad, type LoadProgress } from '../load/driver.ts';
 import { finalRead } from '../load/final-read.ts';
 import { createHttpClient } from '../load/http-client.ts';
-import { startKiller, type Killer, type KillerOptions, type KillRecord } from '../load/killer.ts';
+import { startKiller, type Killer, type KillerOptions, type KillRecord } from './killer.ts';
 import { assembleReport } from './assemble-report.ts';
 import { readRunTraces, traceLink } from './traces.ts';
 import { tracesSentence } from './words.ts';
@@ -44,7 +44,7 @@ export interface ProofOptions {
   env?: Record<string, string>;
   behaviour?: Partial<ShopperBehaviour>;
   /**
-   * What deletes replicas during a run (default: the replica killer, load/killer.ts). Kubernetes
+   * What deletes replicas during a run (default: the replica killer, killer.ts). Kubernetes
    * runs pass their own for the `operations` run (tools/kube/proof/operations.ts).
    */
   startDisruptor?: (spec: RunSpec, cluster: Cluster, options: KillerOptions) => Killer;

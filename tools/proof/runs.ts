@@ -19,7 +19,7 @@ export interface RunSpec {
    */
   clusterStateStore?: StateStore;
   clusterEntries?: Partial<Record<ServiceName, string>>;
-  /** the services to delete from, in turn (default: mostly cart and auth, see load/killer.ts) */
+  /** the services to delete from, in turn (default: mostly cart and auth, the deletion policy, cluster/deletion-policy.ts) */
   rotation?: ServiceName[];
   /** how the shoppers behave in this run, when it differs from the default */
   behaviour?: Partial<ShopperBehaviour>;

@@ -11,7 +11,7 @@ import { PROOF_RUNS, type RunSpec } from '../proof/runs.ts';
 import { checkWords, comparisonRows } from '../proof/words.ts';
 import { renderReportHtml } from '../proof/render-html.ts';
 import type { KillType } from '../cluster/types.ts';
-import type { KillRecord } from '../load/killer.ts';
+import type { KillRecord } from '../proof/killer.ts';
 
 const run = (name: string): RunSpec => PROOF_RUNS.find((r: RunSpec) => r.name === name) as RunSpec;
 const [graceful, sigkill, roundRobin, sticky] = ['stateless-graceful', 'stateless-sigkill', 'stateful-round-robin', 'stateful-sticky'].map(run) as [RunSpec, RunSpec, RunSpec, RunSpec];

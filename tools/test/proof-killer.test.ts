@@ -5,7 +5,7 @@
 // times it records are exact.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClusterEvent, KillType, ReplicaInfo, ServiceName } from '../cluster/types.ts';
-import { startKiller } from '../load/killer.ts';
+import { startKiller } from '../proof/killer.ts';
 
 /** A cluster whose deletes take `deleteMs` and whose replacements join the rotation `readyMs` later. */
 function fakeCluster(opts: { replicas: number; deleteMs: number; readyMs: number }) {

@@ -10,7 +10,7 @@
 // run (out/proof/report.json) when there is one. Exit status as tools/proof/cli.ts.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startKiller } from '../../load/killer.ts';
+import { startKiller } from '../../proof/killer.ts';
 import { finishReport, parseConfig, runIfMain, runSettings, UsageError } from '../../proof/cli.ts';
 import type { Platform, ProofReport } from '../../proof/report-types.ts';
 import { runProof } from '../../proof/run-proof.ts';

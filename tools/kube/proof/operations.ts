@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KILL_LABELS, OPERATION_KINDS, type OperationKind } from '../../cluster/types.ts';
-import type { Killer, KillerOptions, KillRecord } from '../../load/killer.ts';
+import type { Killer, KillerOptions, KillRecord } from '../../proof/killer.ts';
 import { CHART_DIR, type KubeCluster } from './kube-cluster.ts';
 import { helm, kubectl } from './kube-env.ts';
 import { currentChartVersion, previousChart } from './previous-chart.ts';

@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify } from 'yaml';
 import { REPO_ROOT } from '../../cluster/paths.ts';
-import { startKiller } from '../../load/killer.ts';
+import { startKiller } from '../../proof/killer.ts';
 import type { ProofReport, RunReport } from '../../proof/report-types.ts';
 import { runProof } from '../../proof/run-proof.ts';
 import { checkWords } from '../../proof/words.ts';

@@ -7,7 +7,7 @@
 // Called from cluster.test.ts after the short proof, on the cluster that file started.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startKiller, type Killer, type KillRecord } from '../../load/killer.ts';
+import { startKiller, type Killer, type KillRecord } from '../../proof/killer.ts';
 import { bundleLoadTest, SCRIPTS_DIR } from '../../load-tests/bundle.ts';
 import { brokenThresholds, runHarness, type HarnessRun } from '../../load-tests/harness.ts';
 import { startKubeCluster, type KubeCluster } from '../../kube/proof/kube-cluster.ts';
