@@ -5,10 +5,12 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import type { AuthConfig } from './config.ts';
+import currentUser from './plugins/app/current-user.ts';
 import loginLimits from './plugins/app/login-limits.ts';
 import passwords from './plugins/app/passwords.ts';
 import refreshTokens from './plugins/app/refresh-tokens.ts';
 import sessions from './plugins/app/sessions.ts';
+import users from './plugins/app/users.ts';
 import prisma from './plugins/external/prisma.ts';
 import authRoutes from './routes/auth.ts';
 import { accessTokenKeys } from './signing-keys.ts';
@@ -33,9 +35,11 @@ export default async function authApp(fastify: FastifyInstance, opts: { config: 
   await fastify.register(cookie);
   // Per-IP limits shared by every replica through Redis; routes opt in with config.rateLimit.
   await fastify.register(rateLimit, { global: false, redis: fastify.redis, nameSpace: 'auth-rate:', skipOnError: true });
+  await fastify.register(users);
   await fastify.register(passwords, { concurrency: config.PASSWORD_HASH_CONCURRENCY });
   await fastify.register(refreshTokens, { secret: config.REFRESH_TOKEN_SECRET, ttlSeconds: config.REFRESH_TOKEN_TTL_SECONDS, graceSeconds: config.REFRESH_REUSE_GRACE_SECONDS });
   await fastify.register(sessions, { stateStore: config.STATE_STORE });
   await fastify.register(loginLimits, { maxFailures: config.LOGIN_FAILURES_PER_ACCOUNT });
+  await fastify.register(currentUser);
   await fastify.register(authRoutes, { prefix: '/auth', config, jwks: keys.jwks });
 }

@@ -1,44 +1,24 @@
-// The auth API (architecture.md). Handlers stay thin: hashing, token families, sessions and
-// limits live in plugins/app.
+// The auth API (architecture.md). Handlers stay thin: accounts, hashing, token families,
+// sessions, limits and who is calling live in plugins/app.
 import { randomUUID } from 'node:crypto';
 import { HttpProblem, problemResponses } from '@anypod/platform';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { AuthConfig } from '../config.ts';
+import { SESSION_COOKIE } from '../plugins/app/sessions.ts';
+import type { Role } from '../plugins/app/users.ts';
 import type { AccessTokenKeys } from '../signing-keys.ts';
 import { CredentialsSchema, JwksSchema, LoginSchema, RefreshSchema, SessionLoginSchema, TokenPairSchema, UserSchema } from '../schemas/auth.ts';
-
-export const SESSION_COOKIE = 'anypod_session';
-
-type Role = 'user' | 'admin';
-const asRole = (role: string): Role => (role === 'admin' ? 'admin' : 'user');
 
 export default async function authRoutes(app: FastifyInstance, opts: { config: AuthConfig; jwks: AccessTokenKeys['jwks'] }) {
   const fastify = app.withTypeProvider<TypeBoxTypeProvider>();
   const { config } = opts;
   const loginRateLimit = { rateLimit: { max: config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 } };
 
-  async function issueTokens(user: { id: string; role: string }, familyId: string, refreshToken: string) {
-    const accessToken = await fastify.jwt.sign({ sub: user.id, role: asRole(user.role), jti: randomUUID(), sid: familyId });
+  async function issueTokens(user: { id: string; role: Role }, familyId: string, refreshToken: string) {
+    const accessToken = await fastify.jwt.sign({ sub: user.id, role: user.role, jti: randomUUID(), sid: familyId });
     return { tokenType: 'Bearer' as const, accessToken, expiresIn: config.ACCESS_TOKEN_TTL_SECONDS, refreshToken };
-  }
-
-  /** The user behind a bearer token (family still active) or a session cookie, else 401. */
-  async function currentUser(request: FastifyRequest): Promise<{ userId: string; via: 'bearer' | 'cookie' }> {
-    if (request.headers.authorization) {
-      await fastify.authenticate(request);
-      // Postgres, not only the Redis denylist: a logout must hold here even if Redis lost it.
-      if (!(await fastify.refreshTokens.isFamilyActive(request.user.sid))) {
-        fastify.tokenVerdicts.revoked(request);
-        throw new HttpProblem(401, 'This login was signed out.');
-      }
-      return { userId: request.user.sub, via: 'bearer' };
-    }
-    const cookie = request.cookies[SESSION_COOKIE];
-    const session = cookie ? await fastify.sessions.find(cookie) : null;
-    if (!session) throw new HttpProblem(401, 'Sign in first: no valid bearer token or session cookie.', { headers: { 'www-authenticate': 'Bearer' } });
-    return { userId: session.userId, via: 'cookie' };
   }
 
   fastify.post('/register', {
@@ -47,13 +27,7 @@ export default async function authRoutes(app: FastifyInstance, opts: { config: A
   }, async (request, reply) => {
     const email = request.body.email.toLowerCase();
     const passwordHash = await fastify.passwords.hash(request.body.password);
-    try {
-      const user = await fastify.prisma.user.create({ data: { email, passwordHash }, select: { id: true, email: true, role: true } });
-      return reply.code(201).send({ ...user, role: asRole(user.role) });
-    } catch (error) {
-      if ((error as { code?: string }).code === 'P2002') throw new HttpProblem(409, 'An account with this email already exists.');
-      throw error;
-    }
+    return reply.code(201).send(await fastify.users.register(email, passwordHash));
   });
 
   fastify.post('/login', {
@@ -62,7 +36,7 @@ export default async function authRoutes(app: FastifyInstance, opts: { config: A
   }, async (request, reply) => {
     const email = request.body.email.toLowerCase();
     await fastify.loginLimits.assertAllowed(email);
-    const user = await fastify.prisma.user.findUnique({ where: { email } });
+    const user = await fastify.users.findByEmail(email);
     if (!(await fastify.passwords.verify(request.body.password, user?.passwordHash)) || !user) {
       await fastify.loginLimits.recordFailure(email);
       throw new HttpProblem(401, 'Wrong email or password.');
@@ -71,7 +45,7 @@ export default async function authRoutes(app: FastifyInstance, opts: { config: A
     if (request.body.mode === 'cookie') {
       const { cookieValue, session } = await fastify.sessions.create(user.id, config.SESSION_TTL_SECONDS);
       reply.setCookie(SESSION_COOKIE, cookieValue, { path: '/', httpOnly: true, sameSite: 'lax', secure: config.COOKIE_SECURE, maxAge: config.SESSION_TTL_SECONDS });
-      return { user: { id: user.id, email: user.email, role: asRole(user.role) }, sessionExpiresAt: new Date(session.expiresAt).toISOString() };
+      return { user: { id: user.id, email: user.email, role: user.role }, sessionExpiresAt: new Date(session.expiresAt).toISOString() };
     }
     const family = await fastify.refreshTokens.start(user.id);
     return issueTokens(user, family.familyId, family.refreshToken);
@@ -81,15 +55,15 @@ export default async function authRoutes(app: FastifyInstance, opts: { config: A
     schema: { summary: 'Rotate a refresh token (retry-safe within a short grace window)', body: RefreshSchema, response: { 200: TokenPairSchema, ...problemResponses(401) } },
   }, async (request) => {
     const rotated = await fastify.refreshTokens.rotate(request.body.refreshToken);
-    const user = await fastify.prisma.user.findUnique({ where: { id: rotated.userId }, select: { id: true, role: true } });
+    const user = await fastify.users.findPublic(rotated.userId);
     if (!user) throw new HttpProblem(401, 'The account no longer exists.');
     return issueTokens(user, rotated.familyId, rotated.refreshToken);
   });
 
   fastify.post('/logout', {
     schema: { summary: 'Sign out: revokes the login on every replica', security: [{ bearer: [] }], response: { 204: Type.Null() } },
-  }, async (request: FastifyRequest, reply: FastifyReply) => {
-    const who = await currentUser(request);
+  }, async (request, reply) => {
+    const who = await fastify.currentUser(request);
     if (who.via === 'bearer') {
       await fastify.refreshTokens.revokeFamily(request.user.sid, 'logout');
       try {
@@ -109,10 +83,10 @@ export default async function authRoutes(app: FastifyInstance, opts: { config: A
   fastify.get('/me', {
     schema: { summary: 'The signed-in user', security: [{ bearer: [] }], response: { 200: UserSchema } },
   }, async (request) => {
-    const { userId } = await currentUser(request);
-    const user = await fastify.prisma.user.findUnique({ where: { id: userId }, select: { id: true, email: true, role: true } });
+    const { userId } = await fastify.currentUser(request);
+    const user = await fastify.users.findPublic(userId);
     if (!user) throw new HttpProblem(401, 'The account no longer exists.');
-    return { ...user, role: asRole(user.role) };
+    return user;
   });
 
   const { jwks } = opts;

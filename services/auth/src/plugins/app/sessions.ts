@@ -10,6 +10,9 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { PrismaClient } from '../../generated/prisma/client.ts';
 
+/** The cookie that carries a session's value (scenarios' journeys/shopper.ts names it too: clients read it). */
+export const SESSION_COOKIE = 'anypod_session';
+
 export interface SessionRecord {
   id: string; // sha256 of the cookie value
   userId: string;
