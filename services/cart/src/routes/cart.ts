@@ -1,21 +1,20 @@
 // The cart itself: read it (with an ETag), add to it (commutative, Idempotency-Key required),
 // and edit or remove a line (If-Match required, Idempotency-Key optional).
-import { HttpProblem, problemResponses } from '@anypod/platform';
+import { HttpProblem, ifNoneMatchHits, parseIfMatch, problemResponses } from '@anypod/platform';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { cartEtag, ifNoneMatchHits, parseIfMatch } from '../lib/etag.ts';
 import { sendStored } from '../lib/stored-response.ts';
-import { AddItemSchema, CartSchema, EditHeadersSchema, ProductParamsSchema, ReadHeadersSchema, RequiredKeyHeadersSchema, SetQuantitySchema } from '../schemas/cart.ts';
+import { AddItemSchema, cartEtag, CartSchema, cartVersionOf, EditHeadersSchema, ProductParamsSchema, ReadHeadersSchema, RequiredKeyHeadersSchema, SetQuantitySchema } from '../schemas/cart.ts';
 import type { CartEdit } from '../stores/cart-store.ts';
 import { bearer, cartView, idempotencyOf, requireIdempotency, respondWithCart, userIdOf } from './request-context.ts';
 
 /** RFC 6585 §3: an edit without If-Match could silently overwrite a change it never saw. */
 function ifMatchVersions(request: FastifyRequest): number[] {
-  const ifMatch = parseIfMatch(request.headers['if-match']);
+  const ifMatch = parseIfMatch(request.headers['if-match'], cartVersionOf);
   if (ifMatch.kind === 'missing') throw new HttpProblem(428, "This edit needs If-Match with the cart's ETag (from GET /cart).");
   // '*' would match any version and defeat the lost-update check it is required for.
-  if (ifMatch.kind === 'wildcard') throw new HttpProblem(428, "If-Match: * is not accepted here; send the cart's ETag.");
+  if (ifMatch.kind === 'any') throw new HttpProblem(428, "If-Match: * is not accepted here; send the cart's ETag.");
   return ifMatch.versions;
 }
 
@@ -35,7 +34,7 @@ export default async function cartRoutes(app: FastifyInstance) {
     const cart = await store.read(userIdOf(request));
     // Carts are per user and change often: caches may keep them only to revalidate.
     reply.header('etag', cartEtag(cart.version)).header('cache-control', 'private, no-cache');
-    if (ifNoneMatchHits(request.headers['if-none-match'], cart.version)) return reply.code(304).send(null);
+    if (ifNoneMatchHits(request.headers['if-none-match'], cartEtag(cart.version))) return reply.code(304).send(null);
     return cartView(cart);
   });
 

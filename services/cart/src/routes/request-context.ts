@@ -2,10 +2,9 @@
 // fingerprint of the request it names.
 import { HttpProblem } from '@anypod/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { cartEtag } from '../lib/etag.ts';
 import { normalizeKey, requestFingerprint, type IdempotencyRequest } from '../lib/idempotency.ts';
 import { JSON_TYPE } from '../lib/stored-response.ts';
-import type { Cart, Order } from '../schemas/cart.ts';
+import { cartEtag, type Cart, type Order } from '../schemas/cart.ts';
 import type { CartState, RespondWithCart, RespondWithOrder } from '../stores/cart-store.ts';
 
 export const bearer = [{ bearer: [] }];

@@ -1,3 +1,4 @@
+import { strongEtag } from '@anypod/platform';
 import { Type, type Static } from '@sinclair/typebox';
 
 /** Catalog's product id format; bounded so keys and URLs stay small. */
@@ -17,6 +18,16 @@ export const CartSchema = Type.Object({
   updatedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'null for a cart never written' }),
 });
 export type Cart = Static<typeof CartSchema>;
+
+// The cart's entity tag is its version, so If-Match can be checked by the database in the same
+// statement that changes the cart (RFC 9110 §13.1.1: If-Match uses the strong comparison).
+export const cartEtag = (version: number): string => strongEtag(`v${version}`);
+
+/** The version a cart tag ("v<n>") names; other tags name none. */
+export function cartVersionOf(opaque: string): number | undefined {
+  const version = Number(/^v(\d{1,10})$/.exec(opaque)?.[1] ?? Number.NaN);
+  return Number.isSafeInteger(version) ? version : undefined;
+}
 
 export const AddItemSchema = Type.Object({ productId: ProductId, quantity: AddQuantity }, { additionalProperties: false });
 export type AddItem = Static<typeof AddItemSchema>;

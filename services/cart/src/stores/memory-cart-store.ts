@@ -5,7 +5,7 @@
 // atomic on Node's single thread (no locks needed).
 import { randomUUID } from 'node:crypto';
 import { HttpProblem } from '@anypod/platform';
-import { cartEtag } from '../lib/etag.ts';
+import { cartEtag } from '../schemas/cart.ts';
 import { resolveExisting, type IdempotencyObserver, type IdempotencyRequest, type StoredResponse } from '../lib/idempotency.ts';
 import type { AddItem, CartLine, Order } from '../schemas/cart.ts';
 import {

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { HttpProblem } from '@anypod/platform';
 import { Prisma, type PrismaClient } from '../generated/prisma/client.ts';
-import { cartEtag } from '../lib/etag.ts';
+import { cartEtag } from '../schemas/cart.ts';
 import type { IdempotencyResult } from '@anypod/platform/anypod-metrics';
 import { resolveExisting, type ExistingRecord, type IdempotencyObserver, type IdempotencyRequest, type StoredResponse } from '../lib/idempotency.ts';
 import type { AddItem, CartLine, Order } from '../schemas/cart.ts';

@@ -1,9 +1,8 @@
 // Products: public reads (cached, X-Cache says how), admin writes guarded by If-Match.
-import { HttpProblem, problemResponses } from '@anypod/platform';
+import { HttpProblem, ifNoneMatchHits, parseIfMatch, problemResponses, strongEtag } from '@anypod/platform';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { etagOf, ifMatchVersions, noneMatchHits } from '../etag.ts';
 import {
   ConditionalReadHeadersSchema,
   ConditionalWriteHeadersSchema,
@@ -18,12 +17,24 @@ import {
 const tags = ['products'];
 const bearer = [{ bearer: [] }];
 
+// Strong ETags for products, derived from id and version: every write bumps the version, so the
+// tag changes exactly when the representation does (RFC 9110 §8.8.3).
+const etagOf = (product: { id: string; version: number }) => strongEtag(`${product.id}.v${product.version}`);
+
+/** The version a tag of this product names ("<id>.v<n>"); a tag of another product names none. */
+const versionIn = (id: string) => (opaque: string) => {
+  const match = /^([a-z0-9-]{1,64})\.v(\d{1,9})$/.exec(opaque);
+  return match && match[1] === id ? Number(match[2]) : undefined;
+};
+
 /** 428 without If-Match: an unconditional write could silently undo someone else's (RFC 6585 §3). */
-function requireIfMatch(header: string | undefined, id: string) {
-  if (!header) throw new HttpProblem(428, 'Send If-Match with the ETag from your last read of this product.');
-  const versions = ifMatchVersions(header, id);
-  if (versions !== 'any' && versions.length === 0) throw new HttpProblem(412, 'If-Match names no version of this product; read it again for its ETag.');
-  return versions;
+function requireIfMatch(header: string | undefined, id: string): number[] | 'any' {
+  const ifMatch = parseIfMatch(header, versionIn(id));
+  if (ifMatch.kind === 'missing') throw new HttpProblem(428, 'Send If-Match with the ETag from your last read of this product.');
+  // `*`: any current version (RFC 9110 §13.1.1); the repository answers 404 if there is none.
+  if (ifMatch.kind === 'any') return 'any';
+  if (ifMatch.versions.length === 0) throw new HttpProblem(412, 'If-Match names no version of this product; read it again for its ETag.');
+  return ifMatch.versions;
 }
 
 export default async function productRoutes(app: FastifyInstance) {
@@ -59,7 +70,7 @@ export default async function productRoutes(app: FastifyInstance) {
     const etag = etagOf(product);
     // no-cache: clients may store it but must revalidate, which the ETag makes cheap.
     reply.header('etag', etag).header('cache-control', 'no-cache');
-    if (noneMatchHits(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
+    if (ifNoneMatchHits(request.headers['if-none-match'], etag)) return reply.code(304).send(null);
     return product;
   });
 
