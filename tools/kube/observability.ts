@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { parseObjects, renderText } from '../k8s/render.ts';
+import { DEFAULT_RELEASE, parseObjects, renderText, type K8sObject } from '../k8s/render.ts';
 import { startObservability, type ScrapeConfig } from '../observability/index.ts';
 import { kubeEnv } from './proof/kube-env.ts';
 import { REPO_ROOT } from '../cluster/paths.ts';
@@ -30,14 +30,27 @@ interface RelabelConfig {
   target_label?: string;
 }
 
-/** The chart's Prometheus config and rule file, as `helm template` renders them for this cluster. */
-export function chartPrometheusFiles(release: string, namespace: string): { config: { scrape_configs: ScrapeConfig[] }; rules: string } {
-  const objects = parseObjects(renderText({ release, namespace, valuesFiles: [CHART_VALUES], set: { 'observability.enabled': 'true' } }));
+/** The chart's prometheus.yml, parsed: what the node's Prometheus and the tests read of it. */
+export interface ChartPrometheusConfig {
+  rule_files?: string[];
+  scrape_configs: ScrapeConfig[];
+}
+
+/**
+ * The chart's Prometheus config and rule file from its rendered objects (the ConfigMap
+ * `<release>-prometheus`): read here only, for the node's Prometheus and every test of them.
+ */
+export function chartPrometheusFilesOf(objects: readonly K8sObject[], release = DEFAULT_RELEASE): { config: ChartPrometheusConfig; rules: string } {
   const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === `${release}-prometheus`) as { data?: Record<string, string> } | undefined;
   const config = configMap?.data?.['prometheus.yml'];
   const rules = configMap?.data?.['anypod.rules.yaml'];
   if (!config || !rules) throw new Error(`the rendered chart has no ConfigMap ${release}-prometheus with prometheus.yml and anypod.rules.yaml`);
-  return { config: parseYaml(config) as { scrape_configs: ScrapeConfig[] }, rules };
+  return { config: parseYaml(config) as ChartPrometheusConfig, rules };
+}
+
+/** The chart's Prometheus config and rule file, as `helm template` renders them for this cluster. */
+export function chartPrometheusFiles(release: string, namespace: string): { config: ChartPrometheusConfig; rules: string } {
+  return chartPrometheusFilesOf(parseObjects(renderText({ release, namespace, valuesFiles: [CHART_VALUES], set: { 'observability.enabled': 'true' } })), release);
 }
 
 /**

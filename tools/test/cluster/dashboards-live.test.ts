@@ -20,7 +20,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { startCluster } from '../../cluster/cluster.ts';
 import { freePort } from '../../cluster/process-utils.ts';
 import { eventually, newAccount } from '../../cluster/testing.ts';
@@ -31,10 +30,10 @@ import { SERVICE_NAMES } from '../../dashboards/panels.ts';
 import { concreteQueries } from '../../dashboards/queries.ts';
 import { CHART_DIR, DEFAULT_RELEASE, render, type K8sObject } from '../../k8s/render.ts';
 import { podTemplates, serviceDeployments } from '../../k8s/workloads.ts';
-import { withHttpSd } from '../../kube/observability.ts';
+import { chartPrometheusFilesOf, withHttpSd } from '../../kube/observability.ts';
 import { podTargetGroups } from '../../kube/prometheus-sd/pod-targets.ts';
 import { PromQL } from '../../observability/promql.ts';
-import { startPrometheus, type PrometheusProcess, type ScrapeConfig } from '../../observability/prometheus.ts';
+import { startPrometheus, type PrometheusProcess } from '../../observability/prometheus.ts';
 
 const NAMESPACE = DEFAULT_RELEASE;
 const SERVICES: ServiceName[] = ['auth', 'catalog', 'cart'];
@@ -106,10 +105,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => sd.listen(0, '127.0.0.1', resolve));
   const sdUrl = `http://127.0.0.1:${(sd.address() as AddressInfo).port}/targets`;
-  const config = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === `${DEFAULT_RELEASE}-prometheus`) as K8sObject & { data: Record<string, string> };
+  const { config, rules } = chartPrometheusFilesOf(objects);
   const rulesFile = join(runDir, 'anypod.rules.yaml');
-  writeFileSync(rulesFile, config.data['anypod.rules.yaml']!);
-  const scrapeConfigs = withHttpSd((parse(config.data['prometheus.yml']!) as { scrape_configs: ScrapeConfig[] }).scrape_configs, sdUrl).map((c) => ({
+  writeFileSync(rulesFile, rules);
+  const scrapeConfigs = withHttpSd(config.scrape_configs, sdUrl).map((c) => ({
     ...c,
     // the chart's http_sd stand-in is polled every second here, so a replacement is found at once
     http_sd_configs: [{ url: sdUrl, refresh_interval: '1s' }],

@@ -14,8 +14,7 @@ import { parse, stringify } from 'yaml';
 import { DASHBOARDS_DIR, renderDashboards } from '../../dashboards/index.ts';
 import { validationCrds } from '../../dashboards/operator-crds.ts';
 import { promtool, RULES_FILE } from '../../dashboards/rules.ts';
-import { withHttpSd } from '../../kube/observability.ts';
-import type { ScrapeConfig } from '../../observability/prometheus.ts';
+import { chartPrometheusFilesOf, withHttpSd } from '../../kube/observability.ts';
 import { CHART_DIR, DEFAULT_RELEASE, helm, ofKind, render, renderText, type K8sObject, type RenderOptions } from '../../k8s/render.ts';
 import { formatFailures, validateRenders } from '../../k8s/validate.ts';
 import { field, podTemplates, serviceContainer, serviceDeployments, type PodSpec } from '../../k8s/workloads.ts';
@@ -103,14 +102,12 @@ describe('PrometheusRule and the chart\'s own Prometheus carry the rule file, sc
   });
 
   it('the chart\'s Prometheus loads the same rules, and promtool accepts its config and them', () => {
-    const objects = render({ valuesFiles: OBSERVABILITY });
-    const config = ofKind<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap').find((c) => c.metadata.name === `${DEFAULT_RELEASE}-prometheus`)!;
-    expect(parse(config.data['anypod.rules.yaml']!)).toEqual(scoped(DEFAULT_RELEASE));
+    const { config: prometheusYml, rules } = chartPrometheusFilesOf(render({ valuesFiles: OBSERVABILITY }));
+    expect(parse(rules)).toEqual(scoped(DEFAULT_RELEASE));
     const dir = mkdtempSync(join(tmpdir(), 'anypod-promconfig-'));
     try {
-      const prometheusYml = parse(config.data['prometheus.yml']!) as { rule_files: string[]; scrape_configs: ScrapeConfig[] };
       expect(prometheusYml.rule_files).toEqual(['/etc/prometheus/rules/anypod.rules.yaml']);
-      writeFileSync(join(dir, 'anypod.rules.yaml'), config.data['anypod.rules.yaml']!);
+      writeFileSync(join(dir, 'anypod.rules.yaml'), rules);
       // Debian's promtool 2.42 is built without kubernetes_sd_configs: its discovery is swapped for
       // the http_sd the node's Prometheus uses (tools/kube/observability.ts); the rest is checked as rendered.
       const checkable = { ...prometheusYml, rule_files: [join(dir, 'anypod.rules.yaml')], scrape_configs: withHttpSd(prometheusYml.scrape_configs, 'http://127.0.0.1:1/targets') };
@@ -127,8 +124,7 @@ describe('PrometheusRule and the chart\'s own Prometheus carry the rule file, sc
   });
 
   it('discovery is kubernetes_sd role pod in the release namespace, relabelled to namespace, pod and container', () => {
-    const config = ofKind<K8sObject & { data: Record<string, string> }>(render({ valuesFiles: OBSERVABILITY, namespace: 'shop' }), 'ConfigMap').find((c) => c.metadata.name === `${DEFAULT_RELEASE}-prometheus`)!;
-    const [job] = (parse(config.data['prometheus.yml']!) as { scrape_configs: Array<Record<string, unknown>> }).scrape_configs;
+    const [job] = chartPrometheusFilesOf(render({ valuesFiles: OBSERVABILITY, namespace: 'shop' })).config.scrape_configs;
     expect(job!.kubernetes_sd_configs).toEqual([{ role: 'pod', namespaces: { names: ['shop'] } }]);
     const targets = (job!.relabel_configs as Array<{ source_labels?: string[]; target_label?: string }>).filter((r) => r.target_label).map((r) => [r.target_label, r.source_labels?.[0]]);
     expect(targets).toEqual([
