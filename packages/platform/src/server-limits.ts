@@ -10,6 +10,7 @@
 import type { FastifyServerOptions } from 'fastify';
 import { createServer, STATUS_CODES, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { problemBody } from './problem.ts';
 
 export interface ServerLimits {
   /** all request headers together, bytes; more is answered 431 and the connection closed */
@@ -140,7 +141,7 @@ export function problemClientErrorHandler(this: { log: { debug: (obj: object, ms
   // body still trickling in after an early 413), it would be read as garbage after that one.
   const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (socket.writable && !current?.headersSent) {
-    const body = JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status], status, detail: clientErrorDetail[status] });
+    const body = JSON.stringify(problemBody(status, clientErrorDetail[status]));
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   }
   socket.destroy();
