@@ -44,7 +44,8 @@ export function check(id: CheckId, actual: number, expected: Check['expected'], 
   return { id, actual, expected, pass, ...(detail && Object.keys(detail).length > 0 ? { detail } : {}) };
 }
 
-const none = (id: CheckId, actual: number, detail?: Check['detail']) => check(id, actual, { max: 0 }, detail);
+/** A check that nothing of the kind happened (at most 0): the Node driver's runs and k6-run.ts build theirs with it. */
+export const none = (id: CheckId, actual: number, detail?: Check['detail']) => check(id, actual, { max: 0 }, detail);
 const yes = (id: CheckId, holds: boolean, detail?: Check['detail']) => check(id, holds ? 1 : 0, { min: 1 }, detail);
 
 /** Set by the operation runner on an attempt still in flight when the run's time was up. */

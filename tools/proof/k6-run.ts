@@ -6,7 +6,7 @@
 // tested on recorded files.
 import { attemptStats, LOAD_METRICS, timeline, type Attempt, type Operation } from '@anypod/scenarios';
 import { verdictOf } from './assemble-report.ts';
-import { check } from './checks.ts';
+import { check, none } from './checks.ts';
 import { SESSION_SERVICE } from './attribution.ts';
 import type { K6Point, K6Summary, K6TimeSeriesInfo } from './k6-results.ts';
 import type { Check, Mode, NotMeasured, ProofReport, RunReport, RunSource } from './report-types.ts';
@@ -210,17 +210,18 @@ export function k6Run(input: K6RunInput): RunReport {
   const expectation: RunReport['expectation'] = input.mode === 'shared' ? 'pass' : 'demonstrates-failure';
 
   const checks: Check[] = [];
-  const none = (id: Check['id'], n: number | undefined, detail?: Check['detail']) => n !== undefined && checks.push(check(id, n, { max: 0 }, detail));
+  // A counter k6 did not report is no check at all (its absence is in missingMetrics), never a pass.
+  const noneIfCounted = (id: Check['id'], n: number | undefined, detail?: Check['detail']) => n !== undefined && checks.push(none(id, n, detail));
   if (expectation === 'pass') {
     if (w.acknowledged !== undefined && w.attempted !== undefined) checks.push(check('writes-acknowledged', w.acknowledged, { min: 1 }, { attempted: w.attempted }));
-    if (usersChecked !== undefined) none('final-read', readbackFailures, { users: usersChecked + (readbackFailures ?? 0), read: usersChecked });
-    none('lost-writes', w.lost);
-    none('unexpected-writes', w.unexpected);
-    none('duplicated-writes', w.duplicated);
-    none('quantity-bounds', quantity);
+    if (usersChecked !== undefined) noneIfCounted('final-read', readbackFailures, { users: usersChecked + (readbackFailures ?? 0), read: usersChecked });
+    noneIfCounted('lost-writes', w.lost);
+    noneIfCounted('unexpected-writes', w.unexpected);
+    noneIfCounted('duplicated-writes', w.duplicated);
+    noneIfCounted('quantity-bounds', quantity);
     if (cart) checks.push(check('sessions-on-several-pods', sessions.total > 0 ? cart.min : 0, { min: 2 }, { max: cart.max, sessions: sessions.total }));
-    none('read-your-writes', missingLines);
-    none('sessions-lost', sessionsLost);
+    noneIfCounted('read-your-writes', missingLines);
+    noneIfCounted('sessions-lost', sessionsLost);
     const checkouts = series?.operations.checkout;
     if (checkouts) {
       const attempted = Object.values(checkouts).reduce((a, n) => a + n, 0);
