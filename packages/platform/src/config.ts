@@ -17,6 +17,11 @@ export const BaseConfigSchema = Type.Object({
   HOST: Type.String({ minLength: 1, maxLength: 255, default: '0.0.0.0', description: 'bind address; probes need 0.0.0.0 in a pod' }),
   POD_NAME: Type.Optional(Type.String({ minLength: 1, maxLength: 253, description: 'replica name for X-Served-By and traces; falls back to HOSTNAME' })),
   HOSTNAME: Type.Optional(Type.String({ maxLength: 253, description: 'set by Kubernetes to the pod name; used when POD_NAME is not' })),
+  // Read by the telemetry bootstrap (telemetry.ts), which starts before the configuration is
+  // loaded; declared here so a bad value stops the process by name and .env.example lists it.
+  POD_NAMESPACE: Type.Optional(
+    Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63, description: "the pod's namespace (the chart sets it from the downward API): k8s.namespace.name on every span" }),
+  ),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info', description: 'fatal, error, warn, info, debug, trace or silent' },

@@ -25,6 +25,8 @@ describe('loadConfig', () => {
     expect(() => loadConfig(base, { ...valid, PORT: 'eighty' })).toThrow(/^PORT is invalid/);
     expect(() => loadConfig(base, { ...valid, REDIS_URL: 'http://x' })).toThrow(/^REDIS_URL is invalid: .*\(expected a redis:\/\/ URL\)/);
     expect(() => loadConfig(base, { ...valid, STATE_STORE: 'disk' })).toThrow(/^STATE_STORE is invalid/);
+    expect(() => loadConfig(base, { ...valid, POD_NAMESPACE: 'My_Shop' })).toThrow(/^POD_NAMESPACE is invalid: .*\(expected the pod's namespace/);
+    expect(loadConfig(base, { ...valid, POD_NAMESPACE: 'shop' }).POD_NAMESPACE).toBe('shop');
   });
 
   it('takes the pod name from POD_NAME, then HOSTNAME', () => {
