@@ -6,36 +6,33 @@
 //
 // Exit status: 0 when the history checks out, 1 when it does not, 2 on bad usage.
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { Type } from '@sinclair/typebox';
 import { checkHistory, sessionStats } from '@anypod/scenarios';
+import { parseOrUsage, readInput, UsageError } from '../config/cli-input.ts';
 import { runLoad } from './driver.ts';
 import { finalRead } from './final-read.ts';
 import { createHttpClient } from './http-client.ts';
 
+const USAGE = 'usage: node --import tsx tools/load/cli.ts [--url URL] [--vus N] [--duration S] [--seed N]';
+
+const LoadInputSchema = Type.Object({
+  url: Type.String({ pattern: '^https?://', maxLength: 2048, default: 'http://127.0.0.1:8080', flag: '--url', description: 'an http:// URL (the Ingress)' }),
+  vus: Type.Integer({ minimum: 1, default: 8, flag: '--vus', description: 'a positive integer (virtual users)' }),
+  duration: Type.Number({ exclusiveMinimum: 0, default: 30, flag: '--duration', description: 'a positive number of seconds' }),
+  seed: Type.Integer({ minimum: 1, default: 1, flag: '--seed', description: 'a positive integer' }),
+});
+
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: { url: { type: 'string', default: 'http://127.0.0.1:8080' }, vus: { type: 'string', default: '8' }, duration: { type: 'string', default: '30' }, seed: { type: 'string', default: '1' } },
-      strict: true,
-    }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\nusage: node --import tsx tools/load/cli.ts [--url URL] [--vus N] [--duration S] [--seed N]`);
-    return 2;
-  }
-  const vus = Number(values.vus);
-  const durationS = Number(values.duration);
-  if (!Number.isInteger(vus) || vus < 1 || !(durationS > 0)) {
-    console.error('--vus must be a positive integer and --duration a positive number of seconds');
-    return 2;
-  }
-  let client;
-  try {
-    client = createHttpClient({ baseUrl: values.url, connections: vus * 2 });
-  } catch (error) {
-    console.error((error as Error).message);
-    return 2;
-  }
+  const input = parseOrUsage(() => {
+    const values = readInput(LoadInputSchema, { argv: process.argv.slice(2) });
+    try {
+      return { ...values, client: createHttpClient({ baseUrl: values.url, connections: values.vus * 2 }) };
+    } catch (error) {
+      throw new UsageError(`--url: ${(error as Error).message}`);
+    }
+  }, USAGE);
+  if (!input) return 2;
+  const { client, vus, seed, duration: durationS } = input;
   const t0 = performance.now();
   const clock = () => performance.now() - t0;
   try {
@@ -45,7 +42,7 @@ async function main(): Promise<number> {
       durationMs: durationS * 1000,
       clock,
       runId: `load${Date.now().toString(36)}`,
-      seed: Number(values.seed) || 1,
+      seed,
       onMeasuredStart: (atMs) => console.log(`${(atMs / 1000).toFixed(1)}s  every VU signed in; shopping for ${durationS} s`),
       onProgress: (p) =>
         console.log(

@@ -9,15 +9,15 @@
 // name (graceful, sigkill, hang, memory, sticky) or letter (a, b, c, d, e).
 // Exit status: 0 when the verdict is pass, 1 when a stateless run failed its checks, 2 on bad usage.
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { Type } from '@sinclair/typebox';
+import { parseOrUsage, readInput, UsageError } from '../config/cli-input.ts';
 import { PROOF_RUNS, type RunSpec } from './runs.ts';
 import { checkWords } from './words.ts';
 import type { ProofReport, RunReport } from './report-types.ts';
 import { runProof } from './run-proof.ts';
 import { writeReport } from './write-report.ts';
 import { REPO_ROOT } from '../cluster/paths.ts';
-
 
 const ALIASES: Record<string, string> = {
   a: 'stateless-graceful',
@@ -32,8 +32,6 @@ const ALIASES: Record<string, string> = {
   e: 'stateful-sticky',
   sticky: 'stateful-sticky',
 };
-
-export class UsageError extends Error {}
 
 /** A run catalogue and the short names it accepts: the local proof's, or tools/kube's. */
 export interface RunCatalogue {
@@ -55,12 +53,17 @@ export function selectRuns(list: string | undefined, catalogue: RunCatalogue = L
   return runs.filter((r) => names.includes(r.name));
 }
 
-function positive(name: string, value: string | undefined, fallback: number, { integer = true, min = 1 } = {}): number {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) throw new UsageError(`${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got "${value}"`);
-  return n;
-}
+/** The proof's settings: each an environment variable and a flag (the flag wins). */
+const ProofInputSchema = Type.Object({
+  PROOF_DURATION_S: Type.Number({ minimum: 1, default: 45, flag: '--duration', description: 'a number ≥ 1 (seconds per run)' }),
+  PROOF_KILL_EVERY_S: Type.Number({ minimum: 0.5, default: 10, flag: '--kill-every', description: 'a number ≥ 0.5 (seconds between deletions)' }),
+  PROOF_VUS: Type.Integer({ minimum: 1, default: 16, flag: '--vus', description: 'an integer ≥ 1 (virtual users)' }),
+  REPLICAS: Type.Integer({ minimum: 2, default: 3, flag: '--replicas', description: 'an integer ≥ 2 (replicas per service)' }),
+  PROOF_MIN_KILLS: Type.Integer({ minimum: 0, default: 3, flag: '--min-kills', description: 'an integer ≥ 0 (deletions a run must have)' }),
+  PROOF_SEED: Type.Integer({ minimum: 0, default: 1, flag: '--seed', description: 'an integer ≥ 0' }),
+  PROOF_RUNS: Type.Optional(Type.String({ maxLength: 1024, flag: '--runs', description: 'a comma-separated list of runs' })),
+  PROOF_OUT_DIR: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, flag: '--out', description: 'a directory' })),
+});
 
 export interface CliConfig {
   durationS: number;
@@ -80,31 +83,16 @@ export function runSettings(config: CliConfig) {
 }
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv, catalogue: RunCatalogue = LOCAL_CATALOGUE): CliConfig {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      duration: { type: 'string' },
-      'kill-every': { type: 'string' },
-      vus: { type: 'string' },
-      replicas: { type: 'string' },
-      runs: { type: 'string' },
-      'min-kills': { type: 'string' },
-      seed: { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) throw new UsageError('');
+  const input = readInput(ProofInputSchema, { argv, env });
   return {
-    durationS: positive('PROOF_DURATION_S/--duration', values.duration ?? env.PROOF_DURATION_S, 45, { integer: false }),
-    killEveryS: positive('PROOF_KILL_EVERY_S/--kill-every', values['kill-every'] ?? env.PROOF_KILL_EVERY_S, 10, { integer: false, min: 0.5 }),
-    vus: positive('PROOF_VUS/--vus', values.vus ?? env.PROOF_VUS, 16),
-    replicas: positive('REPLICAS/--replicas', values.replicas ?? env.REPLICAS, 3, { min: 2 }),
-    minKills: positive('PROOF_MIN_KILLS/--min-kills', values['min-kills'] ?? env.PROOF_MIN_KILLS, 3, { min: 0 }),
-    seed: positive('PROOF_SEED/--seed', values.seed ?? env.PROOF_SEED, 1, { min: 0 }),
-    runs: selectRuns(values.runs ?? env.PROOF_RUNS, catalogue),
-    outDir: values.out ?? env.PROOF_OUT_DIR ?? catalogue.outDir,
+    durationS: input.PROOF_DURATION_S,
+    killEveryS: input.PROOF_KILL_EVERY_S,
+    vus: input.PROOF_VUS,
+    replicas: input.REPLICAS,
+    minKills: input.PROOF_MIN_KILLS,
+    seed: input.PROOF_SEED,
+    runs: selectRuns(input.PROOF_RUNS, catalogue),
+    outDir: input.PROOF_OUT_DIR ?? catalogue.outDir,
   };
 }
 
@@ -148,20 +136,11 @@ export function summaryTable(report: ProofReport): string {
   return out.join('\n');
 }
 
+const USAGE = 'usage: node --import tsx tools/proof/cli.ts [--duration S] [--kill-every S] [--vus N] [--replicas N] [--runs LIST] [--min-kills N] [--seed N] [--out DIR]';
+
 async function main(): Promise<number> {
-  let config: CliConfig;
-  try {
-    config = parseConfig(process.argv.slice(2), process.env);
-  } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      if ((error as Error).message) console.error((error as Error).message);
-      console.error(
-        'usage: node --import tsx tools/proof/cli.ts [--duration S] [--kill-every S] [--vus N] [--replicas N] [--runs LIST] [--min-kills N] [--seed N] [--out DIR]',
-      );
-      return 2;
-    }
-    throw error;
-  }
+  const config = parseOrUsage(() => parseConfig(process.argv.slice(2), process.env), USAGE);
+  if (!config) return 2;
   // Loaded here, not at the top: usage errors and the helpers above need no cluster code.
   const { startCluster } = await import('../cluster/index.ts');
   const report = await runProof({

@@ -11,9 +11,10 @@
 // met its expectation, 1 when not, 2 on bad usage or unreadable input.
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { Type } from '@sinclair/typebox';
 import { REPO_ROOT } from '../cluster/paths.ts';
-import { finishReport, runIfMain, UsageError } from './cli.ts';
+import { parseOrUsage, readInput } from '../config/cli-input.ts';
+import { finishReport, runIfMain } from './cli.ts';
 import { K6InputError, readK6Summary, readK6TimeSeries } from './k6-results.ts';
 import { k6Report, seriesCollector, type K6Series } from './k6-run.ts';
 import type { Mode, ProofReport } from './report-types.ts';
@@ -28,29 +29,23 @@ export interface K6CliConfig {
   outDir: string;
 }
 
+/** The flags (no environment variables: make load-report passes them). */
+const K6InputSchema = Type.Object({
+  summary: Type.String({ minLength: 1, maxLength: 4096, flag: '--summary <file>', description: 'the JSON the script’s handleSummary wrote' }),
+  timeseries: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, flag: '--timeseries', description: 'a file' })),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 128, flag: '--name', description: 'a run name' })),
+  mode: Type.Union([Type.Literal('shared'), Type.Literal('memory')], { default: 'shared', flag: '--mode', description: 'shared or memory' }),
+  out: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, flag: '--out', description: 'a directory' })),
+});
+
 export function parseK6Config(argv: string[]): K6CliConfig {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      summary: { type: 'string' },
-      timeseries: { type: 'string' },
-      name: { type: 'string' },
-      mode: { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) throw new UsageError('');
-  if (!values.summary) throw new UsageError('--summary <file> is required: the JSON the script’s handleSummary wrote');
-  const mode = values.mode ?? 'shared';
-  if (mode !== 'shared' && mode !== 'memory') throw new UsageError(`--mode must be shared or memory, got "${mode}"`);
+  const input = readInput(K6InputSchema, { argv });
   return {
-    summary: values.summary,
-    ...(values.timeseries ? { timeseries: values.timeseries } : {}),
-    name: values.name ?? (mode === 'shared' ? 'k6-stateless' : 'k6-stateful'),
-    mode,
-    outDir: values.out ?? join(REPO_ROOT, 'out/proof-k6'),
+    summary: input.summary,
+    ...(input.timeseries ? { timeseries: input.timeseries } : {}),
+    name: input.name ?? (input.mode === 'shared' ? 'k6-stateless' : 'k6-stateful'),
+    mode: input.mode,
+    outDir: input.out ?? join(REPO_ROOT, 'out/proof-k6'),
   };
 }
 
@@ -68,17 +63,8 @@ export async function k6ReportFromFiles(config: Omit<K6CliConfig, 'outDir'>, gen
 }
 
 async function main(): Promise<number> {
-  let config: K6CliConfig;
-  try {
-    config = parseK6Config(process.argv.slice(2));
-  } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      if ((error as Error).message) console.error((error as Error).message);
-      console.error(USAGE);
-      return 2;
-    }
-    throw error;
-  }
+  const config = parseOrUsage(() => parseK6Config(process.argv.slice(2)), USAGE);
+  if (!config) return 2;
   let report: ProofReport;
   try {
     console.log(`reading ${config.summary}${config.timeseries ? ` and ${config.timeseries}` : ''}`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig, selectRuns, summaryTable, UsageError } from '../proof/cli.ts';
+import { UsageError } from '../config/cli-input.ts';
+import { parseConfig, selectRuns, summaryTable } from '../proof/cli.ts';
 import { sampleReport } from './fixtures/sample-report.ts';
 
 describe('proof CLI configuration', () => {

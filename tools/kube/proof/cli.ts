@@ -11,7 +11,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startKiller } from '../../proof/killer.ts';
-import { finishReport, parseConfig, runIfMain, runSettings, UsageError } from '../../proof/cli.ts';
+import { parseOrUsage } from '../../config/cli-input.ts';
+import { finishReport, parseConfig, runIfMain, runSettings } from '../../proof/cli.ts';
 import type { Platform, ProofReport } from '../../proof/report-types.ts';
 import { runProof } from '../../proof/run-proof.ts';
 import { REPO_ROOT } from '../../cluster/paths.ts';
@@ -54,17 +55,11 @@ function localReport(): ProofReport | undefined {
 }
 
 async function main(): Promise<number> {
-  let config;
-  try {
-    config = parseConfig(process.argv.slice(2), process.env, KUBE_CATALOGUE);
-  } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      if ((error as Error).message) console.error((error as Error).message);
-      console.error('usage: node --import tsx tools/kube/proof/cli.ts [--duration S] [--kill-every S] [--vus N] [--replicas N] [--runs LIST] [--min-kills N] [--seed N] [--out DIR]');
-      return 2;
-    }
-    throw error;
-  }
+  const config = parseOrUsage(
+    () => parseConfig(process.argv.slice(2), process.env, KUBE_CATALOGUE),
+    'usage: node --import tsx tools/kube/proof/cli.ts [--duration S] [--kill-every S] [--vus N] [--replicas N] [--runs LIST] [--min-kills N] [--seed N] [--out DIR]',
+  );
+  if (!config) return 2;
   const log = (line: string): void => console.log(line);
   if (!existsSync(kubeEnv().KUBECONFIG)) {
     console.error(`no cluster (${kubeEnv().KUBECONFIG} is missing): make kube-up && make kube-deploy, or make demo-kube`);
