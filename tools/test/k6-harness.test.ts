@@ -181,22 +181,16 @@ describe('k6-harness', () => {
     expect(fail.stderr).toContain('count==5');
   });
 
-  it('rejects a threshold on an unknown metric and a malformed expression (exit 104)', async () => {
-    const unknown = await runHarness('unknown-metric.js');
-    expect(unknown.exitCode).toBe(104);
-    expect(unknown.stderr).toContain('anypod_never_defined');
-    const bad = await runHarness('bad-expression.js');
-    expect(bad.exitCode).toBe(104);
-    expect(bad.stderr).toContain('p95 < 500');
-  });
-
-  it('exits 107 on an exception in setup and on an unsupported import', async () => {
-    const setup = await runHarness('setup-throws.js');
-    expect(setup.exitCode).toBe(107);
-    expect(setup.stderr).toContain('setup broke on purpose');
-    const imp = await runHarness('bad-import.js');
-    expect(imp.exitCode).toBe(107);
-    expect(imp.stderr).toContain('k6/ws');
+  // k6's exit codes for a script it refuses (104: invalid config) or that breaks (107: script error).
+  it.each([
+    ['rejects a threshold on an unknown metric', 'unknown-metric.js', 104, 'anypod_never_defined'],
+    ['rejects a malformed threshold expression', 'bad-expression.js', 104, 'p95 < 500'],
+    ['exits on an exception in setup', 'setup-throws.js', 107, 'setup broke on purpose'],
+    ['exits on an unsupported import', 'bad-import.js', 107, 'k6/ws'],
+  ] as const)('%s (exit %i)', async (_label, fixture, exitCode, said) => {
+    const run = await runHarness(fixture);
+    expect(run.exitCode).toBe(exitCode);
+    expect(run.stderr).toContain(said);
   });
 
   it('exits 108 on exec.test.abort(), stopping the VU at once and still running teardown', async () => {
