@@ -1,7 +1,7 @@
 // Helpers for the cluster's own tests (tools/test/cluster/*.test.ts): a small keep-alive load
-// that records every request, a throwaway account, and for the outage tests a Postgres of the
-// test's own and the proof's shoppers with their history check. Real HTTP on loopback, real
-// servers, nothing mocked.
+// that records every request, a throwaway account (@anypod/auth/testing's), and for the outage
+// tests a Postgres of the test's own and the proof's shoppers with their history check. Real
+// HTTP on loopback, real servers, nothing mocked.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -88,28 +88,8 @@ export function keepAliveLoad(baseUrl: string, clients: number, next: (client: n
   };
 }
 
-let counter = 0;
-export const TEST_PASSWORD = 'correct horse battery staple';
-
-export function uniqueEmail(tag: string): string {
-  return `${tag}-${Date.now().toString(36)}-${process.pid}-${counter++}@example.test`;
-}
-
-async function postJson(url: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-}
-
-/** Registers a fresh account through `baseUrl` and logs in: its bearer access token. */
-export async function newAccount(baseUrl: string, tag = 'cluster'): Promise<{ email: string; accessToken: string }> {
-  const email = uniqueEmail(tag);
-  const registered = await postJson(`${baseUrl}/auth/register`, { email, password: TEST_PASSWORD });
-  if (registered.status !== 201) throw new Error(`register answered ${registered.status}: ${JSON.stringify(registered.json)}`);
-  const login = await postJson(`${baseUrl}/auth/login`, { email, password: TEST_PASSWORD });
-  if (login.status !== 200) throw new Error(`login answered ${login.status}: ${JSON.stringify(login.json)}`);
-  return { email, accessToken: login.json.accessToken as string };
-}
+// Accounts through the Ingress: the one users-and-tokens module every service's tests use too.
+export { newAccount, TEST_PASSWORD } from '@anypod/auth/testing';
 
 /**
  * The environment of a standalone auth process (outside a cluster) on the local infra: the

@@ -353,18 +353,18 @@ describe('traces.ts against a real Jaeger fed by the services', { tags: ['timing
     const [a, b] = carts as [ServiceProcess, ServiceProcess];
     const [productId] = (await catalog.createProducts([{ stock: 1000, priceCents: 100 }])) as [string];
     const [spread, pinned, brief] = [await auth.user(), await auth.user(), await auth.user()];
-    spreadSession = sidOf(spread.token);
+    spreadSession = sidOf(spread.accessToken);
     window = { start: new Date(), end: new Date() };
     const statuses: number[] = [];
     // 12 requests of one session, turn about on both carts, then a checkout (cart → catalog);
     // 12 of another, all on one cart; 3 of a third: too few to say anything.
     for (let i = 0; i < 6; i++) {
-      for (const replica of [a, b]) statuses.push(await cartCall(replica, 'POST', '/cart/items', spread.token, { productId, quantity: 1 }));
-      statuses.push(await cartCall(a, 'GET', '/cart', pinned.token), await cartCall(a, 'POST', '/cart/items', pinned.token, { productId, quantity: 1 }));
+      for (const replica of [a, b]) statuses.push(await cartCall(replica, 'POST', '/cart/items', spread.accessToken, { productId, quantity: 1 }));
+      statuses.push(await cartCall(a, 'GET', '/cart', pinned.accessToken), await cartCall(a, 'POST', '/cart/items', pinned.accessToken, { productId, quantity: 1 }));
     }
-    statuses.push(await cartCall(b, 'POST', '/cart/checkout', spread.token));
+    statuses.push(await cartCall(b, 'POST', '/cart/checkout', spread.accessToken));
     beforeBrief = new Date();
-    for (let i = 0; i < 3; i++) statuses.push(await cartCall(b, 'GET', '/cart', brief.token));
+    for (let i = 0; i < 3; i++) statuses.push(await cartCall(b, 'GET', '/cart', brief.accessToken));
     expect(statuses.filter((s) => s >= 300)).toEqual([]);
     for (const cart of carts) expect((await stopService(cart)).code).toBe(0);
     await catalog.stop();

@@ -5,7 +5,8 @@
 import { undocumented } from '@anypod/platform/testing/openapi-contract';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAuth, PASSWORD, uniqueEmail } from './helper.ts';
+import { buildAuth } from './helper.ts';
+import { TEST_PASSWORD, uniqueEmail } from './users.ts';
 
 let app: FastifyInstance;
 let doc: Parameters<typeof undocumented>[0];
@@ -28,13 +29,13 @@ async function problemFrom(method: 'GET' | 'POST', path: string, payload?: unkno
 describe('auth: every error answer is documented for its operation', () => {
   it('400 for an unknown body property or query parameter, 409 for a taken email, 401 for a wrong password, then 429', async () => {
     const email = uniqueEmail('contract');
-    expect(await problemFrom('POST', '/auth/register', { email, password: PASSWORD, role: 'admin' })).toEqual({ status: 400, fields: ['role'] });
+    expect(await problemFrom('POST', '/auth/register', { email, password: TEST_PASSWORD, role: 'admin' })).toEqual({ status: 400, fields: ['role'] });
     expect(await problemFrom('GET', '/auth/.well-known/jwks.json', undefined, '?kid=1')).toEqual({ status: 400, fields: ['kid'] });
-    expect((await app.inject({ method: 'POST', url: '/auth/register', payload: { email, password: PASSWORD } })).statusCode).toBe(201);
-    expect(await problemFrom('POST', '/auth/register', { email, password: PASSWORD })).toMatchObject({ status: 409 });
+    expect((await app.inject({ method: 'POST', url: '/auth/register', payload: { email, password: TEST_PASSWORD } })).statusCode).toBe(201);
+    expect(await problemFrom('POST', '/auth/register', { email, password: TEST_PASSWORD })).toMatchObject({ status: 409 });
     expect(await problemFrom('POST', '/auth/login', { email, password: 'not the password' })).toMatchObject({ status: 401 });
     expect(await problemFrom('POST', '/auth/login', { email, password: 'not the password' })).toMatchObject({ status: 401 });
-    expect(await problemFrom('POST', '/auth/login', { email, password: PASSWORD })).toMatchObject({ status: 429 });
+    expect(await problemFrom('POST', '/auth/login', { email, password: TEST_PASSWORD })).toMatchObject({ status: 429 });
   });
 
   it('401 without a login on /me, /logout and /refresh', async () => {

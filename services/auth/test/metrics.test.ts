@@ -7,7 +7,8 @@ import { changes, namingProblems, sampleValue, waitForChanges } from '@anypod/pl
 import { freePort } from '@anypod/platform/testing/processes';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAuth, PASSWORD, uniqueEmail } from './helper.ts';
+import { buildAuth } from './helper.ts';
+import { TEST_PASSWORD, uniqueEmail } from './users.ts';
 import { decodePart, forgeEs256 } from './jwt-forge.ts';
 
 let a: FastifyInstance;
@@ -33,8 +34,8 @@ const me = (app: FastifyInstance, headers: Record<string, string>) => app.inject
 
 async function signUp(): Promise<{ email: string; accessToken: string; refreshToken: string }> {
   const email = uniqueEmail('metrics');
-  expect((await a.inject({ method: 'POST', url: '/auth/register', payload: { email, password: PASSWORD } })).statusCode).toBe(201);
-  const login = await a.inject({ method: 'POST', url: '/auth/login', payload: { email, password: PASSWORD } });
+  expect((await a.inject({ method: 'POST', url: '/auth/register', payload: { email, password: TEST_PASSWORD } })).statusCode).toBe(201);
+  const login = await a.inject({ method: 'POST', url: '/auth/login', payload: { email, password: TEST_PASSWORD } });
   expect(login.statusCode).toBe(200);
   return { email, ...(login.json() as { accessToken: string; refreshToken: string }) };
 }
@@ -104,8 +105,8 @@ describe(TOKENS, () => {
 describe('anypod_cache_requests_total for the session cache', () => {
   it('is a miss, then a hit, and a bypass where Redis is unavailable', async () => {
     const email = uniqueEmail('cookie');
-    await a.inject({ method: 'POST', url: '/auth/register', payload: { email, password: PASSWORD } });
-    const login = await a.inject({ method: 'POST', url: '/auth/login', payload: { email, password: PASSWORD, mode: 'cookie' } });
+    await a.inject({ method: 'POST', url: '/auth/register', payload: { email, password: TEST_PASSWORD } });
+    const login = await a.inject({ method: 'POST', url: '/auth/login', payload: { email, password: TEST_PASSWORD, mode: 'cookie' } });
     const cookie = login.cookies.find((c) => c.name === 'anypod_session');
     if (!cookie) throw new Error('no session cookie');
     const headers = { cookie: `anypod_session=${cookie.value}` };

@@ -5,7 +5,8 @@ import { tcpLink, type TcpLink } from '@anypod/platform/testing/tcp-link';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '@anypod/platform/testing/env';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAuth, PASSWORD, uniqueEmail } from './helper.ts';
+import { buildAuth } from './helper.ts';
+import { TEST_PASSWORD, uniqueEmail } from './users.ts';
 
 let app: FastifyInstance;
 let pgLink: TcpLink;
@@ -26,12 +27,12 @@ afterAll(async () => {
   await redisLink?.close();
 });
 
-const login = (email: string) => app.inject({ method: 'POST', url: '/auth/login', payload: { email, password: PASSWORD } });
+const login = (email: string) => app.inject({ method: 'POST', url: '/auth/login', payload: { email, password: TEST_PASSWORD } });
 
 describe('outages', () => {
   it('Postgres down → 503 + Retry-After, live but unready; recovers without restart', async () => {
     const email = uniqueEmail('outage');
-    expect((await app.inject({ method: 'POST', url: '/auth/register', payload: { email, password: PASSWORD } })).statusCode).toBe(201);
+    expect((await app.inject({ method: 'POST', url: '/auth/register', payload: { email, password: TEST_PASSWORD } })).statusCode).toBe(201);
     pgLink.set('refuse');
     const down = await login(email);
     expect(down.statusCode).toBe(503);
@@ -52,7 +53,7 @@ describe('outages', () => {
 
   it('Redis down → login, me and logout still work; readiness reports degraded, not unready', async () => {
     const email = uniqueEmail('redis-down');
-    await app.inject({ method: 'POST', url: '/auth/register', payload: { email, password: PASSWORD } });
+    await app.inject({ method: 'POST', url: '/auth/register', payload: { email, password: TEST_PASSWORD } });
     redisLink.set('refuse');
     try {
       const res = await login(email);

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { testEnv } from '@anypod/platform/testing/env';
 import { startService, stopService, type ServiceProcess } from '@anypod/platform/testing/processes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, uniqueEmail } from './helper.ts';
+import { TEST_PASSWORD, uniqueEmail } from './users.ts';
 
 const cwd = fileURLToPath(new URL('..', import.meta.url));
 let a: ServiceProcess;
@@ -32,8 +32,8 @@ afterAll(async () => {
 describe('two auth replicas', { tags: ['timing'] }, () => {
   it('accept each other’s tokens and honour a logout made on the other within a second', async () => {
     const email = uniqueEmail('replica');
-    expect((await call(a, 'POST', '/auth/register', { body: { email, password: PASSWORD }, ip: '10.1.0.1' })).status).toBe(201);
-    const login = await call(a, 'POST', '/auth/login', { body: { email, password: PASSWORD }, ip: '10.1.0.1' });
+    expect((await call(a, 'POST', '/auth/register', { body: { email, password: TEST_PASSWORD }, ip: '10.1.0.1' })).status).toBe(201);
+    const login = await call(a, 'POST', '/auth/login', { body: { email, password: TEST_PASSWORD }, ip: '10.1.0.1' });
     expect(login.servedBy).toBe('auth-a');
     const onB = await call(b, 'GET', '/auth/me', { token: login.json.accessToken });
     expect(onB.status).toBe(200);
@@ -55,8 +55,8 @@ describe('two auth replicas', { tags: ['timing'] }, () => {
 
   it('share cookie sessions', async () => {
     const email = uniqueEmail('cookie');
-    await call(b, 'POST', '/auth/register', { body: { email, password: PASSWORD }, ip: '10.1.0.2' });
-    const login = await call(b, 'POST', '/auth/login', { body: { email, password: PASSWORD, mode: 'cookie' }, ip: '10.1.0.2' });
+    await call(b, 'POST', '/auth/register', { body: { email, password: TEST_PASSWORD }, ip: '10.1.0.2' });
+    const login = await call(b, 'POST', '/auth/login', { body: { email, password: TEST_PASSWORD, mode: 'cookie' }, ip: '10.1.0.2' });
     const cookie = (login.setCookie ?? '').split(';')[0] as string;
     expect(cookie).toMatch(/^anypod_session=/);
     expect((await call(a, 'GET', '/auth/me', { cookie })).status).toBe(200);
@@ -69,7 +69,7 @@ describe('two auth replicas', { tags: ['timing'] }, () => {
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) {
       const replica = i % 2 === 0 ? a : b;
-      statuses.push((await call(replica, 'POST', '/auth/login', { body: { email: uniqueEmail('rl'), password: PASSWORD }, ip })).status);
+      statuses.push((await call(replica, 'POST', '/auth/login', { body: { email: uniqueEmail('rl'), password: TEST_PASSWORD }, ip })).status);
     }
     expect(statuses.slice(0, 6)).toEqual([401, 401, 401, 401, 401, 401]);
     expect(statuses.slice(6)).toEqual([429, 429]);

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { TEST_JWT_PRIVATE_KEY } from '@anypod/platform/testing/env';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAuth, PASSWORD, uniqueEmail } from './helper.ts';
+import { buildAuth } from './helper.ts';
+import { TEST_PASSWORD, uniqueEmail } from './users.ts';
 import { decodePart, forgeEs256, forgeHs256WithPublicKey, forgeNone } from './jwt-forge.ts';
 
 // The longest retry grace the config allows: longer than any test here may run (testTimeout), so
@@ -16,13 +17,13 @@ beforeAll(async () => {
 afterAll(async () => app?.close());
 
 async function register(email = uniqueEmail()) {
-  const res = await app.inject({ method: 'POST', url: '/auth/register', payload: { email, password: PASSWORD } });
+  const res = await app.inject({ method: 'POST', url: '/auth/register', payload: { email, password: TEST_PASSWORD } });
   expect(res.statusCode, res.body).toBe(201);
   return { email, id: res.json().id as string };
 }
 
 async function login(email: string) {
-  const res = await app.inject({ method: 'POST', url: '/auth/login', payload: { email, password: PASSWORD } });
+  const res = await app.inject({ method: 'POST', url: '/auth/login', payload: { email, password: TEST_PASSWORD } });
   expect(res.statusCode, res.body).toBe(200);
   return res.json() as { accessToken: string; refreshToken: string; expiresIn: number; tokenType: string };
 }
@@ -40,7 +41,7 @@ describe('register', () => {
   it('creates an account and answers with problem+json for a duplicate email', async () => {
     const { email, id } = await register();
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
-    const again = await app.inject({ method: 'POST', url: '/auth/register', payload: { email: email.toUpperCase(), password: PASSWORD } });
+    const again = await app.inject({ method: 'POST', url: '/auth/register', payload: { email: email.toUpperCase(), password: TEST_PASSWORD } });
     expect(again.statusCode).toBe(409);
     expect(again.headers['content-type']).toContain('application/problem+json');
     expect(again.json()).toMatchObject({ status: 409, title: 'Conflict' });
@@ -51,13 +52,13 @@ describe('register', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().errors[0].field).toBe('password');
     expect(res.json().detail).toContain('password');
-    const missing = await app.inject({ method: 'POST', url: '/auth/register', payload: { password: PASSWORD } });
+    const missing = await app.inject({ method: 'POST', url: '/auth/register', payload: { password: TEST_PASSWORD } });
     expect(missing.statusCode).toBe(400);
     expect(missing.json().errors[0].field).toBe('email');
   });
 
   it('refuses prototype poisoning', async () => {
-    const res = await app.inject({ method: 'POST', url: '/auth/register', headers: { 'content-type': 'application/json' }, payload: `{"email":"${uniqueEmail()}","password":"${PASSWORD}","__proto__":{"role":"admin"}}` });
+    const res = await app.inject({ method: 'POST', url: '/auth/register', headers: { 'content-type': 'application/json' }, payload: `{"email":"${uniqueEmail()}","password":"${TEST_PASSWORD}","__proto__":{"role":"admin"}}` });
     expect(res.statusCode).toBe(400);
   });
 });
@@ -85,13 +86,13 @@ describe('login and me', () => {
       const res = await app.inject({ method: 'POST', url: '/auth/login', payload: { email, password: 'wrong password!' } });
       expect(res.statusCode).toBe(401);
     }
-    const limited = await app.inject({ method: 'POST', url: '/auth/login', payload: { email, password: PASSWORD } });
+    const limited = await app.inject({ method: 'POST', url: '/auth/login', payload: { email, password: TEST_PASSWORD } });
     expect(limited.statusCode).toBe(429);
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
   });
 
   it('answers 401 for an unknown email, same message as a wrong password', async () => {
-    const res = await app.inject({ method: 'POST', url: '/auth/login', payload: { email: uniqueEmail('nobody'), password: PASSWORD } });
+    const res = await app.inject({ method: 'POST', url: '/auth/login', payload: { email: uniqueEmail('nobody'), password: TEST_PASSWORD } });
     expect(res.statusCode).toBe(401);
     expect(res.json().detail).toBe('Wrong email or password.');
   });
@@ -206,7 +207,7 @@ describe('logout', () => {
 describe('session cookie mode', () => {
   it('logs in with a cookie, answers me, and logs out', async () => {
     const { email, id } = await register();
-    const res = await app.inject({ method: 'POST', url: '/auth/login', payload: { email, password: PASSWORD, mode: 'cookie' } });
+    const res = await app.inject({ method: 'POST', url: '/auth/login', payload: { email, password: TEST_PASSWORD, mode: 'cookie' } });
     expect(res.statusCode).toBe(200);
     const cookie = res.cookies.find((c) => c.name === 'anypod_session');
     expect(cookie?.httpOnly).toBe(true);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { testEnv } from '@anypod/platform/testing/env';
 import { startService, stopService, type ServiceProcess } from '@anypod/platform/testing/processes';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PASSWORD, uniqueEmail } from './helper.ts';
+import { TEST_PASSWORD, uniqueEmail } from './users.ts';
 
 const cwd = fileURLToPath(new URL('..', import.meta.url));
 const env = testEnv({ STATE_STORE: 'memory', LOG_LEVEL: 'warn' });
@@ -33,8 +33,8 @@ describe('STATE_STORE=memory (demonstration)', { tags: ['timing'] }, () => {
     const [a, b] = await Promise.all([start('auth-mem-a'), start('auth-mem-b')]);
     const email = uniqueEmail('stateful');
     const post = (path: string, body: unknown) => fetch(`${a.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect((await post('/auth/register', { email, password: PASSWORD })).status).toBe(201);
-    const login = await post('/auth/login', { email, password: PASSWORD, mode: 'cookie' });
+    expect((await post('/auth/register', { email, password: TEST_PASSWORD })).status).toBe(201);
+    const login = await post('/auth/login', { email, password: TEST_PASSWORD, mode: 'cookie' });
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] as string;
 
     expect(await me(a, cookie)).toBe(200); // the replica that holds it

@@ -49,7 +49,7 @@ const asObject = (lines: Array<{ productId: string; quantity: number }>) => Obje
 
 describe('one cart, 50 concurrent clients, two replicas', { tags: ['timing'] }, () => {
   it('ends with exactly the fold of the acknowledged operations', async () => {
-    const { token } = await authService.user();
+    const { accessToken: token } = await authService.user();
     const acknowledged: Acknowledged[] = [];
     const statuses: Record<string, number> = {};
     const count = (label: string) => (statuses[label] = (statuses[label] ?? 0) + 1);

@@ -36,7 +36,7 @@ async function problemFrom(method: Method, url: string, path: string, headers: R
 
 describe('cart: every error answer is documented for its operation', () => {
   it('validation: a missing token, a missing Idempotency-Key, unknown body and query properties', async () => {
-    const { token } = await authService.user();
+    const { accessToken: token } = await authService.user();
     expect(await problemFrom('POST', '/cart/items', '/cart/items', { 'idempotency-key': newKey() }, { productId: 'p-1', quantity: 1 })).toMatchObject({ status: 401 });
     expect(await problemFrom('POST', '/cart/items', '/cart/items', auth(token), { productId: 'p-1', quantity: 1 })).toMatchObject({ status: 400, fields: ['idempotency-key'] });
     expect(await problemFrom('POST', '/cart/items', '/cart/items', auth(token, { 'idempotency-key': newKey() }), { productId: 'p-1', quantity: 1, note: 'x' })).toMatchObject({ status: 400, fields: ['note'] });
@@ -48,7 +48,7 @@ describe('cart: every error answer is documented for its operation', () => {
   });
 
   it('If-Match: 428 when missing (declared required), 412 when stale, 404 for a line not in the cart', async () => {
-    const { token } = await authService.user();
+    const { accessToken: token } = await authService.user();
     expect(await problemFrom('PATCH', '/cart/items/p-1', '/cart/items/{productId}', auth(token), { quantity: 2 })).toMatchObject({ status: 428, fields: ['if-match'] });
     expect(await problemFrom('DELETE', '/cart/items/p-1', '/cart/items/{productId}', auth(token))).toMatchObject({ status: 428, fields: ['if-match'] });
     expect(await problemFrom('PATCH', '/cart/items/p-1', '/cart/items/{productId}', auth(token, { 'if-match': '"v0"' }), { quantity: 2 })).toMatchObject({ status: 404 });
@@ -60,17 +60,17 @@ describe('cart: every error answer is documented for its operation', () => {
   });
 
   it('Idempotency-Key reused for another body: 422; checkout of an empty cart: 409; an unknown order: 404', async () => {
-    const { token } = await authService.user();
+    const { accessToken: token } = await authService.user();
     const key = newKey();
     await app.inject({ method: 'POST', url: '/cart/items', headers: auth(token, { 'idempotency-key': key }), payload: { productId: 'p-1', quantity: 1 } });
     expect(await problemFrom('POST', '/cart/items', '/cart/items', auth(token, { 'idempotency-key': key }), { productId: 'p-2', quantity: 1 })).toMatchObject({ status: 422 });
-    const { token: empty } = await authService.user();
+    const { accessToken: empty } = await authService.user();
     expect(await problemFrom('POST', '/cart/checkout', '/cart/checkout', auth(empty, { 'idempotency-key': newKey() }))).toMatchObject({ status: 409 });
     expect(await problemFrom('GET', '/cart/orders/00000000-0000-4000-8000-000000000000', '/cart/orders/{id}', auth(token))).toMatchObject({ status: 404 });
   });
 
   it('checkout while catalog is unreachable: 503 with the Retry-After its document describes', async () => {
-    const { token } = await authService.user();
+    const { accessToken: token } = await authService.user();
     await app.inject({ method: 'POST', url: '/cart/items', headers: auth(token, { 'idempotency-key': newKey() }), payload: { productId: 'p-1', quantity: 1 } });
     const answer = await problemFrom('POST', '/cart/checkout', '/cart/checkout', auth(token, { 'idempotency-key': newKey() }));
     expect(answer.status).toBe(503);

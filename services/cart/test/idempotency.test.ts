@@ -1,12 +1,12 @@
 // Retries across replicas apply once. Real processes: two cart replicas sharing Postgres, a real
 // catalog (its stock is the witness that a checkout reserved exactly once) and a real auth.
 import { startTestAuth, type TestAuth } from '@anypod/auth/testing';
+import { startTestCatalog, type TestCatalog } from '@anypod/catalog/testing';
 import { stopService, type ServiceProcess } from '@anypod/platform/testing/processes';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkoutTiming } from '../src/lib/checkout-timing.ts';
-import { startTestCatalog, type TestCatalog } from './catalog-fixture.ts';
 import { newKey } from './helper.ts';
 import { isReservation, startCatalogGate } from './catalog-gate.ts';
 import { call, startCart, type Answer } from './replicas.ts';
@@ -25,8 +25,7 @@ const REQUEST_OVERHEAD_MS = 250;
 
 beforeAll(async () => {
   authService = await startTestAuth();
-  const admin = await authService.user('admin');
-  catalog = await startTestCatalog({ jwksUrl: authService.jwksUrl, adminToken: admin.token });
+  catalog = await startTestCatalog({ jwksUrl: authService.jwksUrl });
   const env = { AUTH_JWKS_URL: authService.jwksUrl, CATALOG_URL: catalog.url, ...timing };
   [a, b] = await Promise.all([startCart('cart-a', env), startCart('cart-b', env)]);
   started.push(a, b);
@@ -44,7 +43,7 @@ async function ordersOf(token: string) {
 
 describe('the same add, three times', { tags: ['timing'] }, () => {
   it('applies once whether the retries are sequential or concurrent, and replays the same bytes', async () => {
-    const { token } = await authService.user();
+    const { accessToken: token } = await authService.user();
     const addTo = (replica: ServiceProcess, key: string, productId: string) =>
       call(replica, 'POST', '/cart/items', { token, headers: { 'idempotency-key': key }, body: { productId, quantity: 3 } });
 
@@ -67,7 +66,7 @@ describe('the same add, three times', { tags: ['timing'] }, () => {
 
 describe('the same checkout, three times', { tags: ['timing'] }, () => {
   it('orders once, reserves stock once, and every retry gets the same answer', async () => {
-    const { token } = await authService.user();
+    const { accessToken: token } = await authService.user();
     const product = await catalog.product({ stock: 20, priceCents: 499 });
     await call(a, 'POST', '/cart/items', { token, headers: { 'idempotency-key': newKey() }, body: { productId: product, quantity: 4 } });
     const key = newKey();
@@ -115,7 +114,7 @@ async function retryUntilAnswered(replica: ServiceProcess, token: string, key: s
 
 describe('a replica killed while its checkout is inside the catalog call', { tags: ['timing'] }, () => {
   it('leaves a checkout that a retry on another replica completes exactly once, within one lease', async () => {
-    const { token } = await authService.user();
+    const { accessToken: token } = await authService.user();
     const product = await catalog.product({ stock: 10, priceCents: 700 });
     await call(a, 'POST', '/cart/items', { token, headers: { 'idempotency-key': newKey() }, body: { productId: product, quantity: 3 } });
 
@@ -163,7 +162,7 @@ describe('a replica killed while its checkout is inside the catalog call', { tag
 
 describe('an owner that hangs in the middle of a checkout', { tags: ['timing'] }, () => {
   it('stops renewing, loses the key to a retry on another replica, and its late completion is refused', async () => {
-    const { token } = await authService.user();
+    const { accessToken: token } = await authService.user();
     const product = await catalog.product({ stock: 10, priceCents: 300 });
     await call(a, 'POST', '/cart/items', { token, headers: { 'idempotency-key': newKey() }, body: { productId: product, quantity: 2 } });
 

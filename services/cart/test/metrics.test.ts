@@ -4,11 +4,11 @@
 // and one holding the call past its timeout — with retries counted, a session moving between two
 // replicas, and the naming rules.
 import { startTestAuth, type TestAuth } from '@anypod/auth/testing';
+import { startTestCatalog, type TestCatalog } from '@anypod/catalog/testing';
 import { changes, namingProblems, sampleValue, waitForChanges } from '@anypod/platform/testing/metric-exposition';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestFingerprint } from '../src/lib/idempotency.ts';
-import { startTestCatalog, type TestCatalog } from './catalog-fixture.ts';
 import { isReservation, startCatalogGate, type CatalogGate } from './catalog-gate.ts';
 import { auth, buildCart, newKey } from './helper.ts';
 
@@ -26,8 +26,7 @@ const apps: FastifyInstance[] = [];
 
 beforeAll(async () => {
   authService = await startTestAuth();
-  const admin = await authService.user('admin');
-  catalog = await startTestCatalog({ jwksUrl: authService.jwksUrl, adminToken: admin.token });
+  catalog = await startTestCatalog({ jwksUrl: authService.jwksUrl });
 });
 afterAll(async () => {
   await Promise.all(apps.map((app) => app.close()));
@@ -74,7 +73,7 @@ describe('cart writes', () => {
   it('are counted by operation and outcome, whatever answered them', async () => {
     const user = await authService.user();
     const product = await catalog.product({ stock: 100 });
-    const c = client(app, user.token);
+    const c = client(app, user.accessToken);
     const write = async (act: () => Promise<{ statusCode: number; body: string }>, status: number) => (await moved(app, [WRITES], async () => expectStatus(await act(), status)))[WRITES];
 
     expect(await write(() => c.add(newKey(), { productId: product, quantity: 2 }), 200)).toEqual({ 'operation=add_item,outcome=ok': 1 });
@@ -112,7 +111,7 @@ describe.each(['shared', 'memory'] as const)('Idempotency-Keys with STATE_STORE=
   it('count first, replay and conflict for adds; none for an edit without a key', async () => {
     const user = await authService.user();
     const product = await catalog.product();
-    const c = client(app, user.token);
+    const c = client(app, user.accessToken);
     const key = newKey();
     expect(await idempotency(async () => expectStatus(await c.add(key, { productId: product, quantity: 1 }), 200))).toEqual({ 'result=first': 1 });
     expect(await idempotency(async () => expectStatus(await c.add(key, { productId: product, quantity: 1 }), 200))).toEqual({ 'result=replay': 1 });
@@ -124,7 +123,7 @@ describe.each(['shared', 'memory'] as const)('Idempotency-Keys with STATE_STORE=
   it('count in_progress while another owner holds a checkout, takeover once its lease lapsed, then replay', async () => {
     const user = await authService.user();
     const product = await catalog.product();
-    const c = client(app, user.token);
+    const c = client(app, user.accessToken);
     expectStatus(await c.add(newKey(), { productId: product, quantity: 1 }), 200);
     // Another replica claimed this checkout and died before finishing.
     const key = newKey();
@@ -147,7 +146,7 @@ describe('calls to catalog', () => {
   /** A user with one line in the cart of `app`, ready to check out. */
   async function readyToCheckOut(app: FastifyInstance, quantity = 1, stock = 100) {
     const user = await authService.user();
-    const c = client(app, user.token);
+    const c = client(app, user.accessToken);
     expectStatus(await c.add(newKey(), { productId: await catalog.product({ stock }), quantity }), 200);
     return c;
   }
@@ -214,7 +213,7 @@ describe('one session on two replicas', () => {
     const user = await authService.user();
     const request = async (app: FastifyInstance, previous: string) => {
       const before = await scrape(app);
-      expectStatus(await client(app, user.token).read(), 200);
+      expectStatus(await client(app, user.accessToken).read(), 200);
       await waitForChanges(() => scrape(app), before, SESSIONS, { [`previous_pod=${previous}`]: 1 });
     };
     await request(one, 'none');

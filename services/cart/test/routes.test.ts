@@ -3,13 +3,13 @@
 // must follow the same rules. Each test signs up its own users, so reruns never collide.
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { startTestAuth, type TestAuth } from '@anypod/auth/testing';
+import { startTestCatalog, type TestCatalog } from '@anypod/catalog/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestFingerprint } from '../src/lib/idempotency.ts';
 import { orderIdFor, reservationIdFor } from '../src/lib/order-ids.ts';
 import { MAX_CART_LINES, type Order } from '../src/schemas/cart.ts';
 import { cartErrors, type CheckoutClaim } from '../src/stores/cart-store.ts';
-import { startTestCatalog, type TestCatalog } from './catalog-fixture.ts';
 import { isConfirmation, startCatalogGate } from './catalog-gate.ts';
 import { auth, buildCart, newKey } from './helper.ts';
 
@@ -18,8 +18,7 @@ let catalog: TestCatalog;
 
 beforeAll(async () => {
   authService = await startTestAuth();
-  const admin = await authService.user('admin');
-  catalog = await startTestCatalog({ jwksUrl: authService.jwksUrl, adminToken: admin.token });
+  catalog = await startTestCatalog({ jwksUrl: authService.jwksUrl });
 });
 afterAll(async () => {
   await Promise.all([catalog?.stop(), authService?.stop()]);
@@ -80,7 +79,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
 
   describe('GET /cart', () => {
     it('gives a user with no cart an empty cart, version 0, with a strong ETag and 304 on a match', async () => {
-      const { token } = await user();
+      const { accessToken: token } = await user();
       const res = await getCart(token);
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual({ lines: [], version: 0, updatedAt: null });
@@ -94,7 +93,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
 
   describe('POST /cart/items', () => {
     it('requires an Idempotency-Key and names it in the 400', async () => {
-      const { token } = await user();
+      const { accessToken: token } = await user();
       const missing = await add(token, { productId: 'a-product', quantity: 1 }, null);
       expectProblem(missing, 400);
       expect(missing.json().errors[0].field).toBe('idempotency-key');
@@ -107,14 +106,14 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     });
 
     it('validates the product id and the quantity', async () => {
-      const { token } = await user();
+      const { accessToken: token } = await user();
       for (const body of [{ productId: 'UPPER', quantity: 1 }, { productId: 'a'.repeat(65), quantity: 1 }, { productId: 'ok', quantity: 0 }, { productId: 'ok', quantity: 101 }, { productId: 'ok' }]) {
         expectProblem(await add(token, body), 400);
       }
     });
 
     it('adds, bumps the version and ETag, and adds up repeated products (adds commute)', async () => {
-      const { token } = await user();
+      const { accessToken: token } = await user();
       const first = await add(token, { productId: 'apple', quantity: 2 });
       expect(first.statusCode).toBe(200);
       expect(first.headers.etag).toBe('"v1"');
@@ -129,7 +128,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     });
 
     it('replays the same key and body byte for byte, marked Idempotent-Replayed, without adding again', async () => {
-      const { token } = await user();
+      const { accessToken: token } = await user();
       const key = newKey();
       const first = await add(token, { productId: 'plum', quantity: 4 }, key);
       await add(token, { productId: 'kiwi', quantity: 1 }); // the cart moves on in between
@@ -146,24 +145,24 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     it('answers 422 when a key is reused with another body, and scopes keys per user', async () => {
       const [alice, bob] = await Promise.all([user(), user()]);
       const key = newKey();
-      expect((await add(alice.token, { productId: 'fig', quantity: 1 }, key)).statusCode).toBe(200);
-      expectProblem(await add(alice.token, { productId: 'fig', quantity: 2 }, key), 422);
+      expect((await add(alice.accessToken, { productId: 'fig', quantity: 1 }, key)).statusCode).toBe(200);
+      expectProblem(await add(alice.accessToken, { productId: 'fig', quantity: 2 }, key), 422);
       // Another user's identical key is another key.
-      const bobs = await add(bob.token, { productId: 'fig', quantity: 2 }, key);
+      const bobs = await add(bob.accessToken, { productId: 'fig', quantity: 2 }, key);
       expect(bobs.statusCode).toBe(200);
       expect(bobs.json().lines).toEqual([{ productId: 'fig', quantity: 2 }]);
-      expect((await getCart(alice.token)).json().lines).toEqual([{ productId: 'fig', quantity: 1 }]);
+      expect((await getCart(alice.accessToken)).json().lines).toEqual([{ productId: 'fig', quantity: 1 }]);
     });
 
     it('answers 409 when a line would exceed its bound, changing nothing', async () => {
-      const { token } = await user();
+      const { accessToken: token } = await user();
       for (let i = 0; i < 10; i++) expect((await add(token, { productId: 'bulk', quantity: 100 })).statusCode).toBe(200);
       expectProblem(await add(token, { productId: 'bulk', quantity: 1 }), 409);
       expect((await getCart(token)).json()).toMatchObject({ lines: [{ productId: 'bulk', quantity: 1000 }], version: 10 });
     });
 
     it('answers 409 when a new line would pass the cart’s line limit, changing nothing and keeping the key free', async () => {
-      const { token } = await user();
+      const { accessToken: token } = await user();
       for (let i = 0; i < MAX_CART_LINES; i++) expect((await add(token, { productId: `line-${i}`, quantity: 1 })).statusCode).toBe(200);
       const key = newKey();
       expectProblem(await add(token, { productId: 'one-too-many', quantity: 1 }, key), 409);
@@ -178,7 +177,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
 
   describe('PATCH and DELETE /cart/items/:productId', () => {
     it('require If-Match (428), refuse a stale one (412 with the current ETag) and apply a current one', async () => {
-      const { token } = await user();
+      const { accessToken: token } = await user();
       await add(token, { productId: 'melon', quantity: 1 });
       await add(token, { productId: 'lime', quantity: 1 });
       expectProblem(await patch(token, 'melon', { quantity: 3 }, {}), 428);
@@ -201,7 +200,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     });
 
     it('answer 404 for a line not in the cart without changing the version, and validate the body', async () => {
-      const { token } = await user();
+      const { accessToken: token } = await user();
       expectProblem(await patch(token, 'ghost', { quantity: 1 }, { 'if-match': '"v0"' }), 404);
       await add(token, { productId: 'grape', quantity: 1 });
       expectProblem(await patch(token, 'ghost', { quantity: 1 }, { 'if-match': '"v1"' }), 404);
@@ -212,7 +211,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     });
 
     it('replay an edit sent again with its Idempotency-Key instead of answering 412', async () => {
-      const { token } = await user();
+      const { accessToken: token } = await user();
       await add(token, { productId: 'cherry', quantity: 1 });
       const key = newKey();
       const first = await patch(token, 'cherry', { quantity: 7 }, { 'if-match': '"v1"', 'idempotency-key': key });
@@ -232,7 +231,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
 
   describe('POST /cart/checkout', () => {
     it('requires an Idempotency-Key and refuses an empty cart with 409, recording nothing', async () => {
-      const { token } = await user();
+      const { accessToken: token } = await user();
       expectProblem(await checkout(token, null), 400);
       const key = newKey();
       const empty = await checkout(token, key);
@@ -245,7 +244,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     });
 
     it('orders with catalog prices, reserves stock once, empties the cart, and replays byte for byte', async () => {
-      const { token } = await user();
+      const { accessToken: token } = await user();
       const [cheap, dear] = [await catalog.product({ stock: 10, priceCents: 250 }), await catalog.product({ stock: 5, priceCents: 9999 })];
       await add(token, { productId: dear, quantity: 2 });
       await add(token, { productId: cheap, quantity: 3 });
@@ -277,7 +276,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     });
 
     it('records "not enough stock" as the outcome (409, replayed) and takes no stock', async () => {
-      const { token } = await user();
+      const { accessToken: token } = await user();
       const scarce = await catalog.product({ stock: 2 });
       await add(token, { productId: scarce, quantity: 3 });
       const key = newKey();
@@ -292,7 +291,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     });
 
     it('answers 503 with Retry-After when catalog is unreachable, recording nothing; the same key then succeeds once', async () => {
-      const { token } = await user();
+      const { accessToken: token } = await user();
       const product = await catalog.product({ stock: 9 });
       const key = newKey();
       const down = async () => {
@@ -316,7 +315,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     });
 
     it('answers 409 with Retry-After sized to the lease left while another attempt holds the key, and takes over once it lapses', async () => {
-      const { id, token } = await user();
+      const { id, accessToken: token } = await user();
       const product = await catalog.product({ stock: 6 });
       await add(token, { productId: product, quantity: 2 });
       const key = newKey();
@@ -368,7 +367,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     }
 
     it('orders nothing when another checkout already ordered its lines, records the 409 and releases its stock', async () => {
-      const { id, token } = await user();
+      const { id, accessToken: token } = await user();
       const product = await catalog.product({ stock: 10 });
       await add(token, { productId: product, quantity: 2 });
       // K1 claims (snapshot: 2 units) and catalog reserves for it; then its replica dies.
@@ -404,7 +403,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     });
 
     it('orders nothing when the user lowered a quantity while the checkout was in flight (409, recorded, stock released)', async () => {
-      const { id, token } = await user();
+      const { id, accessToken: token } = await user();
       const product = await catalog.product({ stock: 50 });
       await add(token, { productId: product, quantity: 3 });
       const key = newKey();
@@ -424,7 +423,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     });
 
     it('still orders the claimed lines when the user only added to the cart meanwhile', async () => {
-      const { id, token } = await user();
+      const { id, accessToken: token } = await user();
       const [product, other] = [await catalog.product(), await catalog.product()];
       await add(token, { productId: product, quantity: 2 });
       const key = newKey();
@@ -441,7 +440,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     });
 
     it('completes the order when the owner that died had already confirmed its stock', async () => {
-      const { id, token } = await user();
+      const { id, accessToken: token } = await user();
       const product = await catalog.product({ stock: 10 });
       await add(token, { productId: product, quantity: 3 });
       const key = newKey();
@@ -454,7 +453,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     });
 
     it('releases stock its dead owner had already confirmed when the cart changed meanwhile', async () => {
-      const { id, token } = await user();
+      const { id, accessToken: token } = await user();
       const product = await catalog.product({ stock: 10 });
       await add(token, { productId: product, quantity: 3 });
       const key = newKey();
@@ -468,7 +467,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     });
 
     it('takes the stock anew when the dead owner’s reservation was returned before the retry came', async () => {
-      const { id, token } = await user();
+      const { id, accessToken: token } = await user();
       const product = await catalog.product({ stock: 10 });
       await add(token, { productId: product, quantity: 4 });
       const key = newKey();
@@ -485,7 +484,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
 
   describe('a checkout whose stock expires while it runs', () => {
     it('records the confirm catalog refuses as its outcome: 409, nothing ordered, the stock back on sale', async () => {
-      const { token } = await user();
+      const { accessToken: token } = await user();
       const product = await catalog.product({ stock: 10 });
       const gate = await startCatalogGate(catalog.url);
       // Its own replica, whose catalog calls pass the gate (with STATE_STORE=memory, its own carts).
@@ -525,23 +524,23 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
       const product = await catalog.product();
       const ids: string[] = [];
       for (const quantity of [1, 2]) {
-        await add(alice.token, { productId: product, quantity });
-        const res = await checkout(alice.token, newKey());
+        await add(alice.accessToken, { productId: product, quantity });
+        const res = await checkout(alice.accessToken, newKey());
         ids.push(res.json().id);
       }
-      const list = await app.inject({ method: 'GET', url: '/cart/orders', headers: auth(alice.token) });
+      const list = await app.inject({ method: 'GET', url: '/cart/orders', headers: auth(alice.accessToken) });
       expect(list.statusCode).toBe(200);
       expect(list.json().orders.map((o: { id: string }) => o.id)).toEqual([ids[1], ids[0]]);
       expect(list.json().orders[1]).toMatchObject({ lines: [{ productId: product, quantity: 1, unitPriceCents: 1250 }], totalCents: 1250 });
-      const limited = await app.inject({ method: 'GET', url: '/cart/orders?limit=1', headers: auth(alice.token) });
+      const limited = await app.inject({ method: 'GET', url: '/cart/orders?limit=1', headers: auth(alice.accessToken) });
       expect(limited.json().orders).toHaveLength(1);
 
-      const mine = await app.inject({ method: 'GET', url: `/cart/orders/${ids[0]}`, headers: auth(alice.token) });
+      const mine = await app.inject({ method: 'GET', url: `/cart/orders/${ids[0]}`, headers: auth(alice.accessToken) });
       expect(mine.statusCode).toBe(200);
       expect(mine.json()).toEqual(list.json().orders[1]);
-      expectProblem(await app.inject({ method: 'GET', url: `/cart/orders/${ids[0]}`, headers: auth(bob.token) }), 404);
-      expect((await app.inject({ method: 'GET', url: '/cart/orders', headers: auth(bob.token) })).json().orders).toEqual([]);
-      expectProblem(await app.inject({ method: 'GET', url: '/cart/orders/not-a-uuid', headers: auth(alice.token) }), 400);
+      expectProblem(await app.inject({ method: 'GET', url: `/cart/orders/${ids[0]}`, headers: auth(bob.accessToken) }), 404);
+      expect((await app.inject({ method: 'GET', url: '/cart/orders', headers: auth(bob.accessToken) })).json().orders).toEqual([]);
+      expectProblem(await app.inject({ method: 'GET', url: '/cart/orders/not-a-uuid', headers: auth(alice.accessToken) }), 400);
     });
   });
 
@@ -561,7 +560,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
 
 describe('verifying tokens against auth’s published keys', () => {
   it('answers 503 + Retry-After when the keys cannot be fetched (the token may be valid: no reason to sign out)', async () => {
-    const { token } = await authService.user();
+    const { accessToken: token } = await authService.user();
     // Port 9 (discard) has no listener: auth's JWKS cannot be fetched.
     const cut = await buildCart({ AUTH_JWKS_URL: 'http://127.0.0.1:9/auth/.well-known/jwks.json', CATALOG_URL: catalog.url, POD_NAME: 'cart-no-jwks' });
     try {

@@ -42,7 +42,7 @@ describe('STATE_STORE=memory (demonstration)', { tags: ['timing'] }, () => {
     const [a, b] = await Promise.all([start('cart-mem-a', 'memory'), start('cart-mem-b', 'memory')]);
     expect(a.output()).toContain('DEMONSTRATION');
     expect(a.output()).toContain('STATE_STORE=memory');
-    const { token } = await authService.user();
+    const { accessToken: token } = await authService.user();
 
     const { added, read } = await addThenRead(a, b, token);
     expect(added.json().lines).toEqual([{ productId: 'demo-item', quantity: 2 }]);
@@ -62,7 +62,7 @@ describe('STATE_STORE=shared (default), same steps', { tags: ['timing'] }, () =>
   it('keeps the cart whichever replica answers and across a restart', async () => {
     const [a, b] = await Promise.all([start('cart-shared-a', 'shared'), start('cart-shared-b', 'shared')]);
     expect(a.output()).not.toContain('DEMONSTRATION');
-    const { token } = await authService.user();
+    const { accessToken: token } = await authService.user();
     const expected = [{ productId: 'demo-item', quantity: 2 }];
 
     const { read } = await addThenRead(a, b, token);

@@ -73,7 +73,7 @@ async function startGatedCart(name: string, env: Record<string, string>): Promis
 
 /** A user with one product in the cart, ready for checkout. */
 async function userWithCart(cart: ServiceProcess): Promise<{ token: string; productId: string }> {
-  const { token } = await authService.user();
+  const { accessToken: token } = await authService.user();
   const [productId] = (await catalog.createProducts([{ stock: 5, priceCents: 100 }])) as [string];
   const added = await call(cart, 'POST', '/cart/items', { token, headers: { 'idempotency-key': newKey() }, body: { productId, quantity: 2 } });
   expect(added.status, added.body).toBe(200);

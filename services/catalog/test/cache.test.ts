@@ -20,7 +20,7 @@ beforeAll(async () => {
   [a, b, admin] = await Promise.all([
     buildCatalog(auth.jwksUrl, { POD_NAME: 'catalog-a' }),
     buildCatalog(auth.jwksUrl, { POD_NAME: 'catalog-b' }),
-    auth.user('admin').then((u) => u.token),
+    auth.user('admin').then((u) => u.accessToken),
   ]);
   const cwd = fileURLToPath(new URL('..', import.meta.url));
   replica = await startService({ name: 'catalog-c', cwd, env: testEnv({ AUTH_JWKS_URL: auth.jwksUrl }) });

@@ -18,7 +18,7 @@ let doc: Parameters<typeof undocumented>[0];
 beforeAll(async () => {
   auth = await startTestAuth();
   app = await buildCatalog(auth.jwksUrl);
-  [admin, user] = await Promise.all([auth.user('admin').then((u) => u.token), auth.user().then((u) => u.token)]);
+  [admin, user] = await Promise.all([auth.user('admin').then((u) => u.accessToken), auth.user().then((u) => u.accessToken)]);
   ({ ids: [product = ''] } = await createTestData(app, [{ stock: 10 }]));
   doc = (await app.inject({ method: 'GET', url: '/catalog/openapi.json' })).json();
 });

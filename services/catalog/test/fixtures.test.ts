@@ -26,7 +26,7 @@ describe('startTestCatalog', () => {
     expect(await read.json()).toMatchObject({ id, name: 'Fixture Mug', priceCents: 1234, stock: 3 });
     expect(read.headers.get('x-served-by')).toBe('catalog-fixture');
 
-    const { token } = await auth.user();
+    const { accessToken: token } = await auth.user();
     const reserved = await fetch(`${catalog.url}/catalog/stock/reservations`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

@@ -1,5 +1,8 @@
-// A real catalog service for other services' tests (cart): started as a process on a free port,
-// verifying tokens against the given auth JWKS, plus products written straight to Postgres.
+// A real catalog service for other services' tests (cart, the proof's trace tests): started as
+// a process on a free port, verifying tokens against the given auth JWKS (it generates its
+// client and migrates first), plus products written straight to Postgres and their stock read
+// from there — the truth, whatever the cache says. Ids carry a per-run prefix so reruns on the
+// same database never collide, and stop() removes them. The one TestCatalog of the repository.
 // Exported as @anypod/catalog/testing.
 import { fileURLToPath } from 'node:url';
 import { startService, stopService, type ServiceProcess } from '@anypod/platform/testing/processes';
@@ -15,6 +18,8 @@ export interface TestCatalog {
   process: ServiceProcess;
   /** creates products (in a category of their own) and returns their ids in order */
   createProducts: (products: Array<{ priceCents: number; stock: number; name?: string }>) => Promise<string[]>;
+  /** creates one product (in a category of its own; default: 100 in stock at 12.50) and returns its id */
+  product: (opts?: { stock?: number; priceCents?: number }) => Promise<string>;
   /** current stock straight from Postgres (the truth, whatever the cache says) */
   stockOf: (productId: string) => Promise<number>;
   /** stops the process and deletes what createProducts made (and reservations of those products) */
@@ -28,7 +33,7 @@ export async function startTestCatalog(opts: { jwksUrl: string; env?: Record<str
   const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await db.connect();
   const prefix = `fx${Date.now().toString(36)}${process.pid.toString(36)}`;
-  return {
+  const fixture: TestCatalog = {
     url: proc.url,
     process: proc,
     async createProducts(products) {
@@ -44,6 +49,10 @@ export async function startTestCatalog(opts: { jwksUrl: string; env?: Record<str
       }
       return ids;
     },
+    async product({ stock = 100, priceCents = 1250 } = {}) {
+      const [id] = await fixture.createProducts([{ stock, priceCents }]);
+      return id as string;
+    },
     async stockOf(productId) {
       const { rows } = await db.query<{ stock: number }>('SELECT stock FROM catalog.products WHERE id = $1', [productId]);
       if (!rows[0]) throw new Error(`no product ${productId}`);
@@ -57,4 +66,5 @@ export async function startTestCatalog(opts: { jwksUrl: string; env?: Record<str
       await db.end();
     },
   };
+  return fixture;
 }

@@ -1,21 +1,11 @@
 // Builds the real catalog app (real Postgres and Redis) for app.inject tests, plus per-run test
 // data: a category and products whose ids are unique to this run, removed again afterwards.
-import { loadConfig, serverOptions } from '@anypod/platform';
-import { testEnv } from '@anypod/platform/testing/env';
-import Fastify, { type FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
+import { buildApp } from '@anypod/platform/testing/build-app';
+import type { FastifyInstance } from 'fastify';
 import catalogApp from '../src/app.ts';
 import { catalogConfig } from '../src/config.ts';
 
-export async function buildCatalog(jwksUrl: string, overrides: Record<string, string> = {}): Promise<FastifyInstance> {
-  const podName = overrides.POD_NAME ?? 'catalog-test';
-  const config = loadConfig(catalogConfig, { ...testEnv(), AUTH_JWKS_URL: jwksUrl, POD_NAME: podName, ...overrides });
-  const app = Fastify(serverOptions({ logLevel: config.LOG_LEVEL, service: 'catalog', podName }));
-  // fp() exposes the app's decorators (prisma, redis, cache) to the test, as fastify/demo does.
-  await app.register(fp(catalogApp), { config });
-  await app.ready();
-  return app;
-}
+export const buildCatalog = (jwksUrl: string, overrides: Record<string, string> = {}): Promise<FastifyInstance> => buildApp(catalogConfig, catalogApp, { AUTH_JWKS_URL: jwksUrl, ...overrides });
 
 /** A prefix unique to this test process, so reruns on the same database never collide. */
 export const RUN = `t${Date.now().toString(36)}${process.pid.toString(36)}`;

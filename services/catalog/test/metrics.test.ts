@@ -26,7 +26,7 @@ beforeAll(async () => {
     buildCatalog(auth.jwksUrl, { ...env, POD_NAME: 'catalog-metrics' }),
     buildCatalog(auth.jwksUrl, { ...env, POD_NAME: 'catalog-metrics-no-redis', REDIS_URL: `redis://127.0.0.1:${redisPort}` }),
     buildCatalog(`http://127.0.0.1:${authPort}/auth/.well-known/jwks.json`, { ...env, POD_NAME: 'catalog-metrics-no-auth' }),
-    auth.user().then((u) => u.token),
+    auth.user().then((u) => u.accessToken),
   ]);
 });
 afterAll(async () => {

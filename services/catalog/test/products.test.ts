@@ -25,7 +25,7 @@ const PRODUCTS = [
 beforeAll(async () => {
   auth = await startTestAuth();
   app = await buildCatalog(auth.jwksUrl);
-  [admin, user] = await Promise.all([auth.user('admin').then((u) => u.token), auth.user().then((u) => u.token)]);
+  [admin, user] = await Promise.all([auth.user('admin').then((u) => u.accessToken), auth.user().then((u) => u.accessToken)]);
   ({ categoryId, ids } = await createTestData(app, PRODUCTS));
 });
 afterAll(async () => {

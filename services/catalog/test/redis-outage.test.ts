@@ -21,7 +21,7 @@ beforeAll(async () => {
   service.route(redis.port);
   auth = await startTestAuth();
   app = await buildCatalog(auth.jwksUrl, { REDIS_URL: `redis://127.0.0.1:${service.port}` });
-  admin = (await auth.user('admin')).token;
+  admin = (await auth.user('admin')).accessToken;
 });
 afterAll(async () => {
   if (app) await removeTestData(app);

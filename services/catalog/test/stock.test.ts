@@ -15,7 +15,7 @@ beforeAll(async () => {
   // The sweeper of this app never fires during a test (every expiry here is settled by an explicit
   // call); 'returns stock on its own' below runs one that does.
   app = await buildCatalog(auth.jwksUrl, { RESERVATION_SWEEP_SECONDS: '300' });
-  [token, otherUser] = await Promise.all([auth.user().then((u) => u.token), auth.user().then((u) => u.token)]);
+  [token, otherUser] = await Promise.all([auth.user().then((u) => u.accessToken), auth.user().then((u) => u.accessToken)]);
 });
 afterAll(async () => {
   if (app) await removeTestData(app);

@@ -1,0 +1,47 @@
+// A few API calls for tests and tools (users for a test, the demo's walk-through): the same
+// request builders (requests.ts) the load driver and the k6 scripts send, sent one at a time
+// with fetch. One way to call the API from a test, so a changed route changes one builder.
+// Not for load: the load driver keeps its own pooled client (tools/load/http-client.ts) that
+// records failures as data; here a socket error throws, because a test cannot go on without
+// its answer.
+// Node and browsers have fetch, k6 does not: k6 scripts never import this module. fetch is
+// typed structurally because this package compiles without Node or DOM types.
+import type { HttpRequest, HttpResponse } from './requests.ts';
+
+interface FetchAnswer {
+  status: number;
+  headers: { forEach: (visit: (value: string, name: string) => void) => void };
+  text: () => Promise<string>;
+}
+type Fetch = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal: unknown }) => Promise<FetchAnswer>;
+interface FetchGlobals {
+  fetch: Fetch;
+  AbortSignal: { timeout: (ms: number) => unknown };
+}
+
+/** The bound on one call when the request sets none: a test waits, but not forever. */
+export const CALL_TIMEOUT_MS = 10_000;
+
+/** Sends `request` to `baseUrl` (http://host:port): the answer, header names in lower case. */
+export async function send(baseUrl: string, request: HttpRequest): Promise<HttpResponse> {
+  const { fetch, AbortSignal } = globalThis as unknown as FetchGlobals;
+  const answer = await fetch(`${baseUrl}${request.path}`, {
+    method: request.method,
+    headers: request.headers,
+    ...(request.body === undefined ? {} : { body: request.body }),
+    signal: AbortSignal.timeout(request.timeoutMs ?? CALL_TIMEOUT_MS),
+  });
+  const headers: Record<string, string> = {};
+  answer.headers.forEach((value, name) => (headers[name.toLowerCase()] = value));
+  return { status: answer.status, headers, body: await answer.text() };
+}
+
+/**
+ * Sends `request` and expects `status`: the JSON body ({} when there is none). Any other status
+ * throws with the path, the status and the body, which is what a failing test needs to say.
+ */
+export async function expectStatus<T = Record<string, unknown>>(baseUrl: string, request: HttpRequest, status: number): Promise<{ response: HttpResponse; json: T }> {
+  const response = await send(baseUrl, request);
+  if (response.status !== status) throw new Error(`${request.method} ${request.path} answered ${response.status}, expected ${status}: ${response.body}`);
+  return { response, json: (response.body === '' ? {} : JSON.parse(response.body)) as T };
+}
