@@ -17,226 +17,36 @@
 // Prometheus; default on), PROMETHEUS_PORT (9090), JAEGER_PORT (16686), OTLP_PORT (4318),
 // SCRAPE_INTERVAL_S (5).
 //
-// `up` starts a supervisor (`run`, detached) that owns the replicas, nginx, Jaeger and Prometheus,
-// replaces replicas that die, and keeps <runDir>/cluster.json current: pids, ports, URLs. `down`
-// asks it to stop and then makes sure everything the state file lists is gone.
+// `up` starts a supervisor (`run`, detached; supervisor.ts) that owns the replicas, nginx, Jaeger and
+// Prometheus, replaces replicas that die, and keeps <runDir>/cluster.json current (cluster-state.ts):
+// pids, ports, URLs. `down` asks it to stop and then makes sure everything the state file lists is
+// gone. The settings are read and checked by cli-settings.ts (a bad one: exit status 2).
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_RUN_DIR, startCluster } from './cluster.ts';
+import { parseOrUsage } from '../config/cli-input.ts';
+import { runDirFrom, settingsFromEnv } from './cli-settings.ts';
+import { StateFile, supervisorLogOf, type ClusterState } from './cluster-state.ts';
+import { followLog } from './follow-log.ts';
 import { aliveAs, httpGet, isAlive, signalGroup } from './process-utils.ts';
-import { DEFAULT_INGRESS_PORT } from './local-env.ts';
-import { loadManifests } from './manifests.ts';
-import { DEFAULT_OBSERVABILITY_PORTS } from './observability.ts';
-import { REPO_ROOT, serviceExists } from './paths.ts';
+import { REPO_ROOT } from './paths.ts';
+import { supervise } from './supervisor.ts';
 import { JAEGER_PROCESS } from '../observability/jaeger.ts';
 import { PROMETHEUS_PROCESS } from '../observability/prometheus.ts';
-import type { Cluster, ClusterEvent, ClusterObservability, ObservabilitySettings, ReplicaInfo, Routing, ServiceName } from './types.ts';
 
-interface ClusterState {
-  status: 'starting' | 'running' | 'stopping' | 'failed';
-  error?: string;
-  supervisorPid: number;
-  startedAt: string;
-  updatedAt: string;
-  runDir: string;
-  ingressUrl?: string;
-  ingress?: Cluster['ingress'];
-  services: ServiceName[];
-  routing: Routing;
-  stateStore: 'shared' | 'memory';
-  replicas: (ReplicaInfo & { url: string })[];
-  /** Jaeger and Prometheus (unless OBSERVABILITY=0) */
-  observability?: ClusterObservability;
-  supervisorLog: string;
-  events: string;
-}
-
-const runDir = resolve(process.env.CLUSTER_RUN_DIR || DEFAULT_RUN_DIR);
-const statePath = join(runDir, 'cluster.json');
-const supervisorLog = join(runDir, 'logs', 'supervisor.log');
-
-function readState(): ClusterState | null {
-  if (!existsSync(statePath)) return null;
-  try {
-    return JSON.parse(readFileSync(statePath, 'utf8')) as ClusterState;
-  } catch {
-    return null;
-  }
-}
-
-function writeState(state: ClusterState): void {
-  const tmp = `${statePath}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ ...state, updatedAt: new Date().toISOString() }, null, 2)}\n`);
-  renameSync(tmp, statePath);
-}
+const USAGE = 'usage: node --import tsx tools/cluster/cli.ts up|down|status|run   (settings: environment variables, see the top of tools/cluster/cli.ts)';
 
 const SUPERVISOR = /cluster\/cli\.ts run/;
 const REPLICA = /dist\/server\.js|src\/server\.ts/;
 const NGINX = /nginx/;
 
-function settingsFromEnv() {
-  const manifests = loadManifests();
-  const routing = (process.env.ROUTING || 'round-robin') as Routing;
-  if (routing !== 'round-robin' && routing !== 'sticky') throw new Error(`ROUTING must be round-robin or sticky, not ${routing}`);
-  // Unset: what k8s/ gives the replicas (the services' default, shared, when it sets nothing).
-  const fromManifest = manifests.services[0]?.env.find((e) => e.name === 'STATE_STORE');
-  const stateStore = (process.env.STATE_STORE || (fromManifest && 'value' in fromManifest ? fromManifest.value : 'shared')) as 'shared' | 'memory';
-  if (stateStore !== 'shared' && stateStore !== 'memory') throw new Error(`STATE_STORE must be shared or memory, not ${stateStore}`);
-  const replicas = process.env.REPLICAS ? Number(process.env.REPLICAS) : undefined;
-  if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1 || replicas > 20)) throw new Error(`REPLICAS must be an integer in 1..20, not ${process.env.REPLICAS}`);
-  const ingressPort = portFromEnv('INGRESS_PORT', DEFAULT_INGRESS_PORT);
-  const known = manifests.services.map((s) => s.name);
-  const services = process.env.SERVICES
-    ? (process.env.SERVICES.split(',').map((s) => s.trim()).filter(Boolean) as ServiceName[])
-    : known.filter((s) => serviceExists(s));
-  for (const s of services) if (!known.includes(s)) throw new Error(`SERVICES: ${s} is not a service of k8s/ (${known.join(', ')})`);
-  const skipped = known.filter((s) => !services.includes(s));
-  const env: Record<string, string> = {};
-  for (const pair of (process.env.REPLICA_ENV ?? '').split(/\s+/).filter(Boolean)) {
-    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair);
-    if (!match) throw new Error(`REPLICA_ENV: expected NAME=value pairs separated by spaces, got ${pair}`);
-    env[match[1] as string] = match[2] as string;
-  }
-  const counts = services.map((s) => `${s}×${replicas ?? manifests.service(s).replicas}`).join(' ');
-  return { routing, stateStore, replicas, counts, ingressPort, services, skipped, env, migrate: process.env.MIGRATE !== '0', watch: process.env.WATCH === '1', observability: observabilityFromEnv() };
-}
-
-function portFromEnv(name: string, fallback: number): number {
-  const value = process.env[name];
-  const port = value ? Number(value) : fallback;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a port number (0: a free one), not ${value}`);
-  return port;
-}
-
-/** The chart's alert rules, when they exist: Prometheus's /alerts then shows them on the local cluster too. */
-const RULES = join(REPO_ROOT, 'helm/anypod/rules/anypod.rules.yaml');
-
-function observabilityFromEnv(): ObservabilitySettings | undefined {
-  const on = process.env.OBSERVABILITY ?? '1';
-  if (on !== '0' && on !== '1') throw new Error(`OBSERVABILITY must be 0 or 1, not ${on}`);
-  if (on === '0') return undefined;
-  const interval = Number(process.env.SCRAPE_INTERVAL_S || 5);
-  if (!Number.isInteger(interval) || interval < 1 || interval > 60) throw new Error(`SCRAPE_INTERVAL_S must be an integer in 1..60, not ${process.env.SCRAPE_INTERVAL_S}`);
-  return {
-    prometheusPort: portFromEnv('PROMETHEUS_PORT', DEFAULT_OBSERVABILITY_PORTS.prometheus),
-    jaegerPort: portFromEnv('JAEGER_PORT', DEFAULT_OBSERVABILITY_PORTS.jaeger),
-    otlpPort: portFromEnv('OTLP_PORT', DEFAULT_OBSERVABILITY_PORTS.otlp),
-    scrapeIntervalSeconds: interval,
-    ruleFiles: existsSync(RULES) ? [RULES] : [],
-  };
-}
-
-function line(text: string): void {
-  process.stdout.write(`${new Date().toISOString()} ${text}\n`);
-}
-
-function describeEvent(e: ClusterEvent): string {
-  switch (e.type) {
-    case 'replica-started':
-      return `${e.replica} started on 127.0.0.1:${e.port} (pid ${e.pid})`;
-    case 'replica-ready':
-      return e.again ? `${e.replica} ready again: back in rotation` : `${e.replica} ready`;
-    case 'replica-unready':
-      return `${e.replica} unready after ${e.failures} failed readiness probes (${e.reason}): out of rotation`;
-    case 'replica-deleting':
-      return `${e.replica} deleting (${e.kill})`;
-    case 'replica-exited':
-      return `${e.replica} exited (code ${e.code}, signal ${e.signal})`;
-    case 'replica-replaced':
-      return `${e.replica} replaced by ${e.replacement}`;
-    case 'ingress-reloaded':
-      return `ingress generation ${e.generation} live in ${e.tookMs} ms: ${Object.entries(e.endpoints).map(([s, names]) => `${s}=[${(names ?? []).join(' ')}]`).join(' ')}`;
-  }
-}
-
-/** `run`: the supervisor. Owns the cluster until SIGTERM/SIGINT/SIGHUP. */
-async function run(): Promise<number> {
-  mkdirSync(join(runDir, 'logs'), { recursive: true });
-  const settings = settingsFromEnv();
-  const state: ClusterState = {
-    status: 'starting',
-    supervisorPid: process.pid,
-    startedAt: new Date().toISOString(),
-    updatedAt: '',
-    runDir,
-    services: settings.services,
-    routing: settings.routing,
-    stateStore: settings.stateStore,
-    replicas: [],
-    supervisorLog,
-    events: join(runDir, 'events.jsonl'),
-  };
-  writeState(state);
-  if (settings.skipped.length) line(`not started (not written yet or not selected): ${settings.skipped.join(', ')}`);
-  let cluster: Cluster | undefined;
-  let stopping: Promise<void> | undefined;
-  const refresh = () => {
-    if (!cluster || state.status === 'failed') return;
-    state.ingressUrl = cluster.ingressUrl;
-    state.ingress = cluster.ingress;
-    state.replicas = cluster.replicas().map((r) => ({ ...r, url: `http://127.0.0.1:${r.port}` }));
-    state.observability = cluster.observability;
-    writeState(state);
-  };
-  const stop = (signal: string) => {
-    stopping ??= (async () => {
-      line(`${signal}: stopping the cluster`);
-      state.status = 'stopping';
-      writeState(state);
-      await cluster?.stop();
-      rmSync(statePath, { force: true });
-      line('stopped');
-    })();
-    return stopping;
-  };
-  let signalled: string | undefined;
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      signalled = signal;
-      if (cluster) void stop(signal).then(() => process.exit(0));
-    });
-  }
-  try {
-    const runs = settings.watch ? 'from source, restarting on change' : 'production build';
-    line(`starting ${settings.services.join(', ')} (${settings.counts} replicas, ${runs}, ${settings.routing}, STATE_STORE=${settings.stateStore}) in ${runDir}`);
-    if (settings.watch) line(`replica logs: tail -f ${join(runDir, 'logs')}/*.log`);
-    if (settings.observability) line(`with Jaeger and Prometheus (OBSERVABILITY=0 runs without them) in ${join(runDir, 'observability')}`);
-    cluster = await startCluster({
-      services: settings.services,
-      replicas: settings.replicas,
-      routing: settings.routing,
-      stateStore: settings.stateStore,
-      ingressPort: settings.ingressPort,
-      runDir,
-      env: settings.env,
-      migrate: settings.migrate,
-      watch: settings.watch,
-      observability: settings.observability,
-      handleSignals: false,
-      onEvent: (e) => {
-        line(describeEvent(e));
-        refresh();
-      },
-    });
-  } catch (error) {
-    line(`failed: ${(error as Error).message}`);
-    writeState({ ...state, status: 'failed', error: (error as Error).message });
-    return 1;
-  }
-  if (signalled) {
-    await stop(signalled);
-    return 0;
-  }
-  state.status = 'running';
-  refresh();
-  line(`running: ingress ${cluster.ingressUrl}`);
-  await new Promise<never>(() => {
-    // until a signal: the handlers above stop the cluster and exit
-  });
-  return 0;
+/** Where this run's files are: every command works on one run dir (CLUSTER_RUN_DIR). */
+interface Context {
+  runDir: string;
+  stateFile: StateFile;
+  supervisorLog: string;
 }
 
 function printCluster(state: ClusterState): void {
@@ -275,71 +85,52 @@ function printCluster(state: ClusterState): void {
   out('Stop it with: make down   (status: make status)');
 }
 
-/** Prints what the supervisor logs from `offset` on; returns the new offset. */
-function follow(path: string, offset: number): number {
-  if (!existsSync(path)) return offset;
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = Buffer.alloc(64 * 1024);
-    let pos = offset;
-    for (;;) {
-      const n = readSync(fd, buffer, 0, buffer.length, pos);
-      if (n <= 0) break;
-      process.stdout.write(buffer.subarray(0, n));
-      pos += n;
-    }
-    return pos;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-async function up(): Promise<number> {
-  const existing = readState();
+async function up(ctx: Context): Promise<number> {
+  const existing = ctx.stateFile.read();
   if (existing && aliveAs(existing.supervisorPid, SUPERVISOR)) {
     process.stdout.write(`already running (supervisor pid ${existing.supervisorPid}); \`make down\` stops it\n\n`);
     if (existing.status === 'running') printCluster(existing);
     return 0;
   }
-  if (existing) await down(true);
-  settingsFromEnv(); // fail here, in the foreground, on a bad setting
-  mkdirSync(join(runDir, 'logs'), { recursive: true });
-  const log = openSync(supervisorLog, 'a');
+  if (existing) await down(ctx, true);
+  if (!parseOrUsage(() => settingsFromEnv(process.env), USAGE)) return 2; // fail here, in the foreground, on a bad setting
+  mkdirSync(join(ctx.runDir, 'logs'), { recursive: true });
+  const log = openSync(ctx.supervisorLog, 'a');
   // Follow the supervisor's log from here on (earlier runs wrote above).
-  const offset = statSync(supervisorLog).size;
+  const offset = statSync(ctx.supervisorLog).size;
   const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'run'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, CLUSTER_RUN_DIR: runDir },
+    env: { ...process.env, CLUSTER_RUN_DIR: ctx.runDir },
     stdio: ['ignore', log, log],
     detached: true,
   });
   closeSync(log);
   child.unref();
   const pid = child.pid as number;
-  process.stdout.write(`starting the local cluster (supervisor pid ${pid}, log ${supervisorLog})\n`);
+  process.stdout.write(`starting the local cluster (supervisor pid ${pid}, log ${ctx.supervisorLog})\n`);
   let pos = offset;
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
     await sleep(250);
-    pos = follow(supervisorLog, pos);
-    const state = readState();
+    pos = followLog(ctx.supervisorLog, pos);
+    const state = ctx.stateFile.read();
     if (state?.supervisorPid === pid && state.status === 'running') {
       process.stdout.write('\n');
       printCluster(state);
       return 0;
     }
     if (state?.supervisorPid === pid && state.status === 'failed') {
-      process.stderr.write(`\nthe cluster did not start: see above and ${supervisorLog}\n`);
+      process.stderr.write(`\nthe cluster did not start: see above and ${ctx.supervisorLog}\n`);
       return 1;
     }
     if (!isAlive(pid)) {
-      follow(supervisorLog, pos);
-      process.stderr.write(`\nthe supervisor exited before the cluster was running; see ${supervisorLog}\n`);
+      followLog(ctx.supervisorLog, pos);
+      process.stderr.write(`\nthe supervisor exited before the cluster was running; see ${ctx.supervisorLog}\n`);
       return 1;
     }
   }
-  process.stderr.write(`\nnot running after 300 s; stopping it. See ${supervisorLog}\n`);
-  await down(true);
+  process.stderr.write(`\nnot running after 300 s; stopping it. See ${ctx.supervisorLog}\n`);
+  await down(ctx, true);
   return 1;
 }
 
@@ -353,11 +144,11 @@ async function waitGone(pids: number[], timeoutMs: number): Promise<number[]> {
   return left;
 }
 
-async function down(quiet = false): Promise<number> {
+async function down(ctx: Context, quiet = false): Promise<number> {
   const say = (s: string) => quiet || process.stdout.write(`${s}\n`);
-  const state = readState();
+  const state = ctx.stateFile.read();
   if (!state) {
-    say(`no cluster state at ${statePath}: nothing to stop`);
+    say(`no cluster state at ${ctx.stateFile.path}: nothing to stop`);
     return 0;
   }
   if (aliveAs(state.supervisorPid, SUPERVISOR)) {
@@ -381,15 +172,15 @@ async function down(quiet = false): Promise<number> {
     for (const pid of leftovers) signalGroup(pid, 'SIGTERM');
     for (const pid of await waitGone(leftovers, 30_000)) signalGroup(pid, 'SIGKILL');
   }
-  rmSync(statePath, { force: true });
+  ctx.stateFile.remove();
   say('stopped');
   return 0;
 }
 
-async function status(): Promise<number> {
-  const state = readState();
+async function status(ctx: Context): Promise<number> {
+  const state = ctx.stateFile.read();
   if (!state) {
-    process.stdout.write(`not running (no ${statePath})\n`);
+    process.stdout.write(`not running (no ${ctx.stateFile.path})\n`);
     return 3;
   }
   const supervisor = aliveAs(state.supervisorPid, SUPERVISOR);
@@ -430,14 +221,26 @@ async function status(): Promise<number> {
   return healthy ? 0 : 1;
 }
 
-const commands: Record<string, () => Promise<number>> = { up, down: () => down(), status, run };
-const command = process.argv[2] ?? '';
-const handler = commands[command];
-if (!handler) {
-  process.stderr.write('usage: node --import tsx tools/cluster/cli.ts up|down|status|run\n');
-  process.exit(2);
+/** `run`: the supervisor, on the settings checked again here (`up` checked them before starting it). */
+function run(ctx: Context): Promise<number> {
+  const settings = parseOrUsage(() => settingsFromEnv(process.env), USAGE);
+  return settings ? supervise(ctx.runDir, settings) : Promise.resolve(2);
 }
-handler().then(
+
+const commands: Record<string, (ctx: Context) => Promise<number>> = { up, down: (ctx) => down(ctx), status, run };
+
+async function main(): Promise<number> {
+  const handler = commands[process.argv[2] ?? ''];
+  if (!handler) {
+    console.error(USAGE);
+    return 2;
+  }
+  const runDir = parseOrUsage(() => runDirFrom(process.env), USAGE);
+  if (runDir === undefined) return 2;
+  return handler({ runDir, stateFile: new StateFile(runDir), supervisorLog: supervisorLogOf(runDir) });
+}
+
+main().then(
   (code) => process.exit(code),
   (error: Error) => {
     process.stderr.write(`${error.message}\n`);
