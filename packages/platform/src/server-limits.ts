@@ -40,7 +40,7 @@ export const SERVER_LIMITS: ServerLimits = {
   // lets one client hold a connection slot six times longer per request).
   headersTimeoutMs: 10_000,
   // A whole request is at most 16 KiB of headers and 64 KiB of body: 30 s is 64 KiB at ~2 KiB/s,
-  // a very slow mobile link. It matches the Ingress's proxy timeouts (tools/cluster/nginx.ts), so
+  // a very slow mobile link. It matches the Ingress's proxy timeouts (tools/cluster/nginx-config.ts), so
   // nothing legitimate that nginx would wait for is cut here. Fastify's default is 0 (none):
   // its docs ask for a value when the server can be reached without a proxy — a pod can be.
   // Only receiving the request counts: a slow handler is not cut by it.

@@ -66,7 +66,7 @@ describe('server limits on Node’s http server (serverOptions)', () => {
       maxConnections: server.maxConnections,
       lingerMs: SERVER_LIMITS.lingerMs,
     }).toEqual(SERVER_LIMITS);
-    // Sanity of the numbers against each other and the Ingress (tools/cluster/nginx.ts: upstream keepalive_timeout 60 s).
+    // Sanity of the numbers against each other and the Ingress (tools/cluster/nginx-config.ts: upstream keepalive_timeout 60 s).
     expect(SERVER_LIMITS.headersTimeoutMs).toBeLessThanOrEqual(SERVER_LIMITS.requestTimeoutMs);
     expect(SERVER_LIMITS.keepAliveTimeoutMs).toBeGreaterThan(60_000);
   });
