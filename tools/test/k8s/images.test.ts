@@ -12,8 +12,7 @@
 // CMD, a dev dependency dropped in) and must fail there. Containers, images and the database
 // this file creates are removed by name in afterAll, whatever happened.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,8 +22,8 @@ import { TEST_DATABASE_URL, testEnv } from '@anypod/platform/testing/env';
 import { REPO_ROOT } from '../../k8s/render.ts';
 import { SERVICE_NAMES } from '../../cluster/paths.ts';
 import type { ServiceName } from '../../cluster/types.ts';
+import { buildBroken, mustPodman, podman, requirePodman } from './podman.ts';
 
-const PODMAN = join(REPO_ROOT, 'tools/images/podman.sh');
 const SERVICES = SERVICE_NAMES;
 // (not @types/*: some runtime packages, protobufjs for one, list @types/node in their dependencies)
 const DEV_DEPENDENCIES = ['typescript', 'vitest', 'tsx', 'prisma', 'esbuild', 'eslint'];
@@ -41,21 +40,6 @@ const tag = `${process.pid}-${Date.now().toString(36)}`;
 const BROKEN = `localhost/anypod-images-test/broken:${tag}`;
 const created = { containers: [] as string[], images: [] as string[], databases: [] as string[] };
 
-interface Run {
-  status: number;
-  stdout: string;
-  output: string;
-}
-function podman(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Run {
-  const result = spawnSync('bash', [PODMAN, ...args], { encoding: 'utf8', input: opts.input, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 32 * 1024 * 1024 });
-  if (result.error) throw new Error(`podman ${args.join(' ')} could not run: ${result.error.message}`);
-  return { status: result.status ?? 1, stdout: result.stdout.trim(), output: `${result.stdout}${result.stderr}` };
-}
-function mustPodman(args: string[], opts?: { input?: string }): string {
-  const run = podman(args, opts);
-  if (run.status !== 0) throw new Error(`podman ${args.join(' ')} failed (exit ${run.status}):\n${run.output}`);
-  return run.stdout;
-}
 function shell(command: string, args: string[]): void {
   const result = spawnSync(command, args, { encoding: 'utf8', cwd: REPO_ROOT });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stdout}${result.stderr}`);
@@ -144,8 +128,7 @@ function sql(query: string, url = TEST_DATABASE_URL): string {
 }
 
 beforeAll(() => {
-  const version = spawnSync('bash', [PODMAN, 'version', '--format', '{{.Client.Version}}'], { encoding: 'utf8' });
-  if (version.status !== 0) throw new Error(`podman does not run (tools/images/podman.sh): ${version.stdout}${version.stderr}\n\`make images\` installs it (apt-get install -y podman runc)`);
+  requirePodman('`make images` installs it (apt-get install -y podman runc)');
   const missing = [...SERVICES, 'migrate'].map(image).filter((ref) => podman(['image', 'exists', ref]).status !== 0);
   if (missing.length > 0) throw new Error(`not built: ${missing.join(', ')} — run \`make images\` first (make test does, before the tests)`);
   // Idempotent: nothing happens when they run already (make test starts them).
@@ -155,22 +138,13 @@ beforeAll(() => {
   // The broken variant: every property the checks look at, wrong — root by default, a shell-form
   // CMD (/bin/sh is PID 1 and node its child: SIGTERM never reaches node, `podman stop` ends in
   // SIGKILL), and a dev dependency in node_modules. Built offline on top of the auth image.
-  const dir = mkdtempSync(join(tmpdir(), 'anypod-images-test-'));
-  try {
-    writeFileSync(
-      join(dir, 'Containerfile'),
-      [
-        `FROM ${image('auth')}`,
-        'USER 0:0',
-        'RUN mkdir -p /app/node_modules/typescript && echo \'{"name":"typescript","version":"5.9.3"}\' > /app/node_modules/typescript/package.json',
-        'CMD node --enable-source-maps dist/server.js',
-      ].join('\n'),
-    );
-    created.images.push(BROKEN);
-    mustPodman(['build', '--pull=never', '--network', 'none', '-t', BROKEN, dir]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  created.images.push(BROKEN);
+  buildBroken(BROKEN, [
+    `FROM ${image('auth')}`,
+    'USER 0:0',
+    'RUN mkdir -p /app/node_modules/typescript && echo \'{"name":"typescript","version":"5.9.3"}\' > /app/node_modules/typescript/package.json',
+    'CMD node --enable-source-maps dist/server.js',
+  ]);
 });
 
 afterAll(() => {

@@ -14,16 +14,14 @@
 // mode), and `sleep` instead of pause (never reaps). The images are built (or found current) by
 // tools/images/standin/build.sh first. Everything created here is removed by name.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@anypod/platform/local-infra';
 import { REPO_ROOT } from '../../k8s/render.ts';
+import { buildBroken, mustPodman, podman, requirePodman, type Run } from './podman.ts';
 
-const PODMAN = join(REPO_ROOT, 'tools/images/podman.sh');
 const POSTGRES = 'localhost/anypod-standin/postgres:15-bookworm';
 const VALKEY = 'localhost/anypod-standin/valkey:7.0-bookworm';
 const PAUSE = 'localhost/anypod-standin/pause:3.10';
@@ -42,21 +40,6 @@ const tag = `${process.pid}-${Date.now().toString(36)}`;
 const created = { containers: [] as string[], images: [] as string[], volumes: [] as string[] };
 const BROKEN_POSTGRES = `localhost/anypod-standin-test/postgres-no-exec:${tag}`;
 
-interface Run {
-  status: number;
-  stdout: string;
-  output: string;
-}
-function podman(args: string[], timeoutMs = 120_000): Run {
-  const result = spawnSync('bash', [PODMAN, ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
-  if (result.error) throw new Error(`podman ${args.join(' ')} could not run: ${result.error.message}`);
-  return { status: result.status ?? 1, stdout: result.stdout.trim(), output: `${result.stdout}${result.stderr}` };
-}
-function mustPodman(args: string[]): string {
-  const run = podman(args);
-  if (run.status !== 0) throw new Error(`podman ${args.join(' ')} failed (exit ${run.status}):\n${run.output}`);
-  return run.stdout;
-}
 function name(what: string): string {
   const container = `anypod-standin-test-${what}-${tag}`;
   created.containers.push(container);
@@ -171,8 +154,7 @@ function zombiesAfterOrphan(sandbox: string): string {
 }
 
 beforeAll(() => {
-  const version = spawnSync('bash', [PODMAN, 'version', '--format', '{{.Client.Version}}'], { encoding: 'utf8' });
-  if (version.status !== 0) throw new Error(`podman does not run (tools/images/podman.sh): ${version.stdout}${version.stderr}\napt-get install -y podman runc`);
+  requirePodman('apt-get install -y podman runc');
   // make test builds no stand-ins: build.sh does here, in under a second when they are current
   // (recipe labels), about 95 s from nothing (debootstrap; needs root like make images).
   const started = Date.now();
@@ -183,21 +165,12 @@ beforeAll(() => {
   if (missing.length > 0) throw new Error(`build.sh succeeded but these are missing: ${missing.join(', ')}`);
   // The broken variant: the entrypoint's last `exec "$@"` without exec, so bash stays PID 1 and
   // postgres is its child. Built offline on top of the stand-in.
-  const dir = mkdtempSync(join(tmpdir(), 'anypod-standin-test-'));
-  try {
-    writeFileSync(
-      join(dir, 'Containerfile'),
-      [
-        `FROM ${POSTGRES}`,
-        'USER 0:0',
-        `RUN sed -i 's/^exec "\\$@"$/"$@"/' /usr/local/bin/docker-entrypoint.sh && grep -qx '"\\$@"' /usr/local/bin/docker-entrypoint.sh`,
-      ].join('\n'),
-    );
-    created.images.push(BROKEN_POSTGRES);
-    mustPodman(['build', '--pull=never', '--network', 'none', '-t', BROKEN_POSTGRES, dir]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  created.images.push(BROKEN_POSTGRES);
+  buildBroken(BROKEN_POSTGRES, [
+    `FROM ${POSTGRES}`,
+    'USER 0:0',
+    `RUN sed -i 's/^exec "\\$@"$/"$@"/' /usr/local/bin/docker-entrypoint.sh && grep -qx '"\\$@"' /usr/local/bin/docker-entrypoint.sh`,
+  ]);
 });
 
 afterAll(() => {
