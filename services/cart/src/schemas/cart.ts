@@ -1,13 +1,13 @@
+import { LineQuantity, MAX_LINES, ProductId } from '@anypod/contracts';
 import { strongEtag } from '@anypod/platform';
 import { Type, type Static } from '@sinclair/typebox';
 
-/** Catalog's product id format; bounded so keys and URLs stay small. */
-export const ProductId = Type.String({ pattern: '^[a-z0-9-]{1,64}$', minLength: 1, maxLength: 64 });
+// Catalog's product ids and the line limits are catalog's too (checkout reserves every line):
+// @anypod/contracts defines them.
+export { MAX_LINE_QUANTITY } from '@anypod/contracts';
+export const MAX_CART_LINES = MAX_LINES;
 /** One add moves at most 100 units; a line holds at most MAX_LINE_QUANTITY. */
 export const AddQuantity = Type.Integer({ minimum: 1, maximum: 100 });
-export const MAX_LINE_QUANTITY = 1000;
-export const MAX_CART_LINES = 100;
-export const LineQuantity = Type.Integer({ minimum: 1, maximum: MAX_LINE_QUANTITY });
 
 export const CartLineSchema = Type.Object({ productId: ProductId, quantity: LineQuantity });
 export type CartLine = Static<typeof CartLineSchema>;

@@ -12,7 +12,8 @@
 import { problemResponses } from '@anypod/platform';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { ReservationParamsSchema, ReservationRequestSchema, ReservationSchema } from '../schemas/stock.ts';
+import { ReservationRequestSchema, ReservationSchema } from '@anypod/contracts';
+import { ReservationParamsSchema } from '../schemas/stock.ts';
 
 const tags = ['stock'];
 const security = [{ bearer: [] }];

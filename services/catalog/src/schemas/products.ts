@@ -1,8 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { StoredText } from '@anypod/platform';
-
-/** Product ids are URL-safe slugs such as "sku-00042" (they appear in paths, ETags and cache keys). */
-export const ProductId = Type.String({ pattern: '^[a-z0-9-]{1,64}$', minLength: 1, maxLength: 64, examples: ['sku-00042'] });
+// ProductId is cart's too (cart lines name catalog's products): @anypod/contracts defines it.
+import { ProductId } from '@anypod/contracts';
 export const CategoryId = Type.String({ pattern: '^[a-z0-9-]{1,64}$', minLength: 1, maxLength: 64, examples: ['kitchen'] });
 // Upper bounds keep sums of a whole order inside a 32-bit integer column and reject typos early.
 const PriceCents = Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'price in cents' });

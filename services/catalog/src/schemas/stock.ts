@@ -1,43 +1,7 @@
-import { Type, type Static } from '@sinclair/typebox';
-import { ProductId } from './products.ts';
-
-const ReservationId = Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,128}$', minLength: 1, maxLength: 128, description: 'chosen by the caller and stable across retries (cart derives it from the order id)' });
-const Quantity = Type.Integer({ minimum: 1, maximum: 1000 });
-
-/** The most a caller may ask for; the service's RESERVATION_MAX_HOLD_SECONDS caps it further. */
-export const MAX_HOLD_SECONDS = 3600;
-
-export const ReservationRequestSchema = Type.Object(
-  {
-    reservationId: ReservationId,
-    lines: Type.Array(Type.Object({ productId: ProductId, quantity: Quantity }, { additionalProperties: false }), { minItems: 1, maxItems: 100 }),
-    holdSeconds: Type.Optional(
-      Type.Integer({
-        minimum: 1,
-        maximum: MAX_HOLD_SECONDS,
-        description: 'how long the caller needs the stock held before it confirms; capped by the service (RESERVATION_MAX_HOLD_SECONDS, also the default)',
-      }),
-    ),
-  },
-  { additionalProperties: false },
-);
-export type ReservationRequest = Static<typeof ReservationRequestSchema>;
-
-export const ReservationStatus = Type.Union([Type.Literal('held'), Type.Literal('confirmed'), Type.Literal('released'), Type.Literal('expired')], {
-  description: 'held until confirmed (sold), released (the checkout ordered nothing) or expired (nobody confirmed in time); released and expired stock is back on sale',
-});
-export type ReservationStatus = Static<typeof ReservationStatus>;
-
-export const ReservationSchema = Type.Object({
-  reservationId: ReservationId,
-  lines: Type.Array(Type.Object({ productId: ProductId, quantity: Quantity, unitPriceCents: Type.Integer({ minimum: 0 }) }), { maxItems: 100 }),
-  totalCents: Type.Integer({ minimum: 0 }),
-  createdAt: Type.String({ format: 'date-time' }),
-  status: ReservationStatus,
-  holdSeconds: Type.Integer({ minimum: 0, description: 'while held: seconds from this answer until it expires unless confirmed (the granted hold); otherwise 0' }),
-  expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'while held: when it expires, by the catalog clock; otherwise null' }),
-});
-export type Reservation = Static<typeof ReservationSchema>;
+// The reservation request and answer are cart's too (its checkout makes the reservations):
+// @anypod/contracts defines them; what is catalog's own stays here.
+import { Type } from '@sinclair/typebox';
+import { ReservationId, type Reservation } from '@anypod/contracts';
 
 /** The lines and prices fixed when the stock was taken: what a reservation row stores. */
 export type ReservedLines = Pick<Reservation, 'reservationId' | 'lines' | 'totalCents' | 'createdAt'>;

@@ -7,28 +7,19 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { catalogCallDurationHistogram, catalogCallsCounter, type CatalogCallOutcome, type CatalogOperation } from '@anypod/platform/anypod-metrics';
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ReservationAnswerSchema, type ReservationAnswer, type ReservationRequest as ReservationRequestBody } from '@anypod/contracts';
+import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Agent, request } from 'undici';
-import { ProductId } from '../../schemas/cart.ts';
 
-const ReservationSchema = Type.Object({
-  reservationId: Type.String({ maxLength: 128 }),
-  lines: Type.Array(Type.Object({ productId: ProductId, quantity: Type.Integer({ minimum: 1 }), unitPriceCents: Type.Integer({ minimum: 0 }) }), { maxItems: 1000 }),
-  status: Type.String({ maxLength: 16 }),
-  /** while held: seconds until it expires unless confirmed (the hold catalog granted) */
-  holdSeconds: Type.Integer({ minimum: 0 }),
-});
-export type Reservation = Static<typeof ReservationSchema>;
-
-export interface ReservationRequest {
-  reservationId: string;
-  lines: Array<{ productId: string; quantity: number }>;
-  /** how long the stock must stay held before this checkout confirms it */
-  holdSeconds: number;
-}
+// Catalog's reservation API as @anypod/contracts defines it for both sides; what cart reads of an
+// answer (ReservationAnswerSchema: the lines with their prices, the status, the hold granted) is
+// checked before it is used.
+export type Reservation = ReservationAnswer;
+/** Cart always says how long the stock must stay held before its checkout confirms it. */
+export type ReservationRequest = Required<ReservationRequestBody>;
 
 /** Catalog could not be reached or kept failing: nothing is known to have happened; retry later. */
 export class CatalogUnavailableError extends Error {
@@ -167,9 +158,9 @@ async function catalogPlugin(fastify: FastifyInstance, opts: CatalogOptions) {
 
   const one = (reservationId: string) => `${reservations}/${encodeURIComponent(reservationId)}`;
   fastify.decorate('catalog', {
-    reserveStock: (reservation, authorization, signal) => call('reserve', `reservation ${reservation.reservationId}`, 'POST', reservations, authorization, reservation, ReservationSchema, signal),
-    confirmReservation: (reservationId, authorization, signal) => call('confirm', `confirmation of ${reservationId}`, 'POST', `${one(reservationId)}/confirm`, authorization, undefined, ReservationSchema, signal),
-    releaseReservation: (reservationId, authorization) => call('release', `release of ${reservationId}`, 'DELETE', one(reservationId), authorization, undefined, ReservationSchema),
+    reserveStock: (reservation, authorization, signal) => call('reserve', `reservation ${reservation.reservationId}`, 'POST', reservations, authorization, reservation, ReservationAnswerSchema, signal),
+    confirmReservation: (reservationId, authorization, signal) => call('confirm', `confirmation of ${reservationId}`, 'POST', `${one(reservationId)}/confirm`, authorization, undefined, ReservationAnswerSchema, signal),
+    releaseReservation: (reservationId, authorization) => call('release', `release of ${reservationId}`, 'DELETE', one(reservationId), authorization, undefined, ReservationAnswerSchema),
   } satisfies CatalogClient);
 }
 

@@ -21,7 +21,8 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Registry } from 'prom-client';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.ts';
-import type { Reservation, ReservationRequest, ReservationStatus, ReservedLines } from '../../schemas/stock.ts';
+import type { Reservation, ReservationRequest, ReservationStatus } from '@anypod/contracts';
+import type { ReservedLines } from '../../schemas/stock.ts';
 import type { ReadThroughCache } from './cache.ts';
 
 type Line = ReservationRequest['lines'][number];
