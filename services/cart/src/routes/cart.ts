@@ -3,7 +3,7 @@
 import { HttpProblem, ifNoneMatchHits, parseIfMatch, problemResponses } from '@anypod/platform';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendStored } from '../lib/stored-response.ts';
 import { AddItemSchema, cartEtag, CartSchema, cartVersionOf, EditHeadersSchema, ProductParamsSchema, ReadHeadersSchema, RequiredKeyHeadersSchema, SetQuantitySchema } from '../schemas/cart.ts';
 import type { CartEdit } from '../stores/cart-store.ts';
@@ -17,6 +17,15 @@ function ifMatchVersions(request: FastifyRequest): number[] {
   if (ifMatch.kind === 'any') throw new HttpProblem(428, "If-Match: * is not accepted here; send the cart's ETag.");
   return ifMatch.versions;
 }
+
+/** What the two line edits (set a quantity, remove the line) take and answer alike. */
+const lineEditSchema = {
+  description: "If-Match with the cart's ETag is required (428 without it, 412 when stale). An Idempotency-Key is optional.",
+  security: bearer,
+  headers: EditHeadersSchema,
+  params: ProductParamsSchema,
+  response: { 200: CartSchema, ...problemResponses(404, 409, 412, 422, 428) },
+};
 
 export default async function cartRoutes(app: FastifyInstance) {
   const fastify = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -53,37 +62,20 @@ export default async function cartRoutes(app: FastifyInstance) {
     return sendStored(reply, result.response, result.replayed);
   });
 
-  fastify.patch('/items/:productId', {
-    config: { cartWrite: 'set_quantity' },
-    schema: {
-      summary: 'Set the quantity of a line already in the cart',
-      description: "If-Match with the cart's ETag is required (428 without it, 412 when stale). An Idempotency-Key is optional.",
-      security: bearer,
-      headers: EditHeadersSchema,
-      params: ProductParamsSchema,
-      body: SetQuantitySchema,
-      response: { 200: CartSchema, ...problemResponses(404, 409, 412, 422, 428) },
-    },
-  }, async (request, reply) => {
+  /** Both edits of a line: If-Match checked against the cart's version, the answer recorded under the key. */
+  async function editLine(request: FastifyRequest, reply: FastifyReply, change: CartEdit) {
     const versions = ifMatchVersions(request);
-    const change: CartEdit = { kind: 'set', productId: request.params.productId, quantity: request.body.quantity };
     const result = await store.edit(userIdOf(request), change, versions, idempotencyOf(request), respondWithCart(reply));
     return sendStored(reply, result.response, result.replayed);
-  });
+  }
+
+  fastify.patch('/items/:productId', {
+    config: { cartWrite: 'set_quantity' },
+    schema: { ...lineEditSchema, summary: 'Set the quantity of a line already in the cart', body: SetQuantitySchema },
+  }, async (request, reply) => editLine(request, reply, { kind: 'set', productId: request.params.productId, quantity: request.body.quantity }));
 
   fastify.delete('/items/:productId', {
     config: { cartWrite: 'remove_item' },
-    schema: {
-      summary: 'Remove a line from the cart',
-      description: "If-Match with the cart's ETag is required (428 without it, 412 when stale). An Idempotency-Key is optional.",
-      security: bearer,
-      headers: EditHeadersSchema,
-      params: ProductParamsSchema,
-      response: { 200: CartSchema, ...problemResponses(404, 409, 412, 422, 428) },
-    },
-  }, async (request, reply) => {
-    const versions = ifMatchVersions(request);
-    const result = await store.edit(userIdOf(request), { kind: 'remove', productId: request.params.productId }, versions, idempotencyOf(request), respondWithCart(reply));
-    return sendStored(reply, result.response, result.replayed);
-  });
+    schema: { ...lineEditSchema, summary: 'Remove a line from the cart' },
+  }, async (request, reply) => editLine(request, reply, { kind: 'remove', productId: request.params.productId }));
 }
