@@ -20,7 +20,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster } from '../../cluster/cluster.ts';
 import { freePort } from '../../cluster/process-utils.ts';
 import { eventually, newAccount } from '../../cluster/testing.ts';
 import type { Cluster, ServiceName } from '../../cluster/types.ts';
@@ -34,6 +33,7 @@ import { chartPrometheusFilesOf, withHttpSd } from '../../kube/observability.ts'
 import { podTargetGroups } from '../../kube/prometheus-sd/pod-targets.ts';
 import { PromQL } from '../../observability/promql.ts';
 import { startPrometheus, type PrometheusProcess } from '../../observability/prometheus.ts';
+import { startTestCluster } from './test-cluster.ts';
 
 const NAMESPACE = DEFAULT_RELEASE;
 const SERVICES: ServiceName[] = ['auth', 'catalog', 'cart'];
@@ -98,7 +98,7 @@ async function shop(rounds: number): Promise<void> {
 
 beforeAll(async () => {
   objects = render({ valuesFiles: [join(CHART_DIR, 'ci/observability-values.yaml')] });
-  cluster = await startCluster({ services: SERVICES, replicas: 2, ingressPort: 0, runDir: join(runDir, 'cluster'), env: { LOGIN_RATE_LIMIT_PER_MINUTE: '100000' } });
+  cluster = await startTestCluster({ services: SERVICES, replicas: 2, runDir: join(runDir, 'cluster') });
   sd = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(podTargetGroups(currentPods())));
