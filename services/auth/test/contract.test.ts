@@ -2,6 +2,7 @@
 // lists for that operation (with Retry-After on 429) — Schemathesis found problem+json sent but
 // application/json documented, and undeclared methods answered 404 — through app.inject on
 // real Postgres and Redis.
+import { methodAnswer } from '@anypod/platform/testing/app-surface';
 import { undocumented } from '@anypod/platform/testing/openapi-contract';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,9 +49,6 @@ describe('auth: every error answer is documented for its operation', () => {
     ['TRACE', '/auth/me', 'GET, HEAD, OPTIONS'],
     ['GET', '/auth/login', 'POST, OPTIONS'],
   ] as const)('%s %s: 405 with Allow: %s', async (method, url, allow) => {
-    const res = await app.inject({ method, url });
-    expect(res.statusCode).toBe(405);
-    expect(res.headers.allow).toBe(allow);
-    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(await methodAnswer(app, method, url)).toEqual({ status: 405, allow, problemJson: true });
   });
 });

@@ -112,23 +112,32 @@ async function retryUntilAnswered(replica: ServiceProcess, token: string, key: s
   }
 }
 
+/**
+ * A user with `quantity` of a fresh product in the cart (added on replica a), whose checkout on a
+ * new replica `name` — reaching catalog through a gate — is held at its reservation call: catalog
+ * has not seen it yet. `answer` is that checkout's answer, still to come.
+ */
+async function checkoutHeldAtReservation(name: string, cart: { stock: number; priceCents: number; quantity: number }) {
+  const { accessToken: token } = await authService.user();
+  const product = await catalog.product({ stock: cart.stock, priceCents: cart.priceCents });
+  await call(a, 'POST', '/cart/items', { token, headers: { 'idempotency-key': newKey() }, body: { productId: product, quantity: cart.quantity } });
+  const gate = await startCatalogGate(catalog.url);
+  const replica = await startCart(name, { AUTH_JWKS_URL: authService.jwksUrl, CATALOG_URL: gate.url, ...timing });
+  started.push(replica);
+  const key = newKey();
+  const held = gate.arm(isReservation);
+  const answer = call(replica, 'POST', '/cart/checkout', { token, headers: { 'idempotency-key': key } });
+  return { token, product, key, gate, replica, reservation: await held, answer };
+}
+
 describe('a replica killed while its checkout is inside the catalog call', { tags: ['timing'] }, () => {
   it('leaves a checkout that a retry on another replica completes exactly once, within one lease', async () => {
-    const { accessToken: token } = await authService.user();
-    const product = await catalog.product({ stock: 10, priceCents: 700 });
-    await call(a, 'POST', '/cart/items', { token, headers: { 'idempotency-key': newKey() }, body: { productId: product, quantity: 3 } });
-
     // Replica "doomed" reaches catalog through a gate that holds its reservation call.
-    const gate = await startCatalogGate(catalog.url);
-    const doomed = await startCart('cart-doomed', { AUTH_JWKS_URL: authService.jwksUrl, CATALOG_URL: gate.url, ...timing });
-    started.push(doomed);
-    const key = newKey();
-    const held = gate.arm(isReservation);
-    const inFlight = call(doomed, 'POST', '/cart/checkout', { token, headers: { 'idempotency-key': key } }).then(
+    const { token, product, key, gate, replica: doomed, reservation, answer } = await checkoutHeldAtReservation('cart-doomed', { stock: 10, priceCents: 700, quantity: 3 });
+    const inFlight = answer.then(
       (res) => ({ answered: res.status }),
       (error: Error) => ({ failed: error.message }),
     );
-    const reservation = await held;
     doomed.child.kill('SIGKILL');
     expect((await doomed.exited).signal).toBe('SIGKILL');
     const killedAt = performance.now();
@@ -162,17 +171,7 @@ describe('a replica killed while its checkout is inside the catalog call', { tag
 
 describe('an owner that hangs in the middle of a checkout', { tags: ['timing'] }, () => {
   it('stops renewing, loses the key to a retry on another replica, and its late completion is refused', async () => {
-    const { accessToken: token } = await authService.user();
-    const product = await catalog.product({ stock: 10, priceCents: 300 });
-    await call(a, 'POST', '/cart/items', { token, headers: { 'idempotency-key': newKey() }, body: { productId: product, quantity: 2 } });
-
-    const gate = await startCatalogGate(catalog.url);
-    const stalling = await startCart('cart-stalling', { AUTH_JWKS_URL: authService.jwksUrl, CATALOG_URL: gate.url, ...timing });
-    started.push(stalling);
-    const key = newKey();
-    const held = gate.arm(isReservation);
-    const late = call(stalling, 'POST', '/cart/checkout', { token, headers: { 'idempotency-key': key } });
-    const reservation = await held;
+    const { token, product, key, gate, replica: stalling, reservation, answer: late } = await checkoutHeldAtReservation('cart-stalling', { stock: 10, priceCents: 300, quantity: 2 });
     // Alive but hung (a stalled event loop, a frozen VM): no heartbeat, no progress.
     stalling.child.kill('SIGSTOP');
     try {

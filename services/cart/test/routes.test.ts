@@ -4,6 +4,7 @@
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { startTestAuth, type TestAuth } from '@anypod/auth/testing';
 import { startTestCatalog, type TestCatalog } from '@anypod/catalog/testing';
+import { documentedPaths } from '@anypod/platform/testing/app-surface';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestFingerprint } from '../src/lib/idempotency.ts';
@@ -360,6 +361,15 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
       }
       return claim;
     }
+    /** A user whose cart holds `quantity` of a fresh product (`stock` in stock) and whose checkout (`key`) claimed it and died, holding what `stock` says. */
+    async function cartOfDeadCheckout(opts: { stock: number; quantity: number; got?: 'reserved' | 'confirmed' }) {
+      const { id, accessToken: token } = await user();
+      const product = await catalog.product({ stock: opts.stock });
+      await add(token, { productId: product, quantity: opts.quantity });
+      const key = newKey();
+      const claim = await claimAndDie(id, key, opts.got ? { token, stock: opts.got } : undefined);
+      return { id, token, product, key, claim };
+    }
     /** The client's retry once the dead owner's lease has lapsed: it takes over from the recovery point. */
     async function resume(userId: string, token: string, key: string, claim: Extract<CheckoutClaim, { kind: 'owned' }>) {
       await app.cartStore.renewLease(userId, key, claim.leaseToken, 0);
@@ -367,12 +377,8 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     }
 
     it('orders nothing when another checkout already ordered its lines, records the 409 and releases its stock', async () => {
-      const { id, accessToken: token } = await user();
-      const product = await catalog.product({ stock: 10 });
-      await add(token, { productId: product, quantity: 2 });
       // K1 claims (snapshot: 2 units) and catalog reserves for it; then its replica dies.
-      const k1 = newKey();
-      const claim = await claimAndDie(id, k1, { token, stock: 'reserved' });
+      const { id, token, product, key: k1, claim } = await cartOfDeadCheckout({ stock: 10, quantity: 2, got: 'reserved' });
       expect(claim.lines).toEqual([{ productId: product, quantity: 2 }]);
       expect(await catalog.stockOf(product)).toBe(8);
       // The user checks out again with a new key: that order takes the lines.
@@ -403,11 +409,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     });
 
     it('orders nothing when the user lowered a quantity while the checkout was in flight (409, recorded, stock released)', async () => {
-      const { id, accessToken: token } = await user();
-      const product = await catalog.product({ stock: 50 });
-      await add(token, { productId: product, quantity: 3 });
-      const key = newKey();
-      const claim = await claimAndDie(id, key);
+      const { id, token, product, key, claim } = await cartOfDeadCheckout({ stock: 50, quantity: 3 });
       expect((await patch(token, product, { quantity: 1 }, { 'if-match': '"v1"' })).statusCode).toBe(200);
 
       const resumed = await resume(id, token, key, claim);
@@ -440,12 +442,8 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     });
 
     it('completes the order when the owner that died had already confirmed its stock', async () => {
-      const { id, accessToken: token } = await user();
-      const product = await catalog.product({ stock: 10 });
-      await add(token, { productId: product, quantity: 3 });
-      const key = newKey();
       // The dead owner got as far as confirming: the stock is sold, the order not yet written.
-      const claim = await claimAndDie(id, key, { token, stock: 'confirmed' });
+      const { id, token, product, key, claim } = await cartOfDeadCheckout({ stock: 10, quantity: 3, got: 'confirmed' });
       const resumed = await resume(id, token, key, claim);
       expect(resumed.statusCode, resumed.body).toBe(201);
       expect(await orders(token)).toHaveLength(1);
@@ -453,11 +451,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     });
 
     it('releases stock its dead owner had already confirmed when the cart changed meanwhile', async () => {
-      const { id, accessToken: token } = await user();
-      const product = await catalog.product({ stock: 10 });
-      await add(token, { productId: product, quantity: 3 });
-      const key = newKey();
-      const claim = await claimAndDie(id, key, { token, stock: 'confirmed' });
+      const { id, token, product, key, claim } = await cartOfDeadCheckout({ stock: 10, quantity: 3, got: 'confirmed' });
       expect((await remove(token, product, { 'if-match': '"v1"' })).statusCode).toBe(200);
       const resumed = await resume(id, token, key, claim);
       expectProblem(resumed, 409);
@@ -467,11 +461,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
     });
 
     it('takes the stock anew when the dead owner’s reservation was returned before the retry came', async () => {
-      const { id, accessToken: token } = await user();
-      const product = await catalog.product({ stock: 10 });
-      await add(token, { productId: product, quantity: 4 });
-      const key = newKey();
-      const claim = await claimAndDie(id, key, { token, stock: 'reserved' });
+      const { id, token, product, key, claim } = await cartOfDeadCheckout({ stock: 10, quantity: 4, got: 'reserved' });
       // Catalog gives the dead owner's stock back — what expiry does to it.
       await app.catalog.releaseReservation(reservationIdFor(orderIdFor(id, key)), `Bearer ${token}`);
       expect(await catalog.stockOf(product)).toBe(10);
@@ -546,9 +536,7 @@ describe.each(['shared', 'memory'] as const)('STATE_STORE=%s', (mode) => {
 
   describe('service surface', () => {
     it('serves its OpenAPI document with every public route', async () => {
-      const res = await app.inject({ method: 'GET', url: '/cart/openapi.json' });
-      expect(res.statusCode).toBe(200);
-      expect(Object.keys(res.json().paths).sort()).toEqual(['/cart', '/cart/checkout', '/cart/items', '/cart/items/{productId}', '/cart/orders', '/cart/orders/{id}']);
+      expect(await documentedPaths(app, 'cart')).toEqual(['/cart', '/cart/checkout', '/cart/items', '/cart/items/{productId}', '/cart/orders', '/cart/orders/{id}']);
     });
 
     it('is ready with Postgres (critical) and Redis checks', async () => {

@@ -146,16 +146,22 @@ describe('single-flight', () => {
 });
 
 describe('a reader that raced a write', () => {
-  it('cannot put the value it loaded before the write back into the cache', async () => {
-    const id = uniqueId('race');
+  /** A load of `id` on replica a that has read { name: 'old' } and waits for release() to fill the cache with it. */
+  async function slowReaderOfOld(id: string) {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    // A slow reader: it has read the old value from "Postgres" and is about to fill the cache…
     const slow = a.cache.product(id, async () => {
       await gate;
       return { name: 'old' };
     });
     await new Promise((r) => setTimeout(r, 50));
+    return { slow, release };
+  }
+
+  it('cannot put the value it loaded before the write back into the cache', async () => {
+    const id = uniqueId('race');
+    // A slow reader: it has read the old value from "Postgres" and is about to fill the cache…
+    const { slow, release } = await slowReaderOfOld(id);
     // …when a write commits and invalidates.
     await a.cache.invalidate([id]);
     release();
@@ -168,13 +174,7 @@ describe('a reader that raced a write', () => {
 
   it('does not join a load that started before its own write (same process)', async () => {
     const id = uniqueId('race');
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const slow = a.cache.product(id, async () => {
-      await gate;
-      return { name: 'old' };
-    });
-    await new Promise((r) => setTimeout(r, 50));
+    const { slow, release } = await slowReaderOfOld(id);
     await a.cache.invalidate([id]);
     const after = a.cache.product(id, async () => ({ name: 'new' }));
     release();

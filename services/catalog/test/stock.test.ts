@@ -160,8 +160,24 @@ describe('POST /catalog/stock/reservations', () => {
   });
 });
 
-const confirm = (id: string, as = token) => app.inject({ method: 'POST', url: `/catalog/stock/reservations/${id}/confirm`, headers: bearer(as) });
-const release = (id: string, as = token) => app.inject({ method: 'DELETE', url: `/catalog/stock/reservations/${id}`, headers: bearer(as) });
+const confirm = (id: string, as = token, on = app) => on.inject({ method: 'POST', url: `/catalog/stock/reservations/${id}/confirm`, headers: bearer(as) });
+const release = (id: string, as = token, on = app) => on.inject({ method: 'DELETE', url: `/catalog/stock/reservations/${id}`, headers: bearer(as) });
+/**
+ * Ten held reservations of `quantity` each of one product (`stock` in stock), and a second replica
+ * to race this one on them: its own app, its own connection pool, the same database, no sweeps of
+ * its own; closed after `race`.
+ */
+async function onTwoReplicas(opts: { stock: number; quantity: number }, race: (other: FastifyInstance, product: string, ids: string[]) => Promise<void>) {
+  const other = await buildCatalog(auth.jwksUrl, { POD_NAME: 'catalog-test-b', RESERVATION_SWEEP_SECONDS: '300' });
+  try {
+    const [product] = (await products({ stock: opts.stock, priceCents: 100 })) as [string];
+    const ids = Array.from({ length: 10 }, () => uniqueId('res'));
+    for (const id of ids) await reserve(id, [{ productId: product, quantity: opts.quantity }]);
+    await race(other, product, ids);
+  } finally {
+    await other.close();
+  }
+}
 const statusOf = async (id: string) => (await app.prisma.stockReservation.findUniqueOrThrow({ where: { id } })).status;
 /** Moves a held reservation's expiry into the past: the database clock decides, so no test waits for it. */
 const expire = (id: string) => app.prisma.$executeRaw`UPDATE stock_reservations SET expires_at = now() - interval '1 second' WHERE id = ${id} AND status = 'held'`;
@@ -278,41 +294,28 @@ describe('a reservation nobody confirms in time', { tags: ['timing'] }, () => {
   });
 
   it('two replicas racing on the same expired reservations return each one’s stock exactly once', async () => {
-    // A second replica: its own app, its own connection pool, the same database.
-    const other = await buildCatalog(auth.jwksUrl, { POD_NAME: 'catalog-test-b', RESERVATION_SWEEP_SECONDS: '300' });
-    try {
-      const [a] = await products({ stock: 20, priceCents: 100 });
-      const ids = Array.from({ length: 10 }, () => uniqueId('res'));
-      for (const id of ids) await reserve(id, [{ productId: a!, quantity: 2 }]);
-      expect(await stockOf(a!)).toBe(0);
+    await onTwoReplicas({ stock: 20, quantity: 2 }, async (other, a, ids) => {
+      expect(await stockOf(a)).toBe(0);
       await Promise.all(ids.map(expire));
-      const confirmOn = (replica: FastifyInstance, id: string) => replica.inject({ method: 'POST', url: `/catalog/stock/reservations/${id}/confirm`, headers: bearer(token) });
-      const releaseOn = (replica: FastifyInstance, id: string) => replica.inject({ method: 'DELETE', url: `/catalog/stock/reservations/${id}`, headers: bearer(token) });
       const [sweptHere, sweptThere, ...answers] = await Promise.all([
         app.stock.expireDue(),
         other.stock.expireDue(),
-        ...ids.flatMap((id) => [confirmOn(other, id), confirmOn(app, id), releaseOn(app, id), releaseOn(other, id)]),
+        ...ids.flatMap((id) => [confirm(id, token, other), confirm(id), release(id), release(id, token, other)]),
       ]);
-      expect(await stockOf(a!)).toBe(20);
+      expect(await stockOf(a)).toBe(20);
       const confirms = answers.filter((_, i) => i % 4 < 2);
       expect(confirms.map((r) => (r as { statusCode: number }).statusCode)).toEqual(Array(20).fill(409));
       for (const id of ids) expect(['expired', 'released']).toContain(await statusOf(id));
       expect((sweptHere as number) + (sweptThere as number)).toBeLessThanOrEqual(10);
-    } finally {
-      await other.close();
-    }
+    });
   });
 
   it('two replicas racing to confirm and release live reservations leave every unit accounted for', async () => {
-    const other = await buildCatalog(auth.jwksUrl, { POD_NAME: 'catalog-test-b', RESERVATION_SWEEP_SECONDS: '300' });
-    try {
-      const [a] = await products({ stock: 10, priceCents: 100 });
-      const ids = Array.from({ length: 10 }, () => uniqueId('res'));
-      for (const id of ids) await reserve(id, [{ productId: a!, quantity: 1 }]);
+    await onTwoReplicas({ stock: 10, quantity: 1 }, async (other, a, ids) => {
       const [confirmA, confirmB, releaseA] = await Promise.all([
-        Promise.all(ids.map((id) => other.inject({ method: 'POST', url: `/catalog/stock/reservations/${id}/confirm`, headers: bearer(token) }))),
-        Promise.all(ids.map((id) => app.inject({ method: 'POST', url: `/catalog/stock/reservations/${id}/confirm`, headers: bearer(token) }))),
-        Promise.all(ids.slice(0, 5).map((id) => app.inject({ method: 'DELETE', url: `/catalog/stock/reservations/${id}`, headers: bearer(token) }))),
+        Promise.all(ids.map((id) => confirm(id, token, other))),
+        Promise.all(ids.map((id) => confirm(id))),
+        Promise.all(ids.slice(0, 5).map((id) => release(id))),
       ]);
       expect(releaseA.every((r) => r.statusCode === 200)).toBe(true);
       for (const [i, id] of ids.entries()) {
@@ -321,10 +324,8 @@ describe('a reservation nobody confirms in time', { tags: ['timing'] }, () => {
         if (i >= 5) expect([status, confirmA[i]?.statusCode, confirmB[i]?.statusCode]).toEqual(['confirmed', 200, 200]);
         else expect(status).toBe('released');
       }
-      expect(await stockOf(a!)).toBe(5);
-    } finally {
-      await other.close();
-    }
+      expect(await stockOf(a)).toBe(5);
+    });
   });
 });
 
