@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@anypod/platform/testing/processes';
 import { tcpLink, type TcpLink } from '@anypod/platform/testing/tcp-link';
+import { send } from '@anypod/scenarios/api-client';
+import { login } from '@anypod/scenarios/requests';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from '../../cluster/cluster.ts';
 import { eventually, newAccount, lossesIn, shopDuring, shoppingSummary } from '../../cluster/testing.ts';
@@ -63,9 +65,9 @@ beforeAll(async () => {
   });
   // The seed's admin (services/auth/prisma/seed.ts, same defaults) creates the test's product.
   const email = process.env.ADMIN_EMAIL ?? 'admin@anypod.local';
-  const login = await fetch(`${cluster.ingressUrl}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: process.env.ADMIN_PASSWORD ?? 'anypod-admin-local' }) });
-  if (login.status !== 200) throw new Error(`the seed's admin ${email} cannot sign in (HTTP ${login.status}): run make seed (tools/infra/seed.sh)`);
-  admin = ((await login.json()) as { accessToken: string }).accessToken;
+  const signedIn = await send(cluster.ingressUrl, login(email, process.env.ADMIN_PASSWORD ?? 'anypod-admin-local'));
+  if (signedIn.status !== 200) throw new Error(`the seed's admin ${email} cannot sign in (HTTP ${signedIn.status}): run make seed (tools/infra/seed.sh)`);
+  admin = (JSON.parse(signedIn.body) as { accessToken: string }).accessToken;
   const categories = (await call('GET', '/catalog/categories', admin)).json.items as Array<{ id: string }>;
   const categoryId = categories[0]?.id;
   if (!categoryId) throw new Error('the catalog has no categories: run make seed (tools/infra/seed.sh)');
