@@ -13,8 +13,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { Type } from '@sinclair/typebox';
 import { REPO_ROOT } from '@anypod/tools/cluster/paths.ts';
+import { parseOrUsage, readInput, UsageError } from '@anypod/tools/config/cli-input.ts';
 import type { BenchContext, Stage } from './lib/context.ts';
 import { planPinning, pinProcess } from './lib/pinning.ts';
 import { renderTables, renderTargets, type BenchResults, type Measurement } from './lib/results.ts';
@@ -32,8 +33,6 @@ export const STAGES: ReadonlyArray<{ name: string; load: () => Promise<Stage> }>
 ];
 const STAGE_NAMES = STAGES.map((s) => s.name);
 
-export class UsageError extends Error {}
-
 export interface BenchOptions {
   quick: boolean;
   stages: string[];
@@ -42,6 +41,18 @@ export interface BenchOptions {
   outDir: string;
 }
 
+/** The flags, read by the tools' one input reader (no environment variables: make bench passes BENCH_ARGS as flags). */
+const BenchInputSchema = Type.Object({
+  quick: Type.Boolean({ default: false, flag: '--quick' }),
+  only: Type.Optional(Type.String({ flag: '--only', description: 'stages, comma-separated' })),
+  skip: Type.Optional(Type.String({ flag: '--skip', description: 'stages, comma-separated' })),
+  // No default here: it depends on --quick (2 s, else 10 s).
+  duration: Type.Optional(Type.Number({ exclusiveMinimum: 0, flag: '--duration', description: 'a positive number' })),
+  connections: Type.Integer({ minimum: 1, default: 16, flag: '--connections', description: 'a positive integer' }),
+  out: Type.Optional(Type.String({ minLength: 1, flag: '--out', description: 'a directory' })),
+});
+
+/** A stage list (--only, --skip): every name must be a stage's — the reader takes the text, this the names. */
 function stageList(flag: string, value: string): string[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = names.filter((n) => !STAGE_NAMES.includes(n));
@@ -49,35 +60,16 @@ function stageList(flag: string, value: string): string[] {
   return names;
 }
 
-function positive(flag: string, value: string | undefined, fallback: number, integer: boolean): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${value}"`);
-  return n;
-}
-
 export function parseOptions(argv: string[]): BenchOptions {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      quick: { type: 'boolean', default: false },
-      only: { type: 'string' },
-      skip: { type: 'string' },
-      duration: { type: 'string' },
-      connections: { type: 'string' },
-      out: { type: 'string' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  const only = values.only === undefined ? STAGE_NAMES : stageList('--only', values.only);
-  const skip = values.skip === undefined ? [] : stageList('--skip', values.skip);
+  const input = readInput(BenchInputSchema, { argv });
+  const only = input.only === undefined ? STAGE_NAMES : stageList('--only', input.only);
+  const skip = input.skip === undefined ? [] : stageList('--skip', input.skip);
   return {
-    quick: values.quick,
+    quick: input.quick,
     stages: STAGE_NAMES.filter((n) => only.includes(n) && !skip.includes(n)),
-    durationS: positive('--duration', values.duration, values.quick ? 2 : 10, false),
-    connections: positive('--connections', values.connections, 16, true),
-    outDir: resolve(values.out ?? join(REPO_ROOT, 'out/bench')),
+    durationS: input.duration ?? (input.quick ? 2 : 10),
+    connections: input.connections,
+    outDir: resolve(input.out ?? join(REPO_ROOT, 'out/bench')),
   };
 }
 
@@ -153,14 +145,11 @@ export function renderResults(results: BenchResults): string {
 }
 
 async function main(): Promise<number> {
-  let options: BenchOptions;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    console.error((error as Error).message);
-    console.error(`usage: node --import tsx bench/cli.ts [--quick] [--only ${STAGE_NAMES.join(',')}] [--skip …] [--duration S] [--connections N] [--out DIR]`);
-    return 2;
-  }
+  const options = parseOrUsage(
+    () => parseOptions(process.argv.slice(2)),
+    `usage: node --import tsx bench/cli.ts [--quick] [--only ${STAGE_NAMES.join(',')}] [--skip …] [--duration S] [--connections N] [--out DIR]`,
+  );
+  if (!options) return 2;
   const results = await runBench(options);
   mkdirSync(options.outDir, { recursive: true });
   const jsonPath = join(options.outDir, 'results.json');

@@ -3,7 +3,8 @@
 // conversion and the checks are the schema's, and a bad value is one line that names the flag or
 // variable and what it must be — never a stack trace, never a silently wrong run. Each property
 // may carry `flag` (`--vus`, or `--summary <file>`: errors show it whole); its `description`
-// completes "must be …". A CLI exits with status 2 on a UsageError (parseOrUsage).
+// completes "must be …". A boolean property with a flag is a switch (`--quick`: present or not,
+// no value; from the command line only). A CLI exits with status 2 on a UsageError (parseOrUsage).
 import { parseArgs } from 'node:util';
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -46,7 +47,7 @@ function readFlags(properties: [string, InputProperty][], argv: string[]): Recor
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
   for (const [, p] of properties) {
     const name = optionName(p);
-    if (name) options[name] = { type: 'string' };
+    if (name) options[name] = { type: p.type === 'boolean' ? 'boolean' : 'string' };
   }
   let values: Record<string, string | boolean | undefined>;
   try {

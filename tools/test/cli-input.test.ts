@@ -25,6 +25,13 @@ describe('cli-input: flags and variables through a TypeBox schema', () => {
     expect(() => readInput(Required, { argv: [] })).toThrow('--summary <file> is required: a file');
   });
 
+  it('reads a boolean property with a flag as a switch: present or not, no value', () => {
+    const Switch = Type.Object({ quick: Type.Boolean({ default: false, flag: '--quick' }), out: Type.Optional(Type.String({ flag: '--out' })) });
+    expect(readInput(Switch, { argv: [] })).toEqual({ quick: false });
+    expect(readInput(Switch, { argv: ['--quick', '--out', 'd'] })).toEqual({ quick: true, out: 'd' });
+    expect(() => readInput(Switch, { argv: ['--quick=yes'] })).toThrow(UsageError);
+  });
+
   it('refuses an unknown flag, a flag without its value and a positional argument; --help asks for the usage', () => {
     for (const argv of [['--bogus'], ['--vus'], ['extra']]) expect(() => readInput(Schema, { argv })).toThrow(UsageError);
     expect(() => readInput(Schema, { argv: ['-h'] })).toThrow(new UsageError(''));
