@@ -6,56 +6,39 @@
 // handler, and a parent-death signal for when this process is SIGKILLed).
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { Type } from '@sinclair/typebox';
 import type { Routing } from '../../cluster/types.ts';
+import { parseOrUsage, readInput } from '../../config/cli-input.ts';
 import { KubeGateway } from './gateway.ts';
 
 const USAGE = `usage: node --import tsx tools/kube/gateway/cli.ts --kubeconfig FILE --dir DIR [--namespace anypod] [--port 0] [--events-file FILE] [--routing round-robin|sticky] [--coalesce-ms 100]`;
 
-function fail(message: string): never {
-  process.stderr.write(`gateway: ${message}\n${USAGE}\n`);
-  process.exit(2);
-}
+/** The flags, read by the tools' one input reader (bad input: one line naming the flag, the usage, exit 2). */
+const GatewayInputSchema = Type.Object({
+  kubeconfig: Type.String({ minLength: 1, flag: '--kubeconfig', description: 'a kubeconfig file (no default kubeconfig is ever used)' }),
+  namespace: Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', default: 'anypod', flag: '--namespace', description: 'a namespace name' }),
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 0, flag: '--port', description: 'a port number, or 0 for a free one' }),
+  dir: Type.String({ minLength: 1, flag: '--dir', description: 'a directory (nginx config, logs and temp files go there)' }),
+  'events-file': Type.Optional(Type.String({ minLength: 1, flag: '--events-file', description: 'a file' })),
+  routing: Type.Union([Type.Literal('round-robin'), Type.Literal('sticky')], { default: 'round-robin', flag: '--routing', description: 'round-robin or sticky' }),
+  'coalesce-ms': Type.Number({ minimum: 0, default: 100, flag: '--coalesce-ms', description: 'milliseconds ≥ 0' }),
+});
 
 function parse(): { kubeconfig: string; namespace: string; port: number; dir: string; eventsFile?: string; routing: Routing; coalesceMs: number } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        kubeconfig: { type: 'string' },
-        namespace: { type: 'string', default: 'anypod' },
-        port: { type: 'string', default: '0' },
-        dir: { type: 'string' },
-        'events-file': { type: 'string' },
-        routing: { type: 'string', default: 'round-robin' },
-        'coalesce-ms': { type: 'string', default: '100' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    fail((error as Error).message);
-  }
-  if (!values.kubeconfig) fail('--kubeconfig is required (no default kubeconfig is ever used)');
-  if (!values.dir) fail('--dir is required (nginx config, logs and temp files go there)');
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port ${values.port}: a port number, or 0 for a free one`);
-  const coalesceMs = Number(values['coalesce-ms']);
-  if (!Number.isFinite(coalesceMs) || coalesceMs < 0) fail(`--coalesce-ms ${values['coalesce-ms']}: milliseconds >= 0`);
-  if (values.routing !== 'round-robin' && values.routing !== 'sticky') fail(`--routing ${values.routing}: round-robin or sticky`);
-  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(values.namespace)) fail(`--namespace ${values.namespace}: not a namespace name`);
+  const input = readInput(GatewayInputSchema, { argv: process.argv.slice(2) });
   return {
-    kubeconfig: resolve(values.kubeconfig),
-    namespace: values.namespace,
-    port,
-    dir: resolve(values.dir),
-    eventsFile: values['events-file'] ? resolve(values['events-file']) : undefined,
-    routing: values.routing,
-    coalesceMs,
+    kubeconfig: resolve(input.kubeconfig),
+    namespace: input.namespace,
+    port: input.port,
+    dir: resolve(input.dir),
+    eventsFile: input['events-file'] ? resolve(input['events-file']) : undefined,
+    routing: input.routing,
+    coalesceMs: input['coalesce-ms'],
   };
 }
 
-const args = parse();
+const args = parseOrUsage(parse, USAGE);
+if (!args) process.exit(2);
 // Times on stderr lines: what happened when, next to the events file's atMs.
 const log = (message: string) => process.stderr.write(`gateway: ${new Date().toISOString().slice(11, 23)} ${message}\n`);
 if (args.eventsFile) mkdirSync(dirname(args.eventsFile), { recursive: true });

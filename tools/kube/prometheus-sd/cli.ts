@@ -8,8 +8,9 @@
 // stdout, first line: `prometheus-sd: http://HOST:PORT/targets` once the API has answered a
 // first list. SIGTERM/SIGINT: exit 0.
 import { createServer } from 'node:http';
-import { parseArgs } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { Type } from '@sinclair/typebox';
+import { parseOrUsage, readInput } from '../../config/cli-input.ts';
 import { loadKubeConfig } from '../gateway/watch.ts';
 import { podTargetGroups } from './pod-targets.ts';
 
@@ -20,19 +21,16 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const { values } = (() => {
-  try {
-    return parseArgs({ options: { kubeconfig: { type: 'string' }, listen: { type: 'string' } }, strict: true });
-  } catch (error) {
-    return fail((error as Error).message);
-  }
-})();
-if (!values.kubeconfig) fail('--kubeconfig is required (no default kubeconfig is ever used)');
-const listen = /^(.+):(\d+)$/.exec(values.listen ?? '');
-if (!listen) fail(`--listen must be HOST:PORT, got '${values.listen ?? ''}'`);
-const [, host = '', port = ''] = listen;
+/** The flags, read by the tools' one input reader (bad input: one line naming the flag, the usage, exit 2). */
+const SdInputSchema = Type.Object({
+  kubeconfig: Type.String({ minLength: 1, flag: '--kubeconfig', description: 'a kubeconfig file (no default kubeconfig is ever used)' }),
+  listen: Type.String({ pattern: '^.+:\\d+$', flag: '--listen', description: 'HOST:PORT' }),
+});
+const input = parseOrUsage(() => readInput(SdInputSchema, { argv: process.argv.slice(2) }), USAGE);
+if (!input) process.exit(2);
+const [, host = '', port = ''] = /^(.+):(\d+)$/.exec(input.listen) ?? [];
 
-const core = loadKubeConfig(values.kubeconfig).makeApiClient(CoreV1Api);
+const core = loadKubeConfig(input.kubeconfig).makeApiClient(CoreV1Api);
 const targets = async (): Promise<string> => JSON.stringify(podTargetGroups((await core.listPodForAllNamespaces()).items));
 
 // The API must answer once before this says it is ready (kube-up waits for that line).
