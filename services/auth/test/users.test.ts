@@ -1,6 +1,7 @@
 // The users-and-tokens module every test signs in with (users.ts, @anypod/auth/testing): its
 // accounts are real (the API knows them by their token), an admin's tokens carry the role, and a
-// refused call fails loudly with what the API answered — against a real auth app on a port.
+// refused call fails loudly with what the API answered — against a real auth app on a port, and
+// the same app through app.inject.
 import { expectStatus, send } from '@anypod/scenarios/api-client';
 import { me, register } from '@anypod/scenarios/requests';
 import type { FastifyInstance } from 'fastify';
@@ -26,6 +27,14 @@ describe('newAccount', () => {
     expect(answer.status, answer.body).toBe(200);
     expect(JSON.parse(answer.body)).toMatchObject({ id: account.id, email: account.email });
     expect(account.refreshToken.length).toBeGreaterThan(20);
+  });
+
+  it('works the same through app.inject, for an app built in the test process', async () => {
+    const account = await newAccount(app, 'users-inject');
+    const answer = await send(app, me({ accessToken: account.accessToken }));
+    expect(answer.status, answer.body).toBe(200);
+    expect(answer.headers['content-type']).toMatch(/^application\/json/);
+    expect(JSON.parse(answer.body)).toMatchObject({ id: account.id, email: account.email });
   });
 
   it('grants the admin role before signing in, so the tokens carry it; a user stays a user', async () => {

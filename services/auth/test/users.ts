@@ -3,7 +3,7 @@
 // testing.ts). Accounts are made through the public API, with the request builders the load
 // and k6 send (@anypod/scenarios), so a test signs in exactly as a user does.
 import { TEST_DATABASE_URL } from '@anypod/platform/testing/env';
-import { expectStatus } from '@anypod/scenarios/api-client';
+import { expectStatus, type ApiTarget } from '@anypod/scenarios/api-client';
 import { login, register } from '@anypod/scenarios/requests';
 import pg from 'pg';
 
@@ -31,8 +31,8 @@ export interface AccountOptions {
   databaseUrl?: string;
 }
 
-/** Registers a fresh account through `baseUrl` (a service or an Ingress) and logs in. */
-export async function newAccount(baseUrl: string, tag = 'user', options: AccountOptions = {}): Promise<Account> {
+/** Registers a fresh account through `baseUrl` (a service or an Ingress, or an app built in the test) and logs in. */
+export async function newAccount(baseUrl: ApiTarget, tag = 'user', options: AccountOptions = {}): Promise<Account> {
   const email = uniqueEmail(tag);
   const { json: registered } = await expectStatus<{ id: string }>(baseUrl, register(email, TEST_PASSWORD), 201);
   if (options.role === 'admin') await grantAdmin(registered.id, options.databaseUrl);

@@ -1,20 +1,21 @@
 // A service that verifies auth's access tokens exactly as catalog and cart do: the platform
 // preset with jwksTokenOptions, fetching auth's JWKS over HTTP and caching keys by kid.
-import { BaseConfigSchema, defineServiceConfig, jwksTokenOptions, loadConfig, platform, serverOptions, TokenVerifierConfigSchema } from '@anypod/platform';
-import { testEnv } from '@anypod/platform/testing/env';
-import { Type } from '@sinclair/typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { BaseConfigSchema, defineServiceConfig, jwksTokenOptions, platform, TokenVerifierConfigSchema } from '@anypod/platform';
+import { buildApp } from '@anypod/platform/testing/build-app';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { newAccount } from './users.ts';
 
 const verifierConfig = defineServiceConfig('verifier', Type.Composite([BaseConfigSchema, TokenVerifierConfigSchema]));
 
 /** GET /verifier/whoami answers 200 only for a token the verifier accepts. */
-export async function buildVerifier(jwksUrl: string): Promise<FastifyInstance> {
-  const config = loadConfig(verifierConfig, { ...testEnv(), AUTH_JWKS_URL: jwksUrl, POD_NAME: 'verifier-test' });
-  const app = Fastify(serverOptions({ logLevel: config.LOG_LEVEL, service: 'verifier', podName: 'verifier-test' }));
+export function buildVerifier(jwksUrl: string): Promise<FastifyInstance> {
+  return buildApp(verifierConfig, verifierApp, { AUTH_JWKS_URL: jwksUrl });
+}
+
+async function verifierApp(app: FastifyInstance, { config }: { config: Static<typeof verifierConfig.schema> }) {
   await app.register(platform, { service: 'verifier', prefix: '/verifier', description: 'a token verifier under test', config, tokens: jwksTokenOptions(config) });
   app.get('/verifier/whoami', { onRequest: [app.authenticate] }, async (request) => ({ sub: request.user.sub }));
-  await app.ready();
-  return app;
 }
 
 export async function whoami(verifier: FastifyInstance, token: string) {
@@ -23,13 +24,7 @@ export async function whoami(verifier: FastifyInstance, token: string) {
 
 /** Registers a fresh account on an auth app and returns its access token. */
 export async function tokenFrom(auth: FastifyInstance): Promise<string> {
-  const email = `keys-${Date.now().toString(36)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}@example.test`;
-  const password = 'correct horse battery staple';
-  const registered = await auth.inject({ method: 'POST', url: '/auth/register', payload: { email, password } });
-  if (registered.statusCode !== 201) throw new Error(`register answered ${registered.statusCode}: ${registered.body}`);
-  const login = await auth.inject({ method: 'POST', url: '/auth/login', payload: { email, password } });
-  if (login.statusCode !== 200) throw new Error(`login answered ${login.statusCode}: ${login.body}`);
-  return login.json<{ accessToken: string }>().accessToken;
+  return (await newAccount(auth, 'keys')).accessToken;
 }
 
 export type Jwks = { keys: Array<{ kid: string; kty: string; crv: string; x: string; y: string; d?: string }> };
