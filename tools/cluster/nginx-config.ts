@@ -99,11 +99,10 @@ function httpCommon(dir: string, client: string, requestId: string, logBuffer: s
 
 /**
  * nginx's own answers as the platform's problem+json body (problemBody: the services' titles and
- * field order), as a single-quoted nginx string. `title` only where the platform's table has none.
+ * field order), as a single-quoted nginx string.
  */
-function problem(status: number, detail: string, title?: string): string {
-  const body = problemBody(status, detail);
-  return `'${JSON.stringify(title ? { ...body, title } : body)}'`;
+function problem(status: number, detail: string): string {
+  return `'${JSON.stringify(problemBody(status, detail))}'`;
 }
 
 function upstreamBlock(route: RouteSpec, routing: Routing): string {
@@ -278,7 +277,7 @@ ${httpCommon(d, '$remote_addr', '$anypod_request_id', ' buffer=64k flush=1s')}
     error_page 494 =431 @headers_too_large;
     location @headers_too_large {
       default_type application/problem+json;
-      return 431 ${problem(431, 'a request header line exceeds the Ingress limit of 8 KiB', 'Request Header Fields Too Large')};
+      return 431 ${problem(431, 'a request header line exceeds the Ingress limit of 8 KiB')};
     }
     location / {
       proxy_pass http://router;

@@ -22,7 +22,7 @@ describe('nginx-config: the Ingress answers in the platform problem+json format'
     expect(bodies.map((b) => b.status).sort()).toEqual([404, 404, 503, 503, 503]);
   });
 
-  it("edge: 413 and 431 with their standard titles (431's is the Ingress's own: the services never send it)", () => {
+  it("edge: 413 and 431 with their standard titles (both from the platform's table)", () => {
     const bodies = returnedBodies(renderEdgeConfig({ dir: '/tmp/x', port: 41010, routerPort: 41000 }));
     expect(bodies).toEqual([
       { status: 413, body: problemBody(413, 'the request body exceeds the Ingress limit of 1 MiB') },
