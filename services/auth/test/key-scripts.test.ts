@@ -20,6 +20,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildAuth } from './helper.ts';
 import { decodePart } from './jwt-forge.ts';
+import { newAccount } from './users.ts';
 import { buildVerifier, jwksOf, tokenFrom, whoami } from './verifier.ts';
 
 const authDir = fileURLToPath(new URL('..', import.meta.url));
@@ -133,13 +134,8 @@ describe('create-secrets.sh --dry-run', () => {
     const kid = publicJwk(keys['jwt-private-key'] as string).kid;
     const jwks = (await (await fetch(`${auth.url}/auth/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> };
     expect(jwks.keys.map((k) => k.kid)).toEqual([kid]);
-    const email = `created-secrets-${Date.now().toString(36)}-${process.pid}@example.test`;
-    const body = JSON.stringify({ email, password: 'correct horse battery staple' });
-    const post = (path: string) => fetch(`${auth?.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    expect((await post('/auth/register')).status).toBe(201);
-    const login = await post('/auth/login');
-    expect(login.status).toBe(200);
-    const { accessToken } = (await login.json()) as { accessToken: string };
+    // Register and login answer 201 and 200 (newAccount fails otherwise); the token is signed with the created key.
+    const { accessToken } = await newAccount(auth.url, 'created-secrets');
     expect(decodePart(accessToken, 0).kid).toBe(kid);
   });
 });
