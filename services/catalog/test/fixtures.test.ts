@@ -1,5 +1,6 @@
 // The fixture cart's tests use (@anypod/catalog/testing): a real catalog process whose products
-// can be read and reserved with a token from the real auth fixture, and which cleans up after itself.
+// (createProducts, product) can be read and reserved with a token from the real auth fixture,
+// and which cleans up after itself.
 import { startTestAuth, type TestAuth } from '@anypod/auth/testing';
 import { TEST_DATABASE_URL } from '@anypod/platform/testing/env';
 import pg from 'pg';
@@ -26,6 +27,12 @@ describe('startTestCatalog', () => {
     expect(await read.json()).toMatchObject({ id, name: 'Fixture Mug', priceCents: 1234, stock: 3 });
     expect(read.headers.get('x-served-by')).toBe('catalog-fixture');
 
+    // product(): one product in a category of its own, 12.50 unless told otherwise.
+    const single = await catalog.product({ stock: 7 });
+    const answer = await fetch(`${catalog.url}/catalog/products/${single}`);
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toMatchObject({ id: single, priceCents: 1250, stock: 7 });
+
     const { accessToken: token } = await auth.user();
     const reserved = await fetch(`${catalog.url}/catalog/stock/reservations`, {
       method: 'POST',
@@ -43,7 +50,7 @@ describe('startTestCatalog', () => {
     const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
     try {
-      expect((await db.query('SELECT 1 FROM catalog.products WHERE id = $1', [id])).rowCount).toBe(0);
+      expect((await db.query('SELECT 1 FROM catalog.products WHERE id = ANY($1)', [[id, single]])).rowCount).toBe(0);
       expect((await db.query('SELECT 1 FROM catalog.stock_reservations WHERE id = $1', [`fixture-${id}`])).rowCount).toBe(0);
     } finally {
       await db.end();
