@@ -7,9 +7,13 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../cluster/paths.ts';
 
-function run(cli: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+/** Runs `cli` with `args`: it must refuse them with `says`, the usage line, exit 2 and no output. */
+function expectRefused(cli: string, args: string[], says: string): void {
   const result = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  expect(result.status, result.stderr).toBe(2);
+  expect(result.stderr).toContain(says);
+  expect(result.stderr).toContain(`usage: node --import tsx ${cli}`);
+  expect(result.stdout).toBe('');
 }
 
 describe('kube helpers: bad flags are refused by name, exit 2', () => {
@@ -24,13 +28,7 @@ describe('kube helpers: bad flags are refused by name, exit 2', () => {
     { args: [...required, '--routing', 'random'], says: '--routing must be round-robin or sticky, got "random"' },
     { args: [...required, '--namespace', 'Not_A_Name'], says: '--namespace must be a namespace name, got "Not_A_Name"' },
     { args: [...required, '--replicas', '3'], says: "Unknown option '--replicas'" },
-  ])('gateway $args.length flags: $says', ({ args, says }) => {
-    const result = run(gateway, args);
-    expect(result.status, result.stderr).toBe(2);
-    expect(result.stderr).toContain(says);
-    expect(result.stderr).toContain('usage: node --import tsx tools/kube/gateway/cli.ts');
-    expect(result.stdout).toBe('');
-  });
+  ])('gateway: $says', ({ args, says }) => expectRefused(gateway, args, says));
 
   const sd = 'tools/kube/prometheus-sd/cli.ts';
   it.each([
@@ -38,11 +36,5 @@ describe('kube helpers: bad flags are refused by name, exit 2', () => {
     { args: ['--kubeconfig', 'kubeconfig.yaml'], says: '--listen is required: HOST:PORT' },
     { args: ['--kubeconfig', 'kubeconfig.yaml', '--listen', '9999'], says: '--listen must be HOST:PORT, got "9999"' },
     { args: ['--kubeconfig', 'kubeconfig.yaml', '--listen', '127.0.0.1:port'], says: '--listen must be HOST:PORT, got "127.0.0.1:port"' },
-  ])('prometheus-sd: $says', ({ args, says }) => {
-    const result = run(sd, args);
-    expect(result.status, result.stderr).toBe(2);
-    expect(result.stderr).toContain(says);
-    expect(result.stderr).toContain('usage: node --import tsx tools/kube/prometheus-sd/cli.ts');
-    expect(result.stdout).toBe('');
-  });
+  ])('prometheus-sd: $says', ({ args, says }) => expectRefused(sd, args, says));
 });
