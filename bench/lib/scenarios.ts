@@ -2,6 +2,8 @@
 // Ingress, the real cluster's controller, one pod): what each sends and what it needs prepared.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { expectStatus, send } from '@anypod/scenarios/api-client';
+import { listProducts, login, register } from '@anypod/scenarios/requests';
 import type { BenchContext } from './context.ts';
 import type { LoadSpec, RequestSpec } from './load.ts';
 import { failuresNote, type LoadFigures } from './results.ts';
@@ -74,7 +76,8 @@ export function cachedProductGet(productId: string): RouteScenario {
 export async function productsInStock(baseUrl: string, { minStock = 1, pages = 1 } = {}): Promise<string[]> {
   const ids: string[] = [];
   for (let page = 1; page <= pages; page++) {
-    const { items } = await getJson<{ items: Array<{ id: string; stock: number }> }>(`${baseUrl}/catalog/products?sort=name&pageSize=100&page=${page}`);
+    const { json } = await expectStatus<{ items: Array<{ id: string; stock: number }> }>(baseUrl, listProducts({ sort: 'name', pageSize: 100, page }), 200);
+    const { items } = json;
     ids.push(...items.filter((p) => p.stock >= minStock).map((p) => p.id));
     if (items.length < 100) break;
   }
@@ -84,23 +87,11 @@ export async function productsInStock(baseUrl: string, { minStock = 1, pages = 1
 /** Registers a fresh shopper and logs in (waiting out a login rate limit): its access token. */
 async function newShopper(baseUrl: string): Promise<string> {
   const email = `bench-${randomUUID()}@example.test`;
-  const registered = await post(`${baseUrl}/auth/register`, { email, password: PASSWORD });
-  if (registered.status !== 201) throw new Error(`register answered ${registered.status}: ${registered.text}`);
+  await expectStatus(baseUrl, register(email, PASSWORD), 201);
   for (let attempt = 0; ; attempt++) {
-    const login = await post(`${baseUrl}/auth/login`, { email, password: PASSWORD });
-    if (login.status === 200) return (JSON.parse(login.text) as { accessToken: string }).accessToken;
-    if (login.status !== 429 || attempt >= 5) throw new Error(`login answered ${login.status}: ${login.text}`);
-    await sleep(Math.min(60, Number(login.retryAfter ?? 5)) * 1000);
+    const answer = await send(baseUrl, login(email, PASSWORD));
+    if (answer.status === 200) return (JSON.parse(answer.body) as { accessToken: string }).accessToken;
+    if (answer.status !== 429 || attempt >= 5) throw new Error(`login answered ${answer.status}: ${answer.body}`);
+    await sleep(Math.min(60, Number(answer.headers['retry-after'] ?? 5)) * 1000);
   }
-}
-
-async function post(url: string, body: unknown): Promise<{ status: number; text: string; retryAfter: string | null }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(20_000) });
-  return { status: res.status, text: await res.text(), retryAfter: res.headers.get('retry-after') };
-}
-
-async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
-  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
-  return (await res.json()) as T;
 }
