@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster } from '../../cluster/index.ts';
 import { verdictOf } from '../../proof/assemble-report.ts';
 import { PROOF_RUNS, type RunSpec } from '../../proof/runs.ts';
-import { checkWords, comparisonRows } from '../../proof/words.ts';
+import { comparisonRows } from '../../proof/words.ts';
+import { failedChecks, runNamed } from '../proof-runs.ts';
 import type { ProofReport, RunReport } from '../../proof/report-types.ts';
 import { runProof } from '../../proof/run-proof.ts';
 import { writeReport } from '../../proof/write-report.ts';
@@ -54,12 +55,7 @@ const NO_IDEMPOTENCY_CLAIM: RunSpec = {
 let report: ProofReport;
 let dir: string;
 const lines: string[] = [];
-const run = (name: string): RunReport => {
-  const r = report.runs.find((x) => x.name === name);
-  if (!r) throw new Error(`no run ${name}`);
-  return r;
-};
-const failing = (r: RunReport) => r.checks.filter((c) => !c.pass).map((c) => `${c.id}: ${JSON.stringify(checkWords(c))}`);
+const run = (name: string): RunReport => runNamed(report, name);
 const failed = (r: RunReport) => r.checks.filter((c) => !c.pass).map((c) => c.id);
 
 beforeAll(async () => {
@@ -89,7 +85,7 @@ afterAll(async () => {
 describe('the short proof', { tags: ['timing'] }, () => {
   it.each(['stateless-graceful', 'stateless-sigkill', 'stateless-hang'])('%s loses nothing while replicas are deleted', (name) => {
     const r = run(name);
-    expect(failing(r), lines.join('\n')).toEqual([]);
+    expect(failedChecks(r), lines.join('\n')).toEqual([]);
     expect(r.writes).toMatchObject({ lost: 0, unexpected: 0, duplicated: 0 });
     expect(r.quantityBoundViolations).toBe(0);
     expect(r.writes.acknowledged).toBeGreaterThan(0);
@@ -104,7 +100,7 @@ describe('the short proof', { tags: ['timing'] }, () => {
 
   it('shows the stateful failure, counted', () => {
     const r = run('stateful-round-robin');
-    expect(r.pass, failing(r).join('\n')).toBe(true);
+    expect(r.pass, failedChecks(r).join('\n')).toBe(true);
     expect(r.writes.lost + r.sessions.lostSessions).toBeGreaterThan(0);
     expect(r.anomalies.length).toBeGreaterThan(0);
   });

@@ -17,7 +17,6 @@ import { REPO_ROOT } from '../../cluster/paths.ts';
 import { startKiller } from '../../proof/killer.ts';
 import type { ProofReport, RunReport } from '../../proof/report-types.ts';
 import { runProof } from '../../proof/run-proof.ts';
-import { checkWords } from '../../proof/words.ts';
 import { KubeCluster, startKubeCluster } from '../../kube/proof/kube-cluster.ts';
 import { kubectl, kubeEnv } from '../../kube/proof/kube-env.ts';
 import { KUBE_RUNS } from '../../kube/proof/runs.ts';
@@ -28,6 +27,7 @@ import { checkLive } from '../../dashboards/check-live.ts';
 import { JaegerQuery, podOf, PromQL, spanKind, type Trace } from '../../observability/index.ts';
 import { findCrossing } from '../../observability/sessions.ts';
 import { describeK6Scripts } from './k6-scripts.ts';
+import { failedChecks, runNamed } from '../proof-runs.ts';
 
 const execFileAsync = promisify(execFile);
 const NAMESPACE = 'anypod';
@@ -203,11 +203,7 @@ describe('the one-node cluster', () => {
 describe('the short proof on real pods', { tags: ['timing'] }, () => {
   let report: ProofReport;
   const lines: string[] = [];
-  const run = (name: string): RunReport => {
-    const found = report.runs.find((r) => r.name === name);
-    if (!found) throw new Error(`no run ${name}`);
-    return found;
-  };
+  const run = (name: string): RunReport => runNamed(report, name);
   const spec = (name: string) => {
     const found = KUBE_RUNS.find((r) => r.name === name);
     if (!found) throw new Error(`no kube run ${name}`);
@@ -238,7 +234,7 @@ describe('the short proof on real pods', { tags: ['timing'] }, () => {
 
   it.each(['kube-graceful', 'kube-force'])('%s loses nothing while pods are deleted with kubectl', (name) => {
     const r = run(name);
-    expect(r.checks.filter((c) => !c.pass).map((c) => `${c.id}: ${JSON.stringify(checkWords(c))}`), lines.join('\n')).toEqual([]);
+    expect(failedChecks(r), lines.join('\n')).toEqual([]);
     expect(r.writes).toMatchObject({ lost: 0, unexpected: 0, duplicated: 0 });
     expect(r.writes.acknowledged).toBeGreaterThan(0);
     expect(r.sessions.minDistinctPods).toBeGreaterThanOrEqual(2);
