@@ -130,11 +130,16 @@ describe('the local cluster with Jaeger and Prometheus', { tags: ['timing'] }, (
     const checkouts = traced.filter((t) => t.path === '/cart/checkout');
     expect(checkouts.length).toBe(SHOPPERS * ROUNDS);
     const first = checkouts[0] as Traced;
-    const trace = await eventually(`trace ${first.traceId} with cart → catalog`, () => traceWith(first.traceId, (t) => serviceCalls(t).some((c) => c.from === 'cart' && c.to === 'catalog')));
+    // The entry span is cart's server span, made by the pod the Ingress says served the request.
+    // It ends last, so it can reach Jaeger in a later batch than the cart → catalog spans: the
+    // trace is complete only when both are there.
+    const entryOf = (t: Trace) => t.spans.find((s) => spanKind(s) === 'server' && serviceOf(t, s) === 'cart' && !parentOf(t, s));
+    const trace = await eventually(`trace ${first.traceId} with cart's entry span and cart → catalog`, () =>
+      traceWith(first.traceId, (t) => entryOf(t) !== undefined && serviceCalls(t).some((c) => c.from === 'cart' && c.to === 'catalog')),
+    );
     const services = new Set(trace.spans.map((s) => serviceOf(trace, s)));
     expect([...services]).toEqual(expect.arrayContaining(['cart', 'catalog']));
-    // The entry span is cart's server span, made by the pod the Ingress says served the request.
-    const entry = trace.spans.find((s) => spanKind(s) === 'server' && serviceOf(trace, s) === 'cart' && !parentOf(trace, s));
+    const entry = entryOf(trace);
     expect(entry).toBeDefined();
     expect(podOf(trace, entry!)).toBe(first.servedBy);
     for (const call of serviceCalls(trace).filter((c) => c.from === 'cart' && c.to === 'catalog')) {
