@@ -8,7 +8,7 @@ export const JSON_TYPE = 'application/json; charset=utf-8';
 const PROBLEM_CONTENT_TYPE = `${PROBLEM_TYPE}; charset=utf-8`;
 
 /** A problem+json answer that is recorded as the key's final outcome (the platform's body, as bytes). */
-export function problemResponse(status: number, detail: string, instance: string): StoredResponse {
+export function storedProblem(status: number, detail: string, instance: string): StoredResponse {
   const body = JSON.stringify(problemBody(status, detail, instance));
   return { status, headers: { 'content-type': PROBLEM_CONTENT_TYPE }, body };
 }

@@ -22,7 +22,7 @@ import type { CheckoutTiming } from '../../lib/checkout-timing.ts';
 import type { IdempotencyRequest, StoredResponse } from '../../lib/idempotency.ts';
 import { keepLease, type LeaseKeeper } from '../../lib/lease-keeper.ts';
 import { orderIdFor, reservationIdFor } from '../../lib/order-ids.ts';
-import { problemResponse } from '../../lib/stored-response.ts';
+import { storedProblem } from '../../lib/stored-response.ts';
 import type { CartLine, OrderLine } from '../../schemas/cart.ts';
 import { cartErrors, type MutationResult, type RespondWithOrder } from '../../stores/cart-store.ts';
 import { CatalogRefusedError, CatalogUnavailableError, type Reservation } from '../external/catalog.ts';
@@ -123,7 +123,7 @@ async function checkoutPlugin(fastify: FastifyInstance, opts: { timing: Checkout
     } catch (error) {
       if (error instanceof CatalogRefusedError && FINAL_REFUSALS.has(error.status)) {
         // Nothing was reserved: catalog takes all lines or none.
-        return finish(problemResponse(409, `The order cannot be placed: ${error.detail || 'catalog refused the reservation'}`, req.instance));
+        return finish(storedProblem(409, `The order cannot be placed: ${error.detail || 'catalog refused the reservation'}`, req.instance));
       }
       return interrupted(error);
     }
@@ -152,7 +152,7 @@ async function checkoutPlugin(fastify: FastifyInstance, opts: { timing: Checkout
       } catch (error) {
         if (error instanceof CatalogRefusedError && error.status === 409) {
           // Expired (or released) before it could be confirmed: its stock is already back.
-          return finish(problemResponse(409, cartErrors.reservationExpired, req.instance));
+          return finish(storedProblem(409, cartErrors.reservationExpired, req.instance));
         }
         return interrupted(error);
       }
@@ -170,7 +170,7 @@ async function checkoutPlugin(fastify: FastifyInstance, opts: { timing: Checkout
         claimed,
         stockConfirmed,
         respond: req.respond,
-        cartChanged: problemResponse(409, cartErrors.cartChanged, req.instance),
+        cartChanged: storedProblem(409, cartErrors.cartChanged, req.instance),
       });
     } catch (error) {
       await letGo(); // the stock stays reserved under the same id: a retry completes this order
