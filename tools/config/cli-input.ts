@@ -5,7 +5,7 @@
 // may carry `flag` (`--vus`, or `--summary <file>`: errors show it whole); its `description`
 // completes "must be …". A boolean property with a flag is a switch (`--quick`: present or not,
 // no value; from the command line only). A CLI exits with status 2 on a UsageError (parseOrUsage).
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
@@ -49,14 +49,22 @@ function readFlags(properties: [string, InputProperty][], argv: string[]): Recor
     const name = optionName(p);
     if (name) options[name] = { type: p.type === 'boolean' ? 'boolean' : 'string' };
   }
-  let values: Record<string, string | boolean | undefined>;
+  const { values } = parseFlags({ args: argv, options, allowPositionals: false });
+  if (values.help) throw new UsageError('');
+  return values as Record<string, string | boolean | undefined>;
+}
+
+/**
+ * Node's parseArgs (strict), its refusals (an unknown flag, a flag without its value, a stray
+ * argument) thrown as UsageErrors: for a CLI whose input is not one schema's (files as
+ * positionals), so that it too answers bad input with one line and exit 2, not a stack trace.
+ */
+export function parseFlags<T extends Omit<ParseArgsConfig, 'strict'>>(config: T): ReturnType<typeof parseArgs<T>> {
   try {
-    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
+    return parseArgs(config); // strict is parseArgs' default, and the config type leaves it out
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  if (values.help) throw new UsageError('');
-  return values;
 }
 
 /** Reads `schema` from the flags and variables: defaults applied, numbers converted, checked. */

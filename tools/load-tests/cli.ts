@@ -3,18 +3,25 @@
 //   node --import tsx tools/load-tests/cli.ts [--outdir DIR]
 //   node --import tsx tools/load-tests/cli.ts --check FILE.js...
 import { relative } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags, parseOrUsage, UsageError } from '../config/cli-input.ts';
 import { bundleAll, LoadTestBuildError, OUT_DIR } from './bundle.ts';
 import { checkBundle, formatProblems } from './check-bundle.ts';
 
-const { values, positionals } = parseArgs({
-  options: { outdir: { type: 'string' }, check: { type: 'boolean', default: false } },
-  allowPositionals: true,
-});
+const USAGE = 'usage: node --import tsx tools/load-tests/cli.ts [--outdir DIR] | --check FILE.js...';
+
+/** The flags, and the files after --check (and only there): bad input exits 2 with the usage line. */
+function readCommandLine() {
+  const input = parseFlags({ options: { outdir: { type: 'string' }, check: { type: 'boolean', default: false } }, allowPositionals: true });
+  if (input.values.check && input.positionals.length === 0) throw new UsageError('--check needs the bundles to check');
+  if (!input.values.check && input.positionals.length > 0) throw new UsageError(`unexpected argument(s) ${input.positionals.join(' ')} (every load-tests/NN-*.ts is bundled)`);
+  return input;
+}
+const input = parseOrUsage(readCommandLine, USAGE);
+if (!input) process.exit(2);
+const { values, positionals } = input;
 
 try {
   if (values.check) {
-    if (positionals.length === 0) throw new LoadTestBuildError('--check needs the bundles to check');
     let failed = 0;
     for (const file of positionals) {
       const problems = await checkBundle(file);
@@ -23,7 +30,6 @@ try {
     }
     if (failed > 0) throw new LoadTestBuildError(`${failed} of ${positionals.length} bundles have what k6 cannot load`);
   } else {
-    if (positionals.length > 0) throw new LoadTestBuildError(`unexpected argument(s) ${positionals.join(' ')} (every load-tests/NN-*.ts is bundled)`);
     const started = performance.now();
     const bundles = await bundleAll({ outdir: values.outdir ?? OUT_DIR, log: (line) => console.log(line) });
     console.log(`load-tests: ${bundles.length} bundles in ${relative(process.cwd(), values.outdir ?? OUT_DIR) || '.'} in ${((performance.now() - started) / 1000).toFixed(1)} s; run one with: k6 run -e BASE_URL=http://localhost:8080 ${relative(process.cwd(), bundles[0]!.out)}`);

@@ -2,7 +2,7 @@
 // variables, defaults, conversion, and an error that names the flag or variable and what it must be.
 import { Type } from '@sinclair/typebox';
 import { describe, expect, it, vi } from 'vitest';
-import { parseOrUsage, readInput, UsageError } from '../config/cli-input.ts';
+import { parseFlags, parseOrUsage, readInput, UsageError } from '../config/cli-input.ts';
 
 const Schema = Type.Object({
   RUN_VUS: Type.Integer({ minimum: 1, default: 8, flag: '--vus', description: 'an integer ≥ 1' }),
@@ -35,6 +35,15 @@ describe('cli-input: flags and variables through a TypeBox schema', () => {
   it('refuses an unknown flag, a flag without its value and a positional argument; --help asks for the usage', () => {
     for (const argv of [['--bogus'], ['--vus'], ['extra']]) expect(() => readInput(Schema, { argv })).toThrow(UsageError);
     expect(() => readInput(Schema, { argv: ['-h'] })).toThrow(new UsageError(''));
+  });
+
+  it('parseFlags (a CLI taking files): positionals where allowed, node\'s refusals as UsageErrors', () => {
+    const options = { check: { type: 'boolean' as const } };
+    expect(parseFlags({ args: ['--check', 'a.js', 'b.js'], options, allowPositionals: true })).toMatchObject({ values: { check: true }, positionals: ['a.js', 'b.js'] });
+    const unknown = () => parseFlags({ args: ['--bogus'], options, allowPositionals: true });
+    expect(unknown).toThrow(UsageError);
+    expect(unknown).toThrow(/Unknown option '--bogus'/);
+    expect(() => parseFlags({ args: ['a.js'], options })).toThrow(UsageError);
   });
 
   it('parseOrUsage prints the problem and the usage line (the caller exits 2); other errors pass through', () => {

@@ -70,6 +70,18 @@ describe('make load-tests: every script bundled for k6 and checked', () => {
     expect(checked.stdout).toMatch(/require\.js:3:\d+: 'require' is not defined in k6/);
     expect(checked.stderr).toMatch(/1 of 1 bundles have what k6 cannot load/);
   });
+
+  it.each([
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['--check'], /--check needs the bundles to check/],
+    [['stray.js'], /unexpected argument\(s\) stray\.js/],
+  ])('the CLI refuses %j with one line and the usage (exit 2), not a stack trace', (args, message) => {
+    const refused = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tools/load-tests/cli.ts'), ...args], { cwd: REPO_ROOT, encoding: 'utf8' });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(message);
+    expect(refused.stderr).toMatch(/^usage: /m);
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+  });
 });
 
 describe('check-bundle refuses what k6 cannot load', () => {
