@@ -5,7 +5,9 @@
 // (answered or closed at once). What a user would notice is asserted: problem+json answers,
 // no crash (the pid alive, no `replica-exited`), memory: the attacked replica's peak RSS (from
 // /proc) beyond that of a replica with the same load and no attack stays inside the chart's
-// headroom, and 0 failed requests through the Ingress, with the other replica serving throughout.
+// headroom, and no failed request through the Ingress — but for a POST nginx sent on a new
+// connection to the target while the burst held it at its cap (see refusedAtCap) — with the other
+// replica serving throughout.
 // The limits are the services' own (packages/platform/src/server-limits.ts), at their real values.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,7 @@ import { SERVER_LIMITS } from '@anypod/platform/server-limits';
 import { openRaw, parseResponse, responseOf, trickle, type RawConnection, type RawResponse } from '@anypod/platform/testing/raw-http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../cluster/process-utils.ts';
-import { keepAliveLoad, type LoadRequest, type LoadResult } from '../../cluster/testing.ts';
+import { keepAliveLoad, type LoadRequest, type LoadResult, type RequestRecord } from '../../cluster/testing.ts';
 import type { Cluster, ClusterEvent, ReplicaInfo, ServiceName } from '../../cluster/types.ts';
 import { startTestCluster } from './test-cluster.ts';
 
@@ -39,6 +41,19 @@ let load: { stop: () => Promise<LoadResult> };
 /** each auth replica's RSS when the attacks start, by pid */
 const rssBefore = new Map<number, number>();
 const conns: RawConnection[] = [];
+/** When the burst held the target at its connection cap (from the first connect to the last close). */
+const burstWindow = { startMs: Infinity, endMs: -Infinity };
+// How long after the burst's sockets are closed the replica may still count them (its close events).
+const BURST_CLOSE_SLACK_MS = 1_000;
+
+/**
+ * The one failure the Ingress may show: a POST answered 502 while the target was at its cap. A
+ * replica at its cap closes every new connection at once, the Ingress's too, and nginx opens one
+ * whenever it renews a keep-alive connection (keepalive_requests) or needs one more. A GET on it
+ * is retried on the other replica; a POST is not (it may have been applied; only the client may
+ * resend it, with the same Idempotency-Key where the API has one), so nginx answers 502.
+ */
+const refusedAtCap = (r: RequestRecord) => r.method === 'POST' && r.status === 502 && r.startMs <= burstWindow.endMs + BURST_CLOSE_SLACK_MS && r.endMs >= burstWindow.startMs;
 
 /** The load through the Ingress: auth's JWKS, and a POST nginx must not retry (answered 401). */
 function ingressRequests(client: number, n: number): LoadRequest {
@@ -188,6 +203,7 @@ describe('hostile clients against one replica', { tags: ['timing'] }, () => {
   });
 
   it(`a burst of ${BURST} connections: each answered or closed at once, never more open than the cap; the replica serves again after`, async () => {
+    burstWindow.startMs = Date.now();
     const burst = await Promise.all(Array.from({ length: BURST }, () => raw(target.port)));
     // Every connection asks once, keep-alive, and stays open: the replica's connection count only grows.
     await Promise.all(burst.map((c) => c.write('GET /healthz HTTP/1.1\r\nHost: replica\r\n\r\n')));
@@ -199,17 +215,19 @@ describe('hostile clients against one replica', { tags: ['timing'] }, () => {
     expect(answered).toBeGreaterThan(0);
     expect(answered).toBeLessThanOrEqual(SERVER_LIMITS.maxConnections);
     for (const c of burst) c.socket.destroy();
+    burstWindow.endMs = Date.now();
     await expect.poll(async () => targetAnswers().then(() => true, () => false), { timeout: 10_000, interval: 200 }).toBe(true);
   });
 
-  it('the replica never crashed, its memory stayed inside the headroom, and the Ingress served everyone throughout', async () => {
+  it('the replica never crashed, its memory stayed inside the headroom, and the Ingress served everyone, but POSTs that met the cap, while the other replica served throughout', async () => {
     expect(isAlive(target.pid)).toBe(true);
     expect(events.filter((e) => e.type === 'replica-exited')).toEqual([]);
     expect(cluster.replicas('auth').map((r) => r.pid)).toContain(target.pid);
     const result = await load.stop();
     const others = cluster.replicas('auth').filter((r) => r.name !== target.name);
-    console.log(`through the Ingress during the attacks: ${result.records.length} requests, ${result.failures.length} failed, by replica ${JSON.stringify(result.byReplica)}`);
-    expect(result.failures.slice(0, 5)).toEqual([]);
+    const atCap = result.failures.filter(refusedAtCap);
+    console.log(`through the Ingress during the attacks: ${result.records.length} requests, ${result.failures.length} failed (${atCap.length} of them POSTs answered 502 while the target was at its cap), by replica ${JSON.stringify(result.byReplica)}`);
+    expect(result.failures.filter((r) => !refusedAtCap(r)).slice(0, 5)).toEqual([]);
     // Memory: the load alone grows a replica's heap (V8 collects lazily), so the attack's share is
     // the attacked replica's growth beyond that of a replica that had the same load and no attack.
     const control = others[0] as ReplicaInfo;
