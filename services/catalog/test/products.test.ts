@@ -212,6 +212,8 @@ describe('admin writes', () => {
     expect(missing.headers['content-type']).toContain('application/problem+json');
     expect((await patch({ ...bearer(admin), 'if-match': `"${body.id}.v7"` })).statusCode).toBe(412);
     expect((await patch({ ...bearer(admin), 'if-match': `W/${etag1}` })).statusCode).toBe(412); // weak tags never match If-Match
+    // Version 1 is current, but these tags name other products (one whose id starts with this one's).
+    for (const other of [`"${body.id}-x.v1"`, `"x${body.id}.v1"`, `"${body.id}.v1.v1"`]) expect((await patch({ ...bearer(admin), 'if-match': other })).statusCode, other).toBe(412);
     expect((await patch({ ...bearer(admin), 'if-match': etag1 }, {})).statusCode).toBe(400);
 
     const ok = await patch({ ...bearer(admin), 'if-match': etag1 });

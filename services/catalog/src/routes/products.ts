@@ -21,10 +21,13 @@ const bearer = [{ bearer: [] }];
 // tag changes exactly when the representation does (RFC 9110 §8.8.3).
 const etagOf = (product: { id: string; version: number }) => strongEtag(`${product.id}.v${product.version}`);
 
-/** The version a tag of this product names ("<id>.v<n>"); a tag of another product names none. */
+/**
+ * The version a tag of this product names ("<id>.v<n>"); a tag of another product names none. The
+ * id is the route's, already checked against ProductId, so only the prefix is compared here.
+ */
 const versionIn = (id: string) => (opaque: string) => {
-  const match = /^([a-z0-9-]{1,64})\.v(\d{1,9})$/.exec(opaque);
-  return match && match[1] === id ? Number(match[2]) : undefined;
+  const version = opaque.startsWith(`${id}.v`) ? opaque.slice(id.length + 2) : '';
+  return /^\d{1,9}$/.test(version) ? Number(version) : undefined;
 };
 
 /** 428 without If-Match: an unconditional write could silently undo someone else's (RFC 6585 §3). */
