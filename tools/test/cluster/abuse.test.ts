@@ -51,9 +51,10 @@ const BURST_CLOSE_SLACK_MS = 1_000;
  * replica at its cap closes every new connection at once, the Ingress's too, and nginx opens one
  * whenever it renews a keep-alive connection (keepalive_requests) or needs one more. A GET on it
  * is retried on the other replica; a POST is not (it may have been applied; only the client may
- * resend it, with the same Idempotency-Key where the API has one), so nginx answers 502.
+ * resend it, with the same Idempotency-Key where the API has one), so nginx answers 502 itself
+ * (no replica's X-Served-By).
  */
-const refusedAtCap = (r: RequestRecord) => r.method === 'POST' && r.status === 502 && r.startMs <= burstWindow.endMs + BURST_CLOSE_SLACK_MS && r.endMs >= burstWindow.startMs;
+const refusedAtCap = (r: RequestRecord) => r.method === 'POST' && r.status === 502 && r.servedBy === null && r.startMs <= burstWindow.endMs + BURST_CLOSE_SLACK_MS && r.endMs >= burstWindow.startMs;
 
 /** The load through the Ingress: auth's JWKS, and a POST nginx must not retry (answered 401). */
 function ingressRequests(client: number, n: number): LoadRequest {
