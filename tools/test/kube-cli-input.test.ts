@@ -3,18 +3,8 @@
 // line naming it, then the usage, and exit status 2 — before any kubeconfig is read or any
 // process started. Run as their CLIs, as kube-up and the gateway test run them; what they do with
 // good input is the gateway-api and kube-cluster tests' part.
-import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../cluster/paths.ts';
-
-/** Runs `cli` with `args`: it must refuse them with `says`, the usage line, exit 2 and no output. */
-function expectRefused(cli: string, args: string[], says: string): void {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
-  expect(result.status, result.stderr).toBe(2);
-  expect(result.stderr).toContain(says);
-  expect(result.stderr).toContain(`usage: node --import tsx ${cli}`);
-  expect(result.stdout).toBe('');
-}
+import { describe, it } from 'vitest';
+import { expectRefused } from './cli-refusal.ts';
 
 describe('kube helpers: bad flags are refused by name, exit 2', () => {
   const gateway = 'tools/kube/gateway/cli.ts';
